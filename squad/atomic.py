@@ -1,0 +1,73 @@
+"""Every write squad makes goes through here: an atomic replace, or an append of whole lines."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text``: temp file in the same folder, fsync, rename.
+
+    Readers see the old content or the new one, never a half-written file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).replace(path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            Path(tmp).unlink()
+        raise
+
+
+def create_exclusive(path: Path, text: str) -> bool:
+    """Create ``path`` holding ``text`` only if it does not exist (O_EXCL); False if it did."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return True
+
+
+def append_lines(path: Path, text: str) -> None:
+    """Append ``text`` (whole lines) to ``path`` in one ``write`` on an O_APPEND descriptor.
+
+    POSIX makes each O_APPEND write land at the end of the file; writing the whole block in one
+    call (looping only on a short write) keeps blocks from different processes whole.
+    An advisory ``flock`` serialises writers that race on the same file, so even a short write
+    cannot interleave with another process's block.
+    """
+    if not text.endswith("\n"):
+        text += "\n"
+    data = text.encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        _lock(fd)
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+def _lock(fd: int) -> None:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: O_APPEND alone
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX)

@@ -1,0 +1,81 @@
+"""``squad``: the click group, lazy command loading, and the one place errors become exit codes.
+
+Commands are imported only when run, so ``squad lock`` and ``squad update`` never pay for rich,
+markdown-it or watchdog.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from squad.errors import EXIT_USAGE, SquadError
+
+# command name -> "module:attribute"; a module per command group (see squad/cli/).
+COMMANDS: dict[str, str] = {
+    "init": "squad.cli.setup:init_cmd",
+    "status": "squad.cli.status:status_cmd",
+    "update": "squad.cli.agent:update_cmd",
+    "handoff": "squad.cli.agent:handoff_cmd",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attr = target.partition(":")
+        command = getattr(importlib.import_module(module), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """The one place a SquadError becomes ``squad: error: ...`` and its exit code."""
+        try:
+            return super().invoke(ctx)
+        except SquadError as exc:
+            click.echo(f"squad: error: {exc.render()}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="squad")
+def cli() -> None:
+    """Run several AI coding agents on one repository without them trampling each other.
+
+    \b
+    Example:
+      squad init && squad allocate feature-prd.md
+    """
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code; Ctrl-C is a quiet 130."""
+    try:
+        cli.main(args=argv, prog_name="squad", standalone_mode=False)
+    except SquadError as exc:  # raised while parsing, before a command runs
+        click.echo(f"squad: error: {exc.render()}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        return 130
+    except KeyboardInterrupt:
+        return 130
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE if exc.exit_code == 2 else exc.exit_code
+    except BrokenPipeError:
+        return 0
+    return 0
+
+
+def run() -> None:  # pragma: no cover - console entry point
+    sys.exit(main())

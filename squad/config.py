@@ -1,0 +1,154 @@
+"""``.squad/config.yaml``: settings with defaults. Unknown keys are kept for the modules that own them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from squad.errors import SquadError
+
+ACCESS_MODES = ("EXCLUSIVE", "SEQUENTIAL", "READONLY")
+DEADLOCK_POLICIES = ("youngest", "oldest", "none")
+
+DEFAULT_CONFIG_TEXT = """\
+# squad settings. Every key is optional: a missing key takes the default shown here.
+# Times are in seconds.
+
+# Leases (`squad lock`): how long a lease lives unless renewed, and when a long-held one is flagged.
+lock_ttl_s: 1800
+lock_warn_s: 600
+
+# Agents: no status update for this long marks an agent idle, then stale (its leases go stale).
+agent_idle_s: 600
+agent_stale_s: 1800
+
+# Blocked work older than this is reassigned, and tasks depending on it are marked blocked.
+reassign_after_s: 900
+
+# Access for a path that no pattern in ownership.yaml matches: EXCLUSIVE, SEQUENTIAL or READONLY.
+default_access: SEQUENTIAL
+
+# Which lease a deadlock gives up: youngest (default), oldest, or none (report only).
+deadlock_policy: youngest
+
+# Refuse DONE without a passing `squad update --evidence CMD`.
+require_evidence: false
+
+# Headings whose list items are tasks in a PRD (matched case-insensitively, as words).
+task_headings: [tasks, task breakdown, work items, implementation, milestones, deliverables]
+
+# Extra or overriding stream rules for `squad allocate`: name -> folders and keywords.
+# streams:
+#   mobile: {folders: [mobile/], keywords: [ios, android, swift, kotlin]}
+
+# `squad launch`: the agent command ({plan}, {agent}, {worktree} are filled in).
+# launch:
+#   cmd: claude -p "$(cat {plan})"
+#   max_parallel: 20
+#   per_role: 3
+#   idle_timeout_s: 600
+#   retries: 3
+#   worktree_dir: ../{repo}-squad
+#   setup: {copy: [.env], run: []}
+"""
+
+
+@dataclass(frozen=True)
+class Config:
+    lock_ttl_s: float = 1800.0
+    lock_warn_s: float = 600.0
+    agent_idle_s: float = 600.0
+    agent_stale_s: float = 1800.0
+    reassign_after_s: float = 900.0
+    default_access: str = "SEQUENTIAL"
+    deadlock_policy: str = "youngest"
+    require_evidence: bool = False
+    task_headings: tuple[str, ...] = (
+        "tasks",
+        "task breakdown",
+        "work items",
+        "implementation",
+        "milestones",
+        "deliverables",
+    )
+    # Sections owned by other modules (streams, launch, ...), kept as read.
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        value = self.extra.get(name)
+        return value if isinstance(value, Mapping) else {}
+
+
+_NUMBERS = {"lock_ttl_s", "lock_warn_s", "agent_idle_s", "agent_stale_s", "reassign_after_s"}
+
+
+def _line_of(text: str, key: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith(f"{key}:"):
+            return number
+    return None
+
+
+def load_config(path: Path) -> Config:
+    """Read ``config.yaml``; a missing file gives the defaults."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config()
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path) -> Config:
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise SquadError(f"bad YAML: {problem}", path=path, line=line) from None
+    if data is None:
+        return Config()
+    if not isinstance(data, dict):
+        raise SquadError("expected a mapping of settings", path=path, line=1)
+    known = {f.name for f in fields(Config)} - {"extra"}
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for raw_key, value in data.items():
+        key = str(raw_key)
+        if key not in known:
+            extra[key] = value
+            continue
+        line = _line_of(text, key)
+        if key in _NUMBERS:
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise SquadError(
+                    f"{key} must be a positive number of seconds, not {value!r}",
+                    path=path,
+                    line=line,
+                )
+            values[key] = float(value)
+        elif key == "default_access":
+            from squad.protocol.ownership import parse_access
+
+            values[key] = parse_access(str(value), path=path, line=line)
+        elif key == "deadlock_policy":
+            if str(value).lower() not in DEADLOCK_POLICIES:
+                raise SquadError(
+                    f"deadlock_policy must be one of {', '.join(DEADLOCK_POLICIES)}, not {value!r}",
+                    path=path,
+                    line=line,
+                )
+            values[key] = str(value).lower()
+        elif key == "require_evidence":
+            if not isinstance(value, bool):
+                raise SquadError(f"require_evidence must be true or false, not {value!r}", path=path, line=line)
+            values[key] = value
+        elif key == "task_headings":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise SquadError("task_headings must be a list of strings", path=path, line=line)
+            values[key] = tuple(v.lower() for v in value)
+    return Config(**values, extra=extra)

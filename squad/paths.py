@@ -1,0 +1,241 @@
+"""The repository root, the ``.squad/`` tree named in one place, and path normalisation."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from squad.errors import NotInitialised, SquadError
+
+SQUAD_DIR_NAME = ".squad"
+RESOURCE_RE = re.compile(r"^@[A-Za-z0-9][A-Za-z0-9._-]*$")
+LOCK_SUFFIX = ".lock"
+
+
+@dataclass(frozen=True)
+class SquadPaths:
+    """Every path of the ``.squad/`` tree, rooted at the repository that holds it."""
+
+    root: Path
+
+    @property
+    def squad(self) -> Path:
+        return self.root / SQUAD_DIR_NAME
+
+    @property
+    def config(self) -> Path:
+        return self.squad / "config.yaml"
+
+    @property
+    def prd(self) -> Path:
+        return self.squad / "feature-prd.md"
+
+    @property
+    def ownership(self) -> Path:
+        return self.squad / "ownership.yaml"
+
+    @property
+    def plans(self) -> Path:
+        return self.squad / "parallel-plans"
+
+    @property
+    def comms(self) -> Path:
+        return self.squad / "comms"
+
+    @property
+    def coordinator_comm(self) -> Path:
+        return self.comms / "coordinator-comm.md"
+
+    @property
+    def locks(self) -> Path:
+        return self.squad / "locks"
+
+    @property
+    def broken_locks(self) -> Path:
+        return self.locks / ".broken"
+
+    @property
+    def lock_mutex(self) -> Path:
+        # Never the lease file itself: filelock truncates the file it locks.
+        return self.locks / ".mutex"
+
+    @property
+    def logs(self) -> Path:
+        return self.squad / "logs"
+
+    @property
+    def events(self) -> Path:
+        return self.logs / "events.jsonl"
+
+    @property
+    def reports(self) -> Path:
+        return self.squad / "reports"
+
+    @property
+    def status_report(self) -> Path:
+        return self.reports / "status.md"
+
+    @property
+    def control(self) -> Path:
+        return self.squad / "control"
+
+    @property
+    def pause_flag(self) -> Path:
+        return self.control / "pause.flag"
+
+    def plan(self, number: int) -> Path:
+        return self.plans / f"agent-{number}-plan.md"
+
+    def comm(self, number: int) -> Path:
+        return self.comms / f"agent-{number}-comm.md"
+
+    def lease_file(self, target: str) -> Path:
+        """The lease file for a repo-relative path or an ``@resource`` name."""
+        return self.locks / f"{target.rstrip('/')}{LOCK_SUFFIX}"
+
+    def folders(self) -> tuple[Path, ...]:
+        return (self.plans, self.comms, self.locks, self.logs, self.reports, self.control)
+
+    def display(self, path: Path) -> str:
+        """``path`` relative to the repository root when inside it, for messages."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+
+def _main_checkout_of_worktree(candidate: Path) -> Path | None:
+    """For a linked git worktree (``.git`` is a file), the main checkout it belongs to."""
+    git = candidate / ".git"
+    if not git.is_file():
+        return None
+    try:
+        text = git.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    if not text.startswith("gitdir:"):
+        return None
+    gitdir = Path(text.removeprefix("gitdir:").strip())
+    if not gitdir.is_absolute():
+        gitdir = (candidate / gitdir).resolve()
+    commondir_file = gitdir / "commondir"
+    try:
+        common = Path(commondir_file.read_text(encoding="utf-8").strip())
+    except OSError:
+        return None
+    if not common.is_absolute():
+        common = (gitdir / common).resolve()
+    return common.parent
+
+
+def find_root(start: Path | None = None) -> Path | None:
+    """The nearest folder at or above ``start`` holding ``.squad/``.
+
+    ``$SQUAD_ROOT`` overrides the search. A linked git worktree without its own ``.squad/``
+    uses its main checkout's, so launched agents share one squad.
+    """
+    env = os.environ.get("SQUAD_ROOT")
+    if env:
+        root = Path(env).expanduser().resolve()
+        return root if (root / SQUAD_DIR_NAME).is_dir() else None
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / SQUAD_DIR_NAME).is_dir():
+            return candidate
+        main = _main_checkout_of_worktree(candidate)
+        if main is not None and (main / SQUAD_DIR_NAME).is_dir():
+            return main
+    return None
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """Where ``squad init`` should create ``.squad/``: an existing squad, else the git top."""
+    existing = find_root(start)
+    if existing is not None:
+        return existing
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return here
+
+
+def work_root(start: Path | None = None) -> Path:
+    """The top of the checkout (main or worktree) that ``start`` is in."""
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / ".git").exists() or (candidate / SQUAD_DIR_NAME).is_dir():
+            return candidate
+    return here
+
+
+def require_paths(start: Path | None = None) -> SquadPaths:
+    root = find_root(start)
+    if root is None:
+        raise NotInitialised("no .squad/ folder here or above: run `squad init` first")
+    return SquadPaths(root)
+
+
+def strip_path(text: str) -> str:
+    """Normalise a path written by an agent: no backticks or quotes, no leading ``/`` or ``./``."""
+    text = text.strip().strip("`'\"").strip()
+    while text.startswith("./"):
+        text = text[2:]
+    if text.startswith("/"):
+        text = text.lstrip("/")
+    return text
+
+
+def is_resource(target: str) -> bool:
+    return target.startswith("@")
+
+
+def repo_relative(target: str, paths: SquadPaths, cwd: Path | None = None) -> str:
+    """Normalise a path given on the command line or in a hook to a repo-relative POSIX path.
+
+    Accepted: relative paths (against ``cwd``), absolute paths inside the repository or the
+    checkout ``cwd`` is in (a worktree), and ``/x/y`` written repo-relative when ``x`` exists
+    at the repository top (the ai-agent-hub convention). Refused with a one-line reason:
+    ``..`` escapes, absolute paths outside, and symlinks that resolve outside.
+    A trailing ``/`` is kept: it names a folder.
+    """
+    if is_resource(target):
+        if not RESOURCE_RE.match(target):
+            raise SquadError(f"bad resource name {target!r}: use @ and letters, digits, . _ -")
+        return target
+    raw = target.strip()
+    if not raw:
+        raise SquadError("empty path")
+    folder = raw.endswith("/") and raw != "/"
+    cwd = (cwd or Path.cwd()).resolve()
+    roots = [paths.root.resolve()]
+    checkout = work_root(cwd)
+    if checkout not in roots:
+        roots.append(checkout)
+    candidate = Path(raw)
+    if candidate.is_absolute():
+        first = PurePosixPath(raw).parts[1] if len(PurePosixPath(raw).parts) > 1 else ""
+        inside = any(_is_within(Path(os.path.normpath(raw)), r) for r in roots)
+        if not inside and first and not Path("/", first).exists() and (roots[0] / first).exists():
+            candidate = roots[0] / raw.lstrip("/")
+        absolute = Path(os.path.normpath(candidate))
+    else:
+        absolute = Path(os.path.normpath(cwd / candidate))
+    base = next((r for r in roots if _is_within(absolute, r)), None)
+    if base is None:
+        raise SquadError(f"path {target!r} is outside the repository {roots[0]}")
+    resolved = absolute.resolve()
+    if not any(_is_within(resolved, r) for r in roots):
+        raise SquadError(f"path {target!r} resolves through a symlink to {resolved}, outside the repository")
+    rel = absolute.relative_to(base).as_posix()
+    if rel in ("", "."):
+        raise SquadError(f"path {target!r} is the repository root itself")
+    if rel.split("/")[0] == SQUAD_DIR_NAME:
+        raise SquadError(f"path {target!r} is inside .squad/, which squad manages itself")
+    return rel + "/" if folder or (absolute.is_dir() and not absolute.is_symlink()) else rel
+
+
+def _is_within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents

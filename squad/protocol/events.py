@@ -1,0 +1,119 @@
+"""The event log, ``logs/events.jsonl``: one JSON object a line, append-only, the coordinator's memory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from squad.atomic import append_lines
+from squad.errors import SquadError
+from squad.protocol.times import format_time, parse_time
+
+# Kinds squad writes; readers accept any kind.
+VIOLATION = "violation"
+VIOLATION_ATTEMPT = "violation_attempt"
+LOCK_ACQUIRED = "lock_acquired"
+LOCK_RELEASED = "lock_released"
+LOCK_BROKEN = "lock_broken"
+LOCK_WAIT = "lock_wait"
+AGENT_IDLE = "agent_idle"
+AGENT_STALE = "agent_stale"
+BLOCKED = "blocked"
+DEADLOCK = "deadlock"
+HANDOFF = "handoff"
+REASSIGN = "reassign"
+STUCK = "stuck"
+PARSE_ERROR = "parse_error"
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    at: datetime
+    agent: str | None = None
+    path: str | None = None
+    detail: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
+    key: str | None = None  # identity of what was reported, so a restarted coordinator never repeats it
+
+    def to_json(self) -> str:
+        out: dict[str, Any] = {"kind": self.kind, "at": format_time(self.at)}
+        if self.agent is not None:
+            out["agent"] = self.agent
+        if self.path is not None:
+            out["path"] = self.path
+        if self.detail:
+            out["detail"] = self.detail
+        if self.data:
+            out["data"] = dict(self.data)
+        if self.key is not None:
+            out["key"] = self.key
+        return json.dumps(out, sort_keys=False, ensure_ascii=False)
+
+
+def parse_event(line: str, path: Path, number: int) -> Event:
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise SquadError(f"bad event JSON: {exc.msg}", path=path, line=number) from None
+    if not isinstance(data, dict) or "kind" not in data:
+        raise SquadError("an event needs a `kind`", path=path, line=number)
+    at = parse_time(str(data.get("at", "")))
+    if at is None:
+        raise SquadError(f"bad event time {data.get('at')!r}", path=path, line=number)
+    extra = data.get("data")
+    return Event(
+        kind=str(data["kind"]),
+        at=at,
+        agent=data.get("agent"),
+        path=data.get("path"),
+        detail=str(data.get("detail", "")),
+        data=extra if isinstance(extra, dict) else {},
+        key=data.get("key"),
+    )
+
+
+def append_event(path: Path, event: Event) -> None:
+    append_lines(path, event.to_json() + "\n")
+
+
+def append_events(path: Path, events: list[Event]) -> None:
+    if events:
+        append_lines(path, "".join(e.to_json() + "\n" for e in events))
+
+
+class EventLogReader:
+    """Reads ``events.jsonl`` incrementally; a last line with no newline yet is left for later."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+        self.line_no = 0
+
+    def read_new(self) -> list[Event]:
+        try:
+            with self.path.open("rb") as handle:
+                if handle.seek(0, 2) < self.offset:
+                    self.offset, self.line_no = 0, 0
+                handle.seek(self.offset)
+                data = handle.read()
+        except FileNotFoundError:
+            return []
+        end = data.rfind(b"\n")
+        if end < 0:
+            return []
+        self.offset += end + 1
+        events = []
+        for raw in data[: end + 1].decode("utf-8", errors="replace").splitlines():
+            self.line_no += 1
+            if raw.strip():
+                events.append(parse_event(raw, self.path, self.line_no))
+        return events
+
+
+def read_events(path: Path) -> list[Event]:
+    return EventLogReader(path).read_new()

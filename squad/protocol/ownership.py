@@ -1,0 +1,158 @@
+"""The ownership matrix (``ownership.yaml``): gitignore-style patterns, the last match wins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from squad.atomic import write_atomic
+from squad.errors import SquadError
+
+if TYPE_CHECKING:
+    import pathspec
+
+ACCESS_ALIASES = {
+    "EXCLUSIVE": "EXCLUSIVE",
+    "SEQUENTIAL": "SEQUENTIAL",
+    "PARTITIONED": "SEQUENTIAL",
+    "SHARED": "SEQUENTIAL",
+    "READONLY": "READONLY",
+    "READ-ONLY": "READONLY",
+    "READ_ONLY": "READONLY",
+}
+
+
+def parse_access(text: str, *, path: Path | str | None = None, line: int | None = None) -> str:
+    access = ACCESS_ALIASES.get(text.strip().upper().replace(" ", "_"))
+    if access is None:
+        raise SquadError(
+            f"unknown access mode {text!r}: use EXCLUSIVE, SEQUENTIAL or READONLY",
+            path=path,
+            line=line,
+        )
+    return access
+
+
+@dataclass(frozen=True)
+class Entry:
+    pattern: str
+    owner: str | None
+    access: str
+    resource: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What the matrix says about one path: the winning entry, or the default."""
+
+    path: str
+    access: str
+    owner: str | None = None
+    resource: str | None = None
+    pattern: str | None = None
+
+
+@dataclass(frozen=True)
+class Matrix:
+    entries: tuple[Entry, ...] = ()
+    default_access: str = "SEQUENTIAL"
+
+    @cached_property
+    def _specs(self) -> list[pathspec.PathSpec[Any]]:
+        import pathspec
+
+        return [pathspec.PathSpec.from_lines("gitignore", [_pattern(e.pattern)]) for e in self.entries]
+
+    def rule(self, path: str) -> Rule:
+        """The last entry matching ``path`` (repo-relative), as in CODEOWNERS."""
+        candidate = path.lstrip("/")
+        for entry, spec in zip(reversed(self.entries), reversed(self._specs), strict=True):
+            if spec.match_file(candidate) or (candidate.endswith("/") and spec.match_file(candidate.rstrip("/"))):
+                return Rule(path, entry.access, entry.owner, entry.resource, entry.pattern)
+        return Rule(path, self.default_access)
+
+    def owned_by(self, agent: str) -> list[Entry]:
+        from squad.protocol.ids import same_agent
+
+        return [e for e in self.entries if same_agent(e.owner, agent)]
+
+    def with_entries(self, entries: Iterable[Entry]) -> Matrix:
+        return Matrix(tuple(entries), self.default_access)
+
+
+def _pattern(key: str) -> str:
+    # ownership keys are relative to the repository root, like CODEOWNERS: anchor them.
+    return key if key.startswith("/") else "/" + key
+
+
+def parse_matrix(text: str, path: Path, default_access: str = "SEQUENTIAL") -> Matrix:
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise SquadError(
+            f"bad YAML: {getattr(exc, 'problem', None) or exc}",
+            path=path,
+            line=mark.line + 1 if mark else None,
+        ) from None
+    if root is None:
+        return Matrix((), default_access)
+    if not isinstance(root, yaml.MappingNode):
+        raise SquadError("expected a mapping of path patterns", path=path, line=root.start_mark.line + 1)
+    entries = []
+    for key_node, value_node in root.value:
+        line = key_node.start_mark.line + 1
+        pattern = str(key_node.value).strip()
+        value: Any = yaml.safe_load(yaml.serialize(value_node)) if value_node is not None else None
+        if isinstance(value, str):
+            value = {"access": value}
+        if not isinstance(value, dict):
+            raise SquadError(
+                f"entry {pattern!r} must be a mapping such as {{owner: agent-1, access: EXCLUSIVE}}",
+                path=path,
+                line=line,
+            )
+        access = parse_access(
+            str(value.get("access", "EXCLUSIVE" if value.get("owner") else default_access)),
+            path=path,
+            line=line,
+        )
+        owner = value.get("owner")
+        entries.append(Entry(pattern, str(owner) if owner else None, access, value.get("resource"), line))
+    return Matrix(tuple(entries), default_access)
+
+
+def load_matrix(path: Path, default_access: str = "SEQUENTIAL") -> Matrix:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Matrix((), default_access)
+    return parse_matrix(text, path, default_access)
+
+
+def render_matrix(matrix: Matrix) -> str:
+    import json
+
+    lines = [
+        "# Ownership matrix: gitignore-style patterns; the last matching pattern wins.",
+        "# access: EXCLUSIVE (owner only), SEQUENTIAL (anyone holding the lease), READONLY.",
+    ]
+    width = max((len(e.pattern) for e in matrix.entries), default=0) + 2
+    for e in matrix.entries:
+        owner = e.owner if e.owner else "null"
+        fields = f"owner: {owner}, access: {e.access}"
+        if e.resource:
+            fields += f", resource: {json.dumps(e.resource)}"
+        key = json.dumps(e.pattern) if any(c in e.pattern for c in "*{}[]#&!|>'\"%@`,?:") else e.pattern
+        lines.append(f"{(key + ':').ljust(width)}{{{fields}}}")
+    return "\n".join(lines) + "\n"
+
+
+def write_matrix(path: Path, matrix: Matrix) -> None:
+    write_atomic(path, render_matrix(matrix))

@@ -1,0 +1,221 @@
+"""Plan files: YAML front matter for machines, a markdown body for the agent reading it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from squad.atomic import write_atomic
+from squad.errors import SquadError
+from squad.paths import strip_path
+from squad.protocol.ids import AgentId, parse_agent_id
+
+_ESTIMATE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|mins|minutes?|h|hr|hrs|hours?|d|days?)?\s*$", re.IGNORECASE)
+HOURS_PER_DAY = 8.0
+
+
+def estimate_hours(text: str | float | int | None) -> float | None:
+    """``2h`` -> 2.0, ``30m`` -> 0.5, ``3d`` -> 24.0 (8-hour days); a bare number is hours."""
+    if text is None:
+        return None
+    if isinstance(text, int | float):
+        return float(text)
+    match = _ESTIMATE_RE.match(text)
+    if not match:
+        return None
+    value = float(match.group(1))
+    unit = (match.group(2) or "h").lower()
+    if unit.startswith("m"):
+        return value / 60
+    if unit.startswith("d"):
+        return value * HOURS_PER_DAY
+    return value
+
+
+def format_estimate(hours: float) -> str:
+    if hours < 1:
+        return f"{round(hours * 60)}m"
+    return f"{hours:g}h"
+
+
+@dataclass(frozen=True)
+class PlanTask:
+    id: str
+    title: str
+    files: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    estimate: str | None = None
+    resource: str | None = None
+    unclassified: bool = False
+
+    @property
+    def estimate_h(self) -> float:
+        return estimate_hours(self.estimate) or 1.0
+
+    def to_yaml(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "title": self.title}
+        if self.files:
+            out["files"] = list(self.files)
+        out["depends_on"] = list(self.depends_on)
+        if self.estimate:
+            out["estimate"] = self.estimate
+        if self.resource:
+            out["resource"] = self.resource
+        if self.unclassified:
+            out["unclassified"] = True
+        return out
+
+
+@dataclass(frozen=True)
+class Handoff:
+    task: str
+    agent: str  # the other side: `from` for handoffs_in, `to` for handoffs_out
+    file: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    agent: str
+    role: str | None = None
+    owns: tuple[str, ...] = ()
+    shared: tuple[str, ...] = ()
+    read_only: tuple[str, ...] = ()
+    tasks: tuple[PlanTask, ...] = ()
+    handoffs_in: tuple[Handoff, ...] = ()
+    handoffs_out: tuple[Handoff, ...] = ()
+    body: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def agent_id(self) -> AgentId:
+        parsed = parse_agent_id(self.agent)
+        assert parsed is not None  # checked when read
+        return parsed
+
+    def with_tasks(self, tasks: tuple[PlanTask, ...]) -> Plan:
+        return replace(self, tasks=tasks)
+
+    def front_matter(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"agent": self.agent}
+        if self.role:
+            data["role"] = self.role
+        data["owns"] = list(self.owns)
+        data["shared"] = list(self.shared)
+        if self.read_only:
+            data["read_only"] = list(self.read_only)
+        data["tasks"] = [t.to_yaml() for t in self.tasks]
+        data["handoffs_in"] = [_handoff_yaml(h, "from") for h in self.handoffs_in]
+        if self.handoffs_out:
+            data["handoffs_out"] = [_handoff_yaml(h, "to") for h in self.handoffs_out]
+        data.update(self.extra)
+        return data
+
+
+def _handoff_yaml(h: Handoff, side: str) -> dict[str, str]:
+    out = {"task": h.task, side: h.agent}
+    if h.file:
+        out["file"] = h.file
+    return out
+
+
+def render_plan(plan: Plan) -> str:
+    import yaml
+
+    front = yaml.safe_dump(plan.front_matter(), sort_keys=False, allow_unicode=True, width=100, default_flow_style=None)
+    body = plan.body if plan.body.endswith("\n") or not plan.body else plan.body + "\n"
+    return f"---\n{front}---\n{body}"
+
+
+def write_plan(path: Path, plan: Plan) -> None:
+    write_atomic(path, render_plan(plan))
+
+
+def _str_list(value: Any, what: str, path: Path) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise SquadError(f"{what} must be a list", path=path)
+    return tuple(strip_path(str(v)) if what != "depends_on" else str(v) for v in value)
+
+
+def parse_plan(text: str, path: Path) -> Plan:
+    import frontmatter
+    import yaml
+
+    try:
+        post = frontmatter.loads(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else None  # +1 for 1-based, +1 for the opening ---
+        raise SquadError(f"bad front matter: {getattr(exc, 'problem', None) or exc}", path=path, line=line) from None
+    meta = dict(post.metadata)
+    agent = meta.pop("agent", None) or meta.pop("agent_id", None)
+    if agent is None:
+        number = re.search(r"agent-(\d+)", path.name)
+        if number is None:
+            raise SquadError("plan has no `agent:` in its front matter", path=path, line=1)
+        agent = f"agent-{number.group(1)}"
+    if parse_agent_id(str(agent)) is None:
+        raise SquadError(f"bad agent id {agent!r}", path=path, line=_line_of(text, "agent"))
+    tasks: list[PlanTask] = []
+    raw_tasks: Any = meta.pop("tasks", None) or []
+    if not isinstance(raw_tasks, list):
+        raise SquadError("`tasks` must be a list", path=path, line=_line_of(text, "tasks"))
+    for item in raw_tasks:
+        raw: Any = {"id": f"T{len(tasks) + 1}", "title": item} if isinstance(item, str) else item
+        if not isinstance(raw, dict) or "id" not in raw:
+            raise SquadError("each task needs an `id`", path=path, line=_line_of(text, "tasks"))
+        estimate = raw.get("estimate")
+        tasks.append(
+            PlanTask(
+                id=str(raw["id"]),
+                title=str(raw.get("title", raw["id"])),
+                files=_str_list(raw.get("files"), "files", path),
+                depends_on=_str_list(raw.get("depends_on"), "depends_on", path),
+                estimate=str(estimate) if estimate is not None else None,
+                resource=raw.get("resource"),
+                unclassified=bool(raw.get("unclassified", False)),
+            )
+        )
+    meta.pop("role", None)
+    return Plan(
+        agent=str(agent),
+        role=str(meta["role"]) if meta.get("role") else None,
+        owns=_str_list(meta.pop("owns", None), "owns", path),
+        shared=_str_list(meta.pop("shared", None), "shared", path),
+        read_only=_str_list(meta.pop("read_only", None), "read_only", path),
+        tasks=tuple(tasks),
+        handoffs_in=_handoffs(meta.pop("handoffs_in", None), "from"),
+        handoffs_out=_handoffs(meta.pop("handoffs_out", None), "to"),
+        body=str(post.content) + ("\n" if post.content else ""),
+        extra=meta,
+    )
+
+
+def _handoffs(value: Any, side: str) -> tuple[Handoff, ...]:
+    out = []
+    for raw in value or []:
+        if isinstance(raw, dict):
+            out.append(
+                Handoff(
+                    task=str(raw.get("task", "")),
+                    agent=str(raw.get(side, "")),
+                    file=raw.get("file"),
+                )
+            )
+    return tuple(out)
+
+
+def _line_of(text: str, key: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith(f"{key}:"):
+            return number
+    return None
+
+
+def read_plan(path: Path) -> Plan:
+    return parse_plan(path.read_text(encoding="utf-8"), path)

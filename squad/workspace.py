@@ -1,0 +1,33 @@
+"""Creating the ``.squad/`` tree (``squad init``): idempotent, never overwrites."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from squad.atomic import create_exclusive
+from squad.config import DEFAULT_CONFIG_TEXT
+from squad.paths import SquadPaths, find_project_root
+
+COORDINATOR_COMM_HEADER = (
+    "# Coordinator notices\n\n"
+    "Written by the squad coordinator: reassignments, broken leases, deadlocks, handoffs.\n"
+    "Each notice names the agent it is for (`TO:`). Agents read it; only the coordinator writes it.\n"
+)
+
+
+def init_squad(start: Path | None = None) -> tuple[SquadPaths, list[Path]]:
+    """Create ``.squad/`` at the repository root found from ``start``; return what was created."""
+    paths = SquadPaths(find_project_root(start))
+    created: list[Path] = []
+    if not paths.squad.is_dir():
+        paths.squad.mkdir(parents=True)
+        created.append(paths.squad)
+    for folder in paths.folders():
+        if not folder.is_dir():
+            folder.mkdir(parents=True)
+            created.append(folder)
+    if create_exclusive(paths.config, DEFAULT_CONFIG_TEXT):
+        created.append(paths.config)
+    if create_exclusive(paths.coordinator_comm, COORDINATOR_COMM_HEADER):
+        created.append(paths.coordinator_comm)
+    return paths, created
