@@ -27,8 +27,12 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def create_exclusive(path: Path, text: str) -> bool:
-    """Create ``path`` holding ``text`` only if it does not exist (O_EXCL); False if it did."""
+def create_exclusive(path: Path, text: str, *, fsync: bool = True) -> bool:
+    """Create ``path`` holding ``text`` only if it does not exist (O_EXCL); False if it did.
+
+    ``fsync=False`` skips the flush to disk for short-lived files (leases): other processes see
+    the data at once either way; only a power cut could lose it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -37,7 +41,8 @@ def create_exclusive(path: Path, text: str) -> bool:
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
         handle.write(text)
         handle.flush()
-        os.fsync(handle.fileno())
+        if fsync:
+            os.fsync(handle.fileno())
     return True
 
 

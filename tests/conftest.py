@@ -53,10 +53,14 @@ def _leak_guard() -> Iterator[None]:
 
 
 def _alive(p: psutil.Process) -> bool:
+    """A live child that is not multiprocessing's own long-lived helper (resource tracker, forkserver)."""
     try:
-        return p.status() != psutil.STATUS_ZOMBIE
+        if p.status() == psutil.STATUS_ZOMBIE:
+            return False
+        cmdline = " ".join(p.cmdline())
     except psutil.NoSuchProcess:
         return False
+    return "multiprocessing.resource_tracker" not in cmdline and "multiprocessing.forkserver" not in cmdline
 
 
 def git(cwd: Path, *args: str) -> str:

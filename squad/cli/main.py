@@ -59,7 +59,7 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; Ctrl-C is a quiet 130."""
     try:
-        cli.main(args=argv, prog_name="squad", standalone_mode=False)
+        result = cli.main(args=argv, prog_name="squad", standalone_mode=False)
     except SquadError as exc:  # raised while parsing, before a command runs
         click.echo(f"squad: error: {exc.render()}", err=True)
         return exc.exit_code
@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE if exc.exit_code == 2 else exc.exit_code
     except BrokenPipeError:
         return 0
-    return 0
+    # click returns the code of a ctx.exit() (how LazyGroup.invoke reports a SquadError).
+    return result if isinstance(result, int) else 0
 
 
 def run() -> None:  # pragma: no cover - console entry point

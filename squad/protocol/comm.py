@@ -235,8 +235,8 @@ class CommParser:
         self.path = path
         self.line_no = 0
         self.done: list[Block] = []
-        self.problems: list[SquadError] = []
-        self.identity: AgentId | None = None
+        self._problems: list[SquadError] = []
+        self._hints: list[str] = []  # agent mentions that may name this file's agent, in file order
         self._draft = _Draft(line=1)
         self._in_fence = False
 
@@ -257,8 +257,8 @@ class CommParser:
             level = len(heading.group(1)) if heading else 2
             title = heading.group(2) if heading else (bold.group(2) if bold else "")
             self._draft = _Draft(line=self.line_no, heading=title, heading_level=level)
-            if level == 1 and self.identity is None:
-                self._note_identity(title)
+            if level == 1:
+                self._hints.append(title)
             return
         if _RULE_RE.match(line):
             self._close()
@@ -291,28 +291,43 @@ class CommParser:
         if value and key in _LIST_KEYS:
             draft.items.setdefault(key, []).extend(v for v in re.split(r",\s*", value))
 
-    def _note_identity(self, text: str) -> None:
-        agent = mentioned_agent(text)
-        if agent is not None and (self.identity is None or (agent.role and not self.identity.role)):
-            self.identity = agent
+    @property
+    def problems(self) -> list[SquadError]:
+        """Problems found so far, the open last block's included."""
+        return [*self._problems, *self._classify(self._draft)[1]]
+
+    @property
+    def identity(self) -> AgentId | None:
+        """The agent this file belongs to, as its content names it (a role wins over a bare number)."""
+        found: AgentId | None = None
+        for hint in [*self._hints, *self._classify(self._draft)[2]]:
+            agent = mentioned_agent(hint)
+            if agent is not None and (
+                found is None or (agent.role and not found.role and agent.number == found.number)
+            ):
+                found = agent
+        return found
 
     def _close(self) -> None:
         draft = self._draft
         self._draft = _Draft(line=self.line_no + 1)
-        block = self._classify(draft)
+        block, problems, hints = self._classify(draft)
+        self._problems.extend(problems)
+        self._hints.extend(hints)
         if block is not None:
             self.done.append(block)
 
     def blocks(self) -> list[Block]:
         """All blocks so far, the still-open last one included (it may grow with the next append)."""
-        pending = self._classify(self._draft, record=False)
+        pending = self._classify(self._draft)[0]
         return [*self.done, pending] if pending is not None else list(self.done)
 
     # -- classification -------------------------------------------------------------------
-    def _classify(self, d: _Draft, *, record: bool = True) -> Block | None:
+    def _classify(self, d: _Draft) -> tuple[Block | None, list[SquadError], list[str]]:
+        """A draft as a block, with the problems it has and the agent mentions it carries. Pure."""
         keys = {k: v for k, v in d.keys.items() if not _is_placeholder(v)}
         if not keys and not d.items:
-            return None
+            return None, [], []
         at = find_time(d.heading) if d.heading else None
         if at is None:
             at = next((t for k in _TIME_KEYS if k in keys and (t := find_time(keys[k]))), None)
@@ -320,15 +335,15 @@ class CommParser:
         sender = keys.get("from", "")
         if "coordinator" in sender.lower():
             text = "\n".join(f"{k}: {v}" for k, v in d.keys.items())
-            return Notice(d.line, at, keys.get("to"), "\n".join([text, *d.text]).strip())
+            return Notice(d.line, at, keys.get("to"), "\n".join([text, *d.text]).strip()), [], []
         if "handoff" in heading or ("to" in keys and ({"file", "files", "request"} & keys.keys())):
-            return self._handoff(d, keys, at)
+            return self._handoff(d, keys, at), [], []
         if not (_HINT_KEYS & (keys.keys() | d.items.keys())):
-            for k in ("agent", "agent_id", "id"):
-                if k in keys and record:
-                    self._note_identity(f"agent-{keys[k]}" if keys[k].isdigit() else keys[k])
-            return None
-        return self._status(d, keys, heading, at, record=record)
+            hints = [
+                f"agent-{keys[k]}" if keys[k].isdigit() else keys[k] for k in ("agent", "agent_id", "id") if k in keys
+            ]
+            return None, [], hints
+        return self._status(d, keys, heading, at)
 
     def _handoff(self, d: _Draft, keys: dict[str, str], at: datetime | None) -> HandoffRequest:
         file = keys.get("file") or keys.get("files") or (d.items.get("files") or [""])[0]
@@ -346,22 +361,22 @@ class CommParser:
         )
 
     def _status(
-        self, d: _Draft, keys: dict[str, str], heading: str, at: datetime | None, *, record: bool
-    ) -> StatusUpdate:
+        self, d: _Draft, keys: dict[str, str], heading: str, at: datetime | None
+    ) -> tuple[StatusUpdate, list[SquadError], list[str]]:
         status: Status | None = None
+        problems: list[SquadError] = []
         for k in _STATUS_KEYS:
             if k in keys:
                 try:
                     status = parse_status(keys[k])
                 except ValueError as exc:
-                    if record:
-                        self.problems.append(
-                            SquadError(
-                                f"unknown status {exc.args[0]!r}",
-                                path=self.path,
-                                line=d.key_lines[k],
-                            )
+                    problems.append(
+                        SquadError(
+                            f"unknown status {exc.args[0]!r}",
+                            path=self.path,
+                            line=d.key_lines[k],
                         )
+                    )
                 break
         wait_text = next((keys[k] for k in _WAIT_KEYS if keys.get(k)), None)
         if wait_text is None:
@@ -379,9 +394,7 @@ class CommParser:
             evidence_exit = int(m.group(1))
             evidence = evidence[: m.start()].strip()
         agent = _agent_text(keys.get("agent") or keys.get("agent_id") or keys.get("from"))
-        if agent and record:
-            self._note_identity(agent)
-        return StatusUpdate(
+        update = StatusUpdate(
             line=d.line,
             at=at,
             status=status,
@@ -397,6 +410,7 @@ class CommParser:
             evidence_exit=evidence_exit,
             agent=agent,
         )
+        return update, problems, [agent] if agent else []
 
 
 def parse_progress(text: str) -> Progress | None:

@@ -143,13 +143,13 @@ def render_matrix(matrix: Matrix) -> str:
         "# Ownership matrix: gitignore-style patterns; the last matching pattern wins.",
         "# access: EXCLUSIVE (owner only), SEQUENTIAL (anyone holding the lease), READONLY.",
     ]
-    width = max((len(e.pattern) for e in matrix.entries), default=0) + 2
-    for e in matrix.entries:
+    keys = [json.dumps(e.pattern) if any(c in e.pattern for c in "*{}[]#&!|>'\"%@`,?:") else e.pattern for e in matrix.entries]
+    width = max((len(k) for k in keys), default=0) + 2
+    for key, e in zip(keys, matrix.entries, strict=True):
         owner = e.owner if e.owner else "null"
         fields = f"owner: {owner}, access: {e.access}"
         if e.resource:
             fields += f", resource: {json.dumps(e.resource)}"
-        key = json.dumps(e.pattern) if any(c in e.pattern for c in "*{}[]#&!|>'\"%@`,?:") else e.pattern
         lines.append(f"{(key + ':').ljust(width)}{{{fields}}}")
     return "\n".join(lines) + "\n"
 

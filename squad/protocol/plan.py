@@ -181,10 +181,10 @@ def parse_plan(text: str, path: Path) -> Plan:
                 unclassified=bool(raw.get("unclassified", False)),
             )
         )
-    meta.pop("role", None)
+    role = meta.pop("role", None)
     return Plan(
         agent=str(agent),
-        role=str(meta["role"]) if meta.get("role") else None,
+        role=str(role) if role else None,
         owns=_str_list(meta.pop("owns", None), "owns", path),
         shared=_str_list(meta.pop("shared", None), "shared", path),
         read_only=_str_list(meta.pop("read_only", None), "read_only", path),

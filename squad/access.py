@@ -1,0 +1,186 @@
+"""May this agent write this path now? The ownership matrix plus the leases, as one Decision.
+
+EXCLUSIVE: only the owner. SEQUENTIAL: whoever holds a live lease on the path or a folder holding
+it (and the ``@resource`` lease when the matrix entry names one). READONLY: nobody. A path no
+pattern matches follows ``config.default_access``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from squad.paths import SquadPaths
+from squad.protocol.ids import same_agent
+from squad.protocol.ownership import Entry, Matrix, load_matrix
+from squad.protocol.times import now as utcnow
+
+if TYPE_CHECKING:
+    from squad.config import Config
+    from squad.protocol.lease import Lease
+
+__all__ = ["Decision", "check_paths", "load_rules", "may_write"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    path: str
+    allowed: bool
+    rule: str  # "exclusive" | "sequential" | "readonly" | "resource" | "default"
+    reason: str  # one line, names the owner or lease holder
+    owner: str | None = None
+    holder: str | None = None
+    fix: str | None = None  # e.g. "squad lock shared/types/metrics.ts"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "allowed": self.allowed,
+            "rule": self.rule,
+            "reason": self.reason,
+            "owner": self.owner,
+            "holder": self.holder,
+            "fix": self.fix,
+        }
+
+
+def _config(paths: SquadPaths, config: Config | None) -> Config:
+    if config is not None:
+        return config
+    from squad.config import load_config
+
+    return load_config(paths.config)
+
+
+def load_rules(paths: SquadPaths, config: Config | None = None) -> Matrix:
+    """``ownership.yaml``; when absent, built from the plans' ``owns`` / ``shared`` / ``read_only``."""
+    config = _config(paths, config)
+    if paths.ownership.exists():
+        return load_matrix(paths.ownership, config.default_access)
+    from squad.protocol.plan import read_plan
+    from squad.roster import members
+
+    owned: list[Entry] = []
+    shared: list[Entry] = []
+    readonly: list[Entry] = []
+    for member in members(paths):
+        if not member.plan.exists():
+            continue
+        plan = read_plan(member.plan)
+        owned.extend(Entry(p, plan.agent, "EXCLUSIVE") for p in plan.owns)
+        shared.extend(Entry(p, None, "SEQUENTIAL") for p in plan.shared)
+        readonly.extend(Entry(p, None, "READONLY") for p in plan.read_only)
+    # Last match wins: shared files inside an owned folder stay shared; read-only beats both.
+    return Matrix((*owned, *shared, *readonly), config.default_access)
+
+
+def _covers(lease_path: str, path: str) -> bool:
+    if lease_path.startswith("@") or path.startswith("@"):
+        return lease_path.lower() == path.lower()
+    held = [p for p in lease_path.strip("/").split("/") if p]
+    want = [p for p in path.strip("/").split("/") if p]
+    return bool(held) and want[: len(held)] == held
+
+
+def may_write(
+    paths: SquadPaths,
+    agent: str,
+    path: str,
+    *,
+    now: datetime | None = None,
+    config: Config | None = None,
+    matrix: Matrix | None = None,
+    leases: list[Lease] | None = None,
+) -> Decision:
+    """Decide whether ``agent`` may write ``path`` (repo-relative) now."""
+    now = now or utcnow()
+    if matrix is None:
+        matrix = load_rules(paths, config)
+    rule = matrix.rule(path)
+    where = f" ({rule.pattern})" if rule.pattern else " (default_access)"
+    if rule.access == "READONLY":
+        name = "readonly" if rule.pattern else "default"
+        return Decision(path, False, name, f"{path} is READONLY{where}: nobody may write it")
+    if rule.access == "EXCLUSIVE":
+        name = "exclusive" if rule.pattern else "default"
+        if rule.owner and same_agent(rule.owner, agent):
+            return Decision(path, True, name, f"{path} is owned by {rule.owner}{where}", owner=rule.owner)
+        owner = rule.owner or "nobody"
+        return Decision(
+            path,
+            False,
+            name,
+            f"{path} is EXCLUSIVE to {owner}{where}",
+            owner=rule.owner,
+            fix=f"ask {rule.owner} for a handoff" if rule.owner else None,
+        )
+    if leases is None:
+        from squad.locks import held
+
+        leases = held(paths, config=config)
+    live = [lease for lease in leases if not lease.expired(now)]
+    name = "sequential" if rule.pattern else "default"
+    mine = next((x for x in live if same_agent(x.agent, agent) and _covers(x.path, path)), None)
+    if mine is None:
+        other = next((x for x in live if not same_agent(x.agent, agent) and _conflict(x.path, path)), None)
+        if other is not None:
+            return Decision(
+                path,
+                False,
+                name,
+                f"{path} is SEQUENTIAL{where} and {other.agent} holds the lease on {other.path}",
+                holder=other.agent,
+                fix=f"squad lock {path} --wait 600",
+            )
+        return Decision(
+            path,
+            False,
+            name,
+            f"{path} is SEQUENTIAL{where}: lock it first",
+            fix=f"squad lock {path}",
+        )
+    if rule.resource:
+        resource = rule.resource if rule.resource.startswith("@") else "@" + rule.resource
+        if not any(same_agent(x.agent, agent) and _covers(x.path, resource) for x in live):
+            holder = next((x.agent for x in live if _covers(x.path, resource)), None)
+            by = f"; {holder} holds it" if holder else ""
+            return Decision(
+                path,
+                False,
+                "resource",
+                f"{path} needs the {resource} lease{where}{by}",
+                holder=holder,
+                fix=f"squad lock {resource}",
+            )
+    return Decision(path, True, name, f"{agent} holds the lease on {mine.path}", holder=mine.agent)
+
+
+def _conflict(a: str, b: str) -> bool:
+    from squad.locks import conflicts
+
+    return conflicts(a, b)
+
+
+def check_paths(
+    paths: SquadPaths,
+    agent: str,
+    targets: list[str],
+    *,
+    now: datetime | None = None,
+    config: Config | None = None,
+) -> list[Decision]:
+    """``may_write`` for each of ``targets`` (repo-relative), reading the matrix and leases once."""
+    config = _config(paths, config)
+    now = now or utcnow()
+    matrix = load_rules(paths, config)
+    leases: list[Lease] | None = None
+    out = []
+    for target in targets:
+        rule = matrix.rule(target)
+        if leases is None and rule.access == "SEQUENTIAL":
+            from squad.locks import held
+
+            leases = held(paths, config=config)
+        out.append(may_write(paths, agent, target, now=now, config=config, matrix=matrix, leases=leases or []))
+    return out

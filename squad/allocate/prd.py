@@ -1,0 +1,351 @@
+"""Reading a feature PRD: markdown-it-py tokens -> title, requirements, tasks and path hints.
+
+Structure (headings, lists, nesting, code spans) comes from the token stream; only the inline
+annotations of one list item (``[frontend]``, ``B7:``, ``(2h)``, ``depends on: B3``) are read
+with small patterns over that item's text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from squad.errors import SquadError
+from squad.paths import strip_path
+
+# Section kinds a heading can give the list items beneath it.
+TASKS, EXCLUDE, FILES, SHARED, READONLY, REQUIREMENTS = "tasks", "exclude", "files", "shared", "readonly", "requirements"
+
+_EXCLUDE_WORDS = (
+    "success criteria",
+    "acceptance criteria",
+    "definition of done",
+    "non goals",
+    "non-goals",
+    "out of scope",
+    "risks",
+    "open questions",
+    "testing strategy",
+    "metrics for success",
+    "notes",
+)
+_FILES_WORDS = ("files to create", "new files", "files to add", "file structure")
+_SHARED_WORDS = ("shared dependencies", "shared files", "shared dependency", "shared resources", "shared code")
+_READONLY_WORDS = ("read-only", "readonly", "read only", "do not modify", "must not be modified", "frozen")
+_REQUIREMENT_WORDS = ("requirements", "requirement", "overview", "goals", "scope", "features")
+
+_CHECKBOX_RE = re.compile(r"^\s*\[[ xX]\]\s+")
+_ID_RE = re.compile(r"^\s*(?:\*\*)?([A-Za-z]{1,4}-?\d+)(?:\*\*)?\s*[:.)\]]\s*(?:\*\*)?\s*")
+_TAG_RE = re.compile(r"\[([A-Za-z][\w-]*)\]")
+_PAREN_RE = re.compile(r"\(([^()]*)\)")
+_ESTIMATE_PART_RE = re.compile(
+    r"^\s*(?:~|est(?:imate)?\.?:?\s*)?(\d+(?:\.\d+)?)\s*(m|min|mins|minutes?|h|hrs?|hours?|d|days?)\s*$", re.IGNORECASE
+)
+_ESTIMATE_KEY_RE = re.compile(
+    r"\bestimate[sd]?\s*:\s*(\d+(?:\.\d+)?)\s*(m|min|mins|minutes?|h|hrs?|hours?|d|days?)\b", re.IGNORECASE
+)
+_DEPENDS_RE = re.compile(
+    r"\b(?:depends\s+on\s*:?|depends\s*:|requires\s*:|blocked\s+by\s*:?|after\s*:)\s*([^()\[\];]+)", re.IGNORECASE
+)
+_ID_REF_RE = re.compile(r"^[A-Za-z]{1,4}-?\d+$")
+_EXT_RE = re.compile(r"\.[a-z][a-z0-9]{0,5}$")
+_KNOWN_FILES = {"Dockerfile", "Makefile", "Procfile", "Gemfile", "Rakefile", "Justfile", "LICENSE", "CODEOWNERS"}
+_REQUIREMENT_LINE_RE = re.compile(r"^\s*(?:\*\*)?([A-Za-z][\w /&+-]{0,30}?)(?:\*\*)?\s*:\s*(?:\*\*)?\s*\S")
+
+
+@dataclass(frozen=True)
+class Dependency:
+    target: str
+    by_id: bool  # an id (``B3``) rather than a title (``after: Create schema``)
+
+
+@dataclass(frozen=True)
+class RawTask:
+    """A task as written in the PRD, before classification."""
+
+    line: int
+    title: str
+    text: str  # title plus subtasks: what classification reads
+    explicit_id: str | None = None
+    tag: str | None = None  # ``[frontend]``
+    heading_stream: str | None = None  # the sub-heading under a task heading
+    paths: tuple[str, ...] = ()
+    depends: tuple[Dependency, ...] = ()
+    estimate: str | None = None
+    subtasks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Requirement:
+    line: int
+    text: str
+    stream: str | None = None  # "Frontend: React dashboard" names a stream
+
+
+@dataclass(frozen=True)
+class PRD:
+    path: str
+    title: str
+    requirements: tuple[Requirement, ...]
+    tasks: tuple[RawTask, ...]
+    files_to_create: tuple[str, ...] = ()
+    shared: tuple[str, ...] = ()
+    read_only: tuple[str, ...] = ()
+    headings_seen: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _has_phrase(text: str, phrases: Iterable[str]) -> bool:
+    lowered = " " + re.sub(r"[^a-z0-9-]+", " ", text.lower()) + " "
+    return any(f" {p} " in lowered for p in phrases)
+
+
+def heading_kind(text: str, task_headings: Sequence[str]) -> str | None:
+    if _has_phrase(text, _EXCLUDE_WORDS):
+        return EXCLUDE
+    if _has_phrase(text, _FILES_WORDS):
+        return FILES
+    if _has_phrase(text, _SHARED_WORDS):
+        return SHARED
+    if _has_phrase(text, _READONLY_WORDS):
+        return READONLY
+    if _has_phrase(text, task_headings):
+        return TASKS
+    if _has_phrase(text, _REQUIREMENT_WORDS):
+        return REQUIREMENTS
+    return None
+
+
+def looks_like_path(text: str) -> bool:
+    """``frontend/App.tsx``, ``shared/types/``, ``package.json``, ``config/*.config.js`` are paths;
+    ``npm install``, ``/api/metrics``, ``useSocket()``, ``React.FC`` are not."""
+    if not text or any(c in text for c in " \t()=<>,;'\"") or "://" in text or ".." in text.split("/"):
+        return False
+    if text.startswith(("/", "~", "-", "$", "@")):
+        return False
+    last = text.rstrip("/").rsplit("/", 1)[-1]
+    if not last:
+        return False
+    if text.endswith("/") or "*" in text:
+        return True
+    return bool(_EXT_RE.search(last)) or last in _KNOWN_FILES or (last.startswith(".") and len(last) > 1)
+
+
+def _inline_text(token: Any) -> tuple[str, list[str]]:
+    """The item's text with code spans kept in backticks, and the code spans that are paths."""
+    parts: list[str] = []
+    paths: list[str] = []
+    for child in token.children or []:
+        kind = child.type
+        if kind == "code_inline":
+            parts.append(f"`{child.content}`")
+            if looks_like_path(child.content.strip()):
+                paths.append(strip_path(child.content))
+        elif kind in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif kind in ("text", "html_inline"):
+            parts.append(child.content)
+    return "".join(parts), paths
+
+
+def parse_annotations(text: str) -> tuple[str, str | None, str | None, str | None, tuple[Dependency, ...]]:
+    """(title, explicit id, stream tag, estimate, dependencies) of one task line."""
+    text = _CHECKBOX_RE.sub("", text, count=1)
+    explicit_id = None
+    match = _ID_RE.match(text)
+    if match:
+        explicit_id = match.group(1).upper()
+        text = text[match.end() :]
+    tag = None
+    tag_match = _TAG_RE.search(text)
+    if tag_match:
+        tag = tag_match.group(1).lower()
+        text = text[: tag_match.start()] + text[tag_match.end() :]
+    estimate = None
+    depends: list[Dependency] = []
+
+    def paren(m: re.Match[str]) -> str:
+        nonlocal estimate
+        kept = []
+        for part in re.split(r"[,;]", m.group(1)):
+            est = _ESTIMATE_PART_RE.match(part)
+            if est and estimate is None:
+                estimate = f"{est.group(1)}{est.group(2)[0].lower()}"
+            elif _DEPENDS_RE.search(part):
+                depends.extend(_dependencies(_DEPENDS_RE.search(part).group(1)))  # type: ignore[union-attr]
+            elif part.strip():
+                kept.append(part.strip())
+        return f"({', '.join(kept)})" if kept else ""
+
+    text = _PAREN_RE.sub(paren, text)
+    key = _ESTIMATE_KEY_RE.search(text)
+    if key:
+        if estimate is None:
+            estimate = f"{key.group(1)}{key.group(2)[0].lower()}"
+        text = text[: key.start()] + text[key.end() :]
+    for dep in list(_DEPENDS_RE.finditer(text))[::-1]:
+        depends[:0] = _dependencies(dep.group(1))
+        text = text[: dep.start()] + text[dep.end() :]
+    title = re.sub(r"\s+", " ", text.replace("`", "").replace("**", "")).strip(" \t-—–:,.;|")
+    return title, explicit_id, tag, estimate, tuple(depends)
+
+
+def _dependencies(text: str) -> list[Dependency]:
+    out = []
+    for raw in re.split(r",|\band\b|&", text):
+        target = raw.strip().strip("`'\".*").strip()
+        if target:
+            by_id = bool(_ID_REF_RE.match(target))
+            out.append(Dependency(target.upper() if by_id else target, by_id))
+    return out
+
+
+@dataclass
+class _Item:
+    task: dict[str, Any] | None  # the task this list item opened, if any
+    depth: int
+
+
+def parse_prd(text: str, path: Path | str, task_headings: Sequence[str]) -> PRD:
+    """Read a PRD. Raises SquadError (with the line) when it holds no tasks."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").parse(text)
+    title = ""
+    headings: list[tuple[int, str | None, str]] = []  # (level, kind, text)
+    requirements: list[Requirement] = []
+    tasks: list[dict[str, Any]] = []
+    files: list[str] = []
+    shared: list[str] = []
+    read_only: list[str] = []
+    seen: list[str] = []
+    items: list[_Item] = []
+    pending_heading: int | None = None
+    paragraph_in_item = False
+
+    def section() -> tuple[str | None, str | None]:
+        """The nearest heading kind, and the stream named by a sub-heading of a task heading."""
+        stream = None
+        for index in range(len(headings) - 1, -1, -1):
+            level, kind, heading = headings[index]
+            if kind is not None:
+                if kind == TASKS and index < len(headings) - 1:
+                    stream = headings[index + 1][2]
+                return kind, stream
+        return None, None
+
+    for i, token in enumerate(tokens):
+        kind = token.type
+        if kind == "heading_open":
+            pending_heading = int(token.tag[1:])
+        elif kind == "inline" and pending_heading is not None:
+            heading_text, _ = _inline_text(token)
+            heading_text = heading_text.replace("`", "").strip()
+            level = pending_heading
+            pending_heading = None
+            if level == 1 and not title:
+                title = heading_text
+                continue
+            while headings and headings[-1][0] >= level:
+                headings.pop()
+            headings.append((level, heading_kind(heading_text, task_headings), heading_text))
+            seen.append(heading_text)
+        elif kind == "list_item_open":
+            items.append(_Item(None, len(items) + 1))
+            paragraph_in_item = True
+        elif kind == "list_item_close":
+            items.pop()
+        elif kind == "inline" and items and paragraph_in_item and tokens[i - 1].type == "paragraph_open":
+            paragraph_in_item = False
+            line = (token.map[0] if token.map else 0) + 1
+            raw, paths = _inline_text(token)
+            where, stream = section()
+            if where == TASKS:
+                _task_item(tasks, items, raw, paths, line, stream)
+            elif where == FILES:
+                files.extend(paths)
+            elif where == SHARED:
+                shared.extend(paths)
+            elif where == READONLY or _has_phrase(raw, _READONLY_WORDS):
+                read_only.extend(paths)
+            elif where in (REQUIREMENTS, None) and not _CHECKBOX_RE.match(raw):
+                requirements.append(_requirement(raw, line))
+        elif kind == "inline" and not items:
+            raw, paths = _inline_text(token)
+            where, _ = section()
+            if where == READONLY or _has_phrase(raw, _READONLY_WORDS):
+                read_only.extend(paths)
+            elif where == SHARED:
+                shared.extend(paths)
+            elif where == FILES:
+                files.extend(paths)
+    if not tasks:
+        looked = ", ".join(f'"{h}"' for h in task_headings)
+        raise SquadError(
+            f"no tasks found: looked for list items under headings named {looked} "
+            "(set `task_headings` in .squad/config.yaml to add yours)",
+            path=path,
+        )
+    return PRD(
+        path=str(path),
+        title=title or Path(str(path)).stem,
+        requirements=tuple(requirements),
+        tasks=tuple(_freeze(t) for t in tasks),
+        files_to_create=tuple(dict.fromkeys(files)),
+        shared=tuple(dict.fromkeys(shared)),
+        read_only=tuple(dict.fromkeys(read_only)),
+        headings_seen=tuple(seen),
+    )
+
+
+def _task_item(
+    tasks: list[dict[str, Any]], items: list[_Item], raw: str, paths: list[str], line: int, stream: str | None
+) -> None:
+    title, explicit_id, tag, estimate, depends = parse_annotations(raw)
+    parent = next((item.task for item in reversed(items[:-1]) if item.task is not None), None)
+    if parent is not None and explicit_id is None:
+        # A nested item without its own id is part of its parent task.
+        parent["subtasks"].append(title or raw.strip())
+        parent["paths"].extend(paths)
+        parent["depends"].extend(depends)
+        if parent["tag"] is None:
+            parent["tag"] = tag
+        return
+    task = {
+        "line": line,
+        "title": title or (paths[0] if paths else f"task on line {line}"),
+        "explicit_id": explicit_id,
+        "tag": tag,
+        "heading_stream": stream,
+        "paths": list(paths),
+        "depends": list(depends),
+        "estimate": estimate,
+        "subtasks": [],
+    }
+    items[-1].task = task
+    tasks.append(task)
+
+
+def _freeze(task: dict[str, Any]) -> RawTask:
+    subtasks = tuple(task["subtasks"])
+    return RawTask(
+        line=task["line"],
+        title=task["title"],
+        text=" ".join((task["title"], *subtasks)),
+        explicit_id=task["explicit_id"],
+        tag=task["tag"],
+        heading_stream=task["heading_stream"],
+        paths=tuple(dict.fromkeys(task["paths"])),
+        depends=tuple(dict.fromkeys(task["depends"])),
+        estimate=task["estimate"],
+        subtasks=subtasks,
+    )
+
+
+def _requirement(raw: str, line: int) -> Requirement:
+    text = re.sub(r"\s+", " ", raw.replace("`", "")).strip()
+    match = _REQUIREMENT_LINE_RE.match(text)
+    stream = match.group(1).strip().lower() if match else None
+    return Requirement(line, text, stream)

@@ -1,0 +1,541 @@
+"""The coordinator's rules: pure functions ``(world, now, config) -> list[Event | Action]``.
+
+A rule reads a :class:`World` (what the daemon knows, rebuilt from the files) and says what should
+happen; it writes nothing. ``actions.apply`` is the one place that acts. Every event and action
+carries a stable ``key`` naming what it is about, so a restarted coordinator skips what its event
+log already holds and never reports a thing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from squad.config import Config
+from squad.coordinator.state import AgentState, LockView
+from squad.paths import SquadPaths
+from squad.protocol import events as ev
+from squad.protocol.comm import HandoffRequest, Status, StatusUpdate
+from squad.protocol.ids import same_agent
+from squad.protocol.ownership import Matrix
+from squad.protocol.plan import Plan, PlanTask
+from squad.protocol.times import format_time
+
+# Event kinds the coordinator adds to those in protocol/events.py.
+TASK_BLOCKED = "task_blocked"
+UNPROVEN_DONE = "unproven_done"
+STEAL = "steal"
+PAUSED = "paused"
+RESUMED = "resumed"
+HANDOFF_REFUSED = "handoff_refused"
+
+
+# -- actions: what a rule asks ``actions.apply`` to do -------------------------------------------
+@dataclass(frozen=True)
+class Notify:
+    key: str
+    to: str
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class BreakStale:
+    """Break every stale lease (``locks.break_stale``) and tell each holder."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class BreakLease:
+    key: str
+    target: str
+    holder: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class MoveTasks:
+    """Move tasks from one plan to another; ``files`` change owner with them."""
+
+    key: str
+    source: str
+    target: str
+    task_ids: tuple[str, ...]
+    files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TransferOwnership:
+    key: str
+    file: str
+    from_agent: str
+    to_agent: str
+    exclusive: bool
+    unblock: tuple[tuple[str, str], ...] = ()  # (agent, task id) whose wait ends
+
+
+@dataclass(frozen=True)
+class MarkBlocked:
+    key: str
+    agent: str
+    task: str
+    reason: str
+
+
+Action = Notify | BreakStale | BreakLease | MoveTasks | TransferOwnership | MarkBlocked
+Item = ev.Event | Action
+
+
+# -- the world a rule sees ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AgentView:
+    state: AgentState
+    plan: Plan | None
+    updates: tuple[StatusUpdate, ...] = ()
+    handoffs: tuple[HandoffRequest, ...] = ()
+    blocked_since: datetime | None = None
+    assigned: tuple[str, ...] = ()  # task ids moved to this agent since its last update
+
+    @property
+    def id(self) -> str:
+        return self.state.id
+
+
+@dataclass(frozen=True)
+class World:
+    paths: SquadPaths
+    agents: tuple[AgentView, ...]
+    matrix: Matrix
+    locks: tuple[LockView, ...]
+    fresh: tuple[tuple[str, StatusUpdate], ...] = ()  # status blocks not yet checked for ownership
+    changed_files: tuple[str, ...] = ()  # work-tree paths that changed (shared checkout)
+    paused: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def agent(self, name: str | None) -> AgentView | None:
+        return next((a for a in self.agents if same_agent(a.id, name)), None)
+
+
+def _t(moment: datetime | None) -> str:
+    return format_time(moment) if moment else "-"
+
+
+def _event(kind: str, now: datetime, key: str, *, agent: str | None = None, path: str | None = None,
+           detail: str = "", **data: object) -> ev.Event:  # fmt: skip
+    return ev.Event(kind=kind, at=now, agent=agent, path=path, detail=detail, data=data, key=key)
+
+
+# -- helpers on plans -----------------------------------------------------------------------------
+def task_of(text: str | None, plan: Plan | None) -> PlanTask | None:
+    """The plan task a ``Current Task:`` text names (``T3 Add charts`` -> T3)."""
+    if not text or plan is None:
+        return None
+    head = text.split()[0].strip(":.,-") if text.split() else ""
+    for task in plan.tasks:
+        if task.id.lower() == head.lower() or task.title.lower() == text.strip().lower():
+            return task
+    return None
+
+
+def unfinished(view: AgentView) -> list[PlanTask]:
+    """Tasks after the ones the agent reports done (progress counts tasks in plan order)."""
+    if view.plan is None:
+        return []
+    if view.state.status is Status.DONE:
+        return [t for t in view.plan.tasks if t.id in view.assigned]
+    done = view.state.progress.done if view.state.progress else 0
+    return list(view.plan.tasks[min(done, len(view.plan.tasks)) :])
+
+
+def unstarted(view: AgentView) -> list[PlanTask]:
+    """Unfinished tasks other than the one the agent is on."""
+    rest = unfinished(view)
+    current = task_of(view.state.task, view.plan)
+    if current is not None:
+        return [t for t in rest if t.id != current.id]
+    return rest[1:] if view.state.status is not Status.STARTING else rest
+
+
+def load(view: AgentView) -> float:
+    return sum(t.estimate_h for t in unfinished(view))
+
+
+def is_stale(view: AgentView, config: Config) -> bool:
+    idle = view.state.idle_s
+    return idle is not None and idle >= config.agent_stale_s and view.state.status is not Status.DONE
+
+
+def may_take(matrix: Matrix, taker: str, source: str, task: PlanTask) -> tuple[bool, tuple[str, ...]]:
+    """Whether ``taker`` may do ``task`` of ``source``; and which files change owner if it does."""
+    moving = []
+    for file in task.files:
+        rule = matrix.rule(file)
+        if rule.access == "READONLY":
+            return False, ()
+        if rule.access == "EXCLUSIVE" and rule.owner and not same_agent(rule.owner, taker):
+            if not same_agent(rule.owner, source):
+                return False, ()
+            moving.append(file)
+    return True, tuple(moving)
+
+
+def _live(view: AgentView, config: Config) -> bool:
+    return view.state.status is not Status.FAILED and not is_stale(view, config)
+
+
+def pick_target(world: World, source: AgentView, task: PlanTask, config: Config) -> tuple[AgentView, tuple[str, ...]] | None:
+    """The least-loaded live agent that may take ``task`` (lowest number on a tie)."""
+    best: tuple[float, str, AgentView, tuple[str, ...]] | None = None
+    for view in world.agents:
+        if same_agent(view.id, source.id) or view.plan is None or not _live(view, config):
+            continue
+        ok, files = may_take(world.matrix, view.id, source.id, task)
+        if not ok:
+            continue
+        rank = (load(view), view.id)
+        if best is None or rank < best[:2]:
+            best = (*rank, view, files)
+    return (best[2], best[3]) if best else None
+
+
+def _lease_on(world: World, path: str) -> LockView | None:
+    from squad.locks import conflicts
+
+    return next((lv for lv in world.locks if not lv.stale and conflicts(lv.lease.path, path)), None)
+
+
+# -- the rules ------------------------------------------------------------------------------------
+def rule_ownership(world: World, now: datetime, config: Config) -> list[Item]:
+    """A file an agent reports modifying that it may not write: outside what it owns, or a
+    SEQUENTIAL file without its lease."""
+    from squad.access import may_write
+
+    out: list[Item] = []
+    leases = [lv.lease for lv in world.locks if not lv.stale]
+    for agent, update in world.fresh:
+        for file in (*update.files_modified, *update.files_created):
+            decision = may_write(world.paths, agent, file, now=now, config=config, matrix=world.matrix, leases=leases)
+            if decision.allowed:
+                continue
+            key = f"violation:{agent}:{file}:{_t(update.at)}:{update.line}"
+            out.append(_event(ev.VIOLATION, now, key, agent=agent, path=file, detail=decision.reason,
+                              rule=decision.rule, owner=decision.owner, holder=decision.holder))  # fmt: skip
+            fix = f" Fix: {decision.fix}." if decision.fix else ""
+            out.append(Notify(key, agent, ev.VIOLATION, f"You modified {file}: {decision.reason}.{fix}"))
+    return out
+
+
+def rule_worktree(world: World, now: datetime, config: Config) -> list[Item]:
+    """In a shared checkout: a SEQUENTIAL file changed while nobody holds its lease, or a READONLY one."""
+    out: list[Item] = []
+    for file in world.changed_files:
+        rule = world.matrix.rule(file)
+        if rule.access == "READONLY":
+            why = f"{file} is read-only ({rule.pattern})"
+        elif rule.access == "SEQUENTIAL" and _lease_on(world, file) is None:
+            why = f"{file} is sequential and changed while nobody holds its lease"
+        else:
+            continue
+        key = f"worktree:{file}:{world.extra.get('mtime:' + file, _t(now))}"
+        out.append(_event(ev.VIOLATION, now, key, path=file, detail=why, rule=rule.access.lower(), source="worktree"))
+    return out
+
+
+def rule_stale_leases(world: World, now: datetime, config: Config) -> list[Item]:
+    stale = [lv for lv in world.locks if lv.stale]
+    if not stale:
+        return []
+    return [BreakStale("break:" + ",".join(f"{lv.lease.path}@{_t(lv.lease.acquired_at)}" for lv in stale))]
+
+
+def rule_idle(world: World, now: datetime, config: Config) -> list[Item]:
+    """No update for ``agent_idle_s``: ``agent_idle``; for ``agent_stale_s``: ``agent_stale``."""
+    out: list[Item] = []
+    for view in world.agents:
+        s = view.state
+        if s.idle_s is None or s.status in (Status.DONE, Status.FAILED):
+            continue
+        if s.idle_s >= config.agent_stale_s:
+            key = f"stale:{s.id}:{_t(s.last_update)}"
+            out.append(_event(ev.AGENT_STALE, now, key, agent=s.id, detail=f"no update for {int(s.idle_s)}s; its leases are stale",
+                              idle_s=round(s.idle_s)))  # fmt: skip
+        elif s.idle_s >= config.agent_idle_s:
+            key = f"idle:{s.id}:{_t(s.last_update)}"
+            out.append(_event(ev.AGENT_IDLE, now, key, agent=s.id, detail=f"no update for {int(s.idle_s)}s", idle_s=round(s.idle_s)))
+            out.append(Notify(key, s.id, ev.AGENT_IDLE, f"No status update from you for {int(s.idle_s)}s: post one (squad update)."))
+    return out
+
+
+def rule_blocked(world: World, now: datetime, config: Config) -> list[Item]:
+    """Each BLOCKED agent once per block, with what it waits for and who holds it."""
+    out: list[Item] = []
+    for view in world.agents:
+        s = view.state
+        if s.status is not Status.BLOCKED:
+            continue
+        holder = s.waiting_holder
+        lease = _lease_on(world, s.waiting_path) if s.waiting_path else None
+        if lease is not None:
+            holder = lease.lease.agent
+        key = f"blocked:{s.id}:{_t(view.blocked_since or s.last_update)}"
+        detail = f"waiting for {s.waiting_for or 'something unnamed'}" + (f" (held by {holder})" if holder else "")
+        out.append(_event(ev.BLOCKED, now, key, agent=s.id, path=s.waiting_path, detail=detail, holder=holder))
+        if holder and not same_agent(holder, s.id) and world.agent(holder) is not None:
+            out.append(Notify(key, holder, ev.BLOCKED, f"{s.id} is waiting for {s.waiting_path or s.waiting_for}, which you hold."))
+    return out
+
+
+def wait_edges(world: World) -> dict[str, tuple[str, LockView]]:
+    """The wait-for graph: a BLOCKED agent -> (the agent holding what it waits for, that lease)."""
+    edges: dict[str, tuple[str, LockView]] = {}
+    for view in world.agents:
+        s = view.state
+        if s.status is not Status.BLOCKED or not s.waiting_path:
+            continue
+        lease = _lease_on(world, s.waiting_path)
+        holder = world.agent(lease.lease.agent) if lease else None
+        if lease is not None and holder is not None and not same_agent(holder.id, s.id):
+            edges[s.id] = (holder.id, lease)
+    return edges
+
+
+def find_cycle(edges: dict[str, tuple[str, LockView]]) -> list[str] | None:
+    """The first cycle in a graph where each node waits on at most one other (sorted start)."""
+    for start in sorted(edges):
+        seen: list[str] = []
+        node: str | None = start
+        while node is not None and node in edges and node not in seen:
+            seen.append(node)
+            node = edges[node][0]
+        if node is not None and node in seen:
+            return seen[seen.index(node) :]
+    return None
+
+
+def rule_deadlock(world: World, now: datetime, config: Config) -> list[Item]:
+    edges = wait_edges(world)
+    cycle = find_cycle(edges)
+    if not cycle:
+        return []
+    leases = [edges[a][1] for a in cycle]
+    key = "deadlock:" + ",".join(sorted(f"{lv.lease.path}@{_t(lv.lease.acquired_at)}" for lv in leases))
+    ring = " -> ".join([*cycle, cycle[0]])
+    out: list[Item] = []
+    victim: LockView | None = None
+    if config.deadlock_policy == "youngest":
+        victim = max(leases, key=lambda lv: (lv.lease.acquired_at, lv.lease.path))
+    elif config.deadlock_policy == "oldest":
+        victim = min(leases, key=lambda lv: (lv.lease.acquired_at, lv.lease.path))
+    detail = f"wait-for cycle {ring}"
+    if victim is not None:
+        detail += f"; released {victim.lease.path} held by {victim.lease.agent} ({config.deadlock_policy})"
+        out.append(BreakLease(key, victim.lease.path, victim.lease.agent, f"deadlock {ring}"))
+        out.append(Notify(key, victim.lease.agent, ev.DEADLOCK,
+                          f"Deadlock {ring}: your lease on {victim.lease.path} was released; lock it again when it is free."))  # fmt: skip
+    out.append(_event(ev.DEADLOCK, now, key, detail=detail, cycle=cycle, policy=config.deadlock_policy,
+                      released=victim.lease.path if victim else None))  # fmt: skip
+    return out
+
+
+def rule_handoffs(world: World, now: datetime, config: Config) -> list[Item]:
+    """A handoff request moves the file's ownership where the matrix allows, and unblocks tasks."""
+    out: list[Item] = []
+    for view in world.agents:
+        for h in view.handoffs:
+            sender = h.from_agent or view.id
+            receiver = world.agent(h.to_agent)
+            if not h.file or receiver is None:
+                continue
+            key = f"handoff:{sender}:{receiver.id}:{h.file}:{_t(h.at)}:{h.line}"
+            rule = world.matrix.rule(h.file)
+            if rule.access == "READONLY" or (rule.access == "EXCLUSIVE" and rule.owner and not same_agent(rule.owner, sender)
+                                             and not same_agent(rule.owner, receiver.id)):  # fmt: skip
+                why = f"{h.file} is {rule.access}" + (f" owned by {rule.owner}" if rule.owner else "")
+                out.append(_event(HANDOFF_REFUSED, now, key, agent=sender, path=h.file, detail=why, to=receiver.id))
+                out.append(Notify(key, sender, HANDOFF_REFUSED, f"Handoff of {h.file} to {receiver.id} refused: {why}."))
+                continue
+            unblock = _waiting_on_handoff(receiver, sender, h.file)
+            out.append(TransferOwnership(key, h.file, sender, receiver.id, rule.access == "EXCLUSIVE", unblock))
+            tasks = ", ".join(t for _, t in unblock)
+            out.append(_event(ev.HANDOFF, now, key, agent=sender, path=h.file, detail=f"{sender} -> {receiver.id}",
+                              to=receiver.id, access=rule.access, unblocked=[t for _, t in unblock]))  # fmt: skip
+            out.append(Notify(key, receiver.id, ev.HANDOFF, f"{sender} handed {h.file} to you ({h.status or 'ready'})."
+                              + (f" Tasks {tasks} may start." if tasks else "")))  # fmt: skip
+    return out
+
+
+def _waiting_on_handoff(receiver: AgentView, sender: str, file: str) -> tuple[tuple[str, str], ...]:
+    if receiver.plan is None:
+        return ()
+    waiting = {h.task for h in receiver.plan.handoffs_in if same_agent(h.agent, sender) and h.file in (None, file)}
+    blocked = receiver.plan.extra.get("blocked") or {}
+    if isinstance(blocked, dict):
+        waiting |= {str(t) for t, why in blocked.items() if file in str(why) or sender in str(why)}
+    ids = {t.id for t in receiver.plan.tasks}
+    deps = {t.id for t in receiver.plan.tasks if any(d in waiting for d in t.depends_on)}
+    return tuple((receiver.id, t) for t in sorted((waiting & ids) | deps | (waiting - ids)))
+
+
+def rule_reassign(world: World, now: datetime, config: Config) -> list[Item]:
+    """Tasks of a FAILED or stale agent (all unfinished ones), or of one BLOCKED past
+    ``reassign_after_s`` (the ones it has not started), go to the least-loaded live agent."""
+    if world.paused:
+        return []
+    out: list[Item] = []
+    for view in world.agents:
+        s = view.state
+        if s.status is Status.FAILED or is_stale(view, config):
+            tasks, why = unfinished(view), ("failed" if s.status is Status.FAILED else "stale")
+        elif s.status is Status.BLOCKED and view.blocked_since and (now - view.blocked_since).total_seconds() >= config.reassign_after_s:
+            tasks, why = unstarted(view), f"blocked since {_t(view.blocked_since)}"
+        else:
+            continue
+        out.extend(_moves(world, view, tasks, now, config, ev.REASSIGN, why))
+    return out
+
+
+def rule_steal(world: World, now: datetime, config: Config) -> list[Item]:
+    """An agent that reported DONE takes unstarted tasks (the later half) from a busy one."""
+    if world.paused:
+        return []
+    idle = sorted(
+        (v for v in world.agents if v.state.status is Status.DONE and v.plan is not None and not v.assigned),
+        key=lambda v: v.id,
+    )
+    out: list[Item] = []
+    taken: set[str] = set()
+    for thief in idle:
+        for view in sorted(world.agents, key=lambda v: -load(v)):
+            if view is thief or view.state.status not in (Status.ACTIVE, Status.STARTING, Status.WAITING):
+                continue
+            spare = [t for t in unstarted(view) if t.id not in taken]
+            spare = spare[len(spare) // 2 :]
+            movable = [t for t in spare if may_take(world.matrix, thief.id, view.id, t)[0]]
+            if not movable:
+                continue
+            files = tuple(f for t in movable for f in may_take(world.matrix, thief.id, view.id, t)[1])
+            ids = tuple(t.id for t in movable)
+            taken.update(ids)
+            key = f"steal:{view.id}:{','.join(ids)}"
+            out.append(MoveTasks(key, view.id, thief.id, ids, files))
+            out.append(_event(STEAL, now, key, agent=thief.id, detail=f"{thief.id} takes {', '.join(ids)} from {view.id}",
+                              source=view.id, target=thief.id, tasks=list(ids)))  # fmt: skip
+            out.append(Notify(key, thief.id, STEAL, f"You take {', '.join(ids)} from {view.id}: see your plan."))
+            out.append(Notify(key, view.id, STEAL, f"{thief.id} takes {', '.join(ids)} from you: skip them."))
+            break
+    return out
+
+
+def _moves(world: World, view: AgentView, tasks: list[PlanTask], now: datetime, config: Config, kind: str,
+           why: str) -> list[Item]:  # fmt: skip
+    out: list[Item] = []
+    plan_by_target: dict[str, tuple[AgentView, list[str], list[str]]] = {}
+    for task in tasks:
+        picked = pick_target(world, view, task, config)
+        if picked is None:
+            continue
+        target, files = picked
+        entry = plan_by_target.setdefault(target.id, (target, [], []))
+        entry[1].append(task.id)
+        entry[2].extend(files)
+    for target, ids, files in plan_by_target.values():
+        key = f"{kind}:{view.id}:{','.join(ids)}"
+        out.append(MoveTasks(key, view.id, target.id, tuple(ids), tuple(files)))
+        out.append(_event(kind, now, key, agent=view.id, detail=f"{', '.join(ids)} from {view.id} ({why}) to {target.id}",
+                          source=view.id, target=target.id, tasks=ids))  # fmt: skip
+        out.append(Notify(key, target.id, kind, f"{', '.join(ids)} moved to you from {view.id} ({why}): see your plan."))
+        out.append(Notify(key, view.id, kind, f"{', '.join(ids)} moved from you to {target.id} ({why})."))
+    return out
+
+
+def rule_cascade(world: World, now: datetime, config: Config) -> list[Item]:
+    """A FAILED task, or one blocked past ``reassign_after_s``, blocks every task depending on it."""
+    out: list[Item] = []
+    for view in world.agents:
+        s = view.state
+        current = task_of(s.task, view.plan) or (unfinished(view)[:1] or [None])[0]
+        if current is None:
+            continue
+        if s.status is Status.FAILED:
+            why = f"{current.id} failed ({view.id})"
+        elif s.status is Status.BLOCKED and view.blocked_since and (now - view.blocked_since).total_seconds() >= config.reassign_after_s:
+            why = f"{current.id} blocked since {_t(view.blocked_since)} ({view.id})"
+        else:
+            continue
+        for other in world.agents:
+            for task in other.plan.tasks if other.plan else ():
+                if current.id not in task.depends_on:
+                    continue
+                key = f"cascade:{current.id}:{other.id}:{task.id}:{_t(view.blocked_since or s.last_update)}"
+                out.append(MarkBlocked(key, other.id, task.id, why))
+                out.append(_event(TASK_BLOCKED, now, key, agent=other.id, detail=f"{task.id} blocked: {why}",
+                                  task=task.id, cause=current.id))  # fmt: skip
+                out.append(Notify(key, other.id, TASK_BLOCKED, f"{task.id} is blocked: {why}. Work on something else."))
+    return out
+
+
+def rule_stuck(world: World, now: datetime, config: Config) -> list[Item]:
+    """Three FAILED reports on one task escalate to the human."""
+    out: list[Item] = []
+    for view in world.agents:
+        counts: dict[str, int] = {}
+        for update in view.updates:
+            if update.status is Status.FAILED:
+                task = task_of(update.task, view.plan)
+                name = task.id if task else (update.task or "?").split()[0] if update.task else "?"
+                counts[name] = counts.get(name, 0) + 1
+        for name, count in counts.items():
+            if count >= 3:
+                key = f"stuck:{view.id}:{name}"
+                out.append(_event(ev.STUCK, now, key, agent=view.id, detail=f"{name} failed {count} times: a human should look",
+                                  task=name, failures=count))  # fmt: skip
+    return out
+
+
+def rule_evidence(world: World, now: datetime, config: Config) -> list[Item]:
+    """With ``require_evidence``, a DONE without a passing evidence command is flagged."""
+    if not config.require_evidence:
+        return []
+    out: list[Item] = []
+    for agent, update in world.fresh:
+        if update.status is Status.DONE and update.evidence_exit != 0:
+            key = f"evidence:{agent}:{_t(update.at)}:{update.line}"
+            why = "no evidence" if update.evidence_exit is None else f"evidence {update.evidence!r} exited {update.evidence_exit}"
+            out.append(_event(UNPROVEN_DONE, now, key, agent=agent, detail=f"DONE with {why}"))
+            out.append(Notify(key, agent, UNPROVEN_DONE, f"DONE needs passing evidence ({why}): squad update --status DONE --evidence CMD."))
+    return out
+
+
+Rule = Callable[[World, datetime, Config], list[Item]]
+RULES: tuple[Rule, ...] = (
+    rule_ownership,
+    rule_worktree,
+    rule_stale_leases,
+    rule_idle,
+    rule_blocked,
+    rule_deadlock,
+    rule_handoffs,
+    rule_cascade,
+    rule_reassign,
+    rule_steal,
+    rule_stuck,
+    rule_evidence,
+)
+
+
+def run_rules(world: World, now: datetime, config: Config, rules: tuple[Rule, ...] = RULES) -> list[Item]:
+    out: list[Item] = []
+    for rule in rules:
+        out.extend(rule(world, now, config))
+    return out
+
+
+def plan_path(paths: SquadPaths, agent: str) -> Path:
+    from squad.protocol.ids import parse_agent_id
+
+    parsed = parse_agent_id(agent)
+    assert parsed is not None
+    return paths.plan(parsed.number)

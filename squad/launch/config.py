@@ -1,0 +1,88 @@
+"""The ``launch:`` section of ``config.yaml``, read into one typed record with defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from squad.config import Config
+from squad.errors import SquadError
+
+
+@dataclass(frozen=True)
+class LaunchSettings:
+    cmd: str | None = None
+    max_parallel: int = 20
+    per_role: int = 3
+    idle_timeout_s: float = 600.0
+    retries: int = 3
+    backoff_s: float = 10.0  # first retry waits this long, then doubles
+    backoff_max_s: float = 300.0
+    grace_s: float = 10.0  # SIGTERM, then SIGKILL after this long
+    sample_s: float = 2.0  # how often the worktree and process figures are sampled
+    worktree_dir: str = "../{repo}-squad"  # relative to the repository root; {repo} is its name
+    setup_copy: tuple[str, ...] = (".env",)
+    setup_run: tuple[str, ...] = ()
+    test_cmd: str | None = None
+    tmux_socket: str | None = None
+    tmux_session: str | None = None
+
+    def with_overrides(self, **values: Any) -> LaunchSettings:
+        """These settings with every non-None keyword applied (command-line options)."""
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+    def worktree_base(self, root: Path) -> Path:
+        folder = Path(self.worktree_dir.replace("{repo}", root.name)).expanduser()
+        return (folder if folder.is_absolute() else root / folder).resolve()
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait before attempt ``attempt + 1`` (attempt counts from 1)."""
+        return float(min(self.backoff_max_s, self.backoff_s * 2 ** max(0, attempt - 1)))
+
+
+_INTS = {"max_parallel", "per_role", "retries"}
+_FLOATS = {"idle_timeout_s", "backoff_s", "backoff_max_s", "grace_s", "sample_s"}
+_STRS = {"cmd", "worktree_dir", "test_cmd", "tmux_socket", "tmux_session"}
+_ALIASES = {"idle_timeout": "idle_timeout_s", "backoff": "backoff_s", "grace": "grace_s", "test": "test_cmd"}
+
+
+def _strings(value: Any, key: str, where: Path | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise SquadError(f"launch.{key} must be a string or a list of strings", path=where)
+
+
+def launch_settings(config: Config, where: Path | None = None) -> LaunchSettings:
+    """Read ``config.section("launch")``; a bad value is a one-line error naming the key."""
+    section: Mapping[str, Any] = config.section("launch")
+    values: dict[str, Any] = {}
+    for raw_key, value in section.items():
+        key = _ALIASES.get(str(raw_key), str(raw_key))
+        if value is None:
+            continue
+        if key in _INTS:
+            if isinstance(value, bool) or not isinstance(value, int) or value < (0 if key == "retries" else 1):
+                raise SquadError(f"launch.{key} must be a whole number, not {value!r}", path=where)
+            values[key] = value
+        elif key in _FLOATS:
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise SquadError(f"launch.{key} must be a positive number of seconds, not {value!r}", path=where)
+            values[key] = float(value)
+        elif key in _STRS:
+            values[key] = str(value)
+        elif key == "setup":
+            if not isinstance(value, Mapping):
+                raise SquadError("launch.setup must be a mapping {copy: [...], run: [...]}", path=where)
+            values["setup_copy"] = _strings(value.get("copy"), "setup.copy", where)
+            values["setup_run"] = _strings(value.get("run"), "setup.run", where)
+        elif key in ("copy", "setup_copy"):
+            values["setup_copy"] = _strings(value, key, where)
+        elif key in ("run", "install", "setup_run"):
+            values["setup_run"] = _strings(value, key, where)
+    return LaunchSettings(**values)

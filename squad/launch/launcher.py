@@ -1,0 +1,269 @@
+"""``squad launch`` / ``squad stop`` as library calls: choose the agents, prepare their worktrees,
+then supervise them headless (``runner.Supervisor``) or open them in tmux windows."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from squad.errors import SquadError
+from squad.launch import state as st
+from squad.launch.config import LaunchSettings
+from squad.launch.runner import PID_PREAMBLE, AgentSpec, Supervisor, agent_env, build_command
+from squad.launch.worktree import (
+    GitError,
+    branch_of,
+    commit_all,
+    copy_untracked,
+    current_branch,
+    ensure_worktree,
+    find_worktree,
+)
+from squad.paths import SquadPaths
+from squad.protocol.ids import parse_agent_id
+from squad.protocol.times import format_time
+from squad.protocol.times import now as utcnow
+from squad.roster import Member, members
+
+Echo = Callable[[str, str], None]
+
+
+def _quiet(_agent: str, _text: str) -> None:
+    return None
+
+
+def select_agents(paths: SquadPaths, names: tuple[str, ...] = (), *, resume: bool = True) -> list[Member]:
+    """Agents with a plan; ``names`` narrows them. Unnamed agents already done, failed or merged in
+    the last launch are left alone, so ``squad launch`` after ``squad stop`` resumes the rest."""
+    planned = [m for m in members(paths) if m.plan.exists()]
+    if not planned:
+        raise SquadError(f"no plans in {paths.display(paths.plans)}: run `squad allocate PRD` first")
+    if names:
+        wanted = set()
+        for name in names:
+            parsed = parse_agent_id(name)
+            if parsed is None:
+                raise SquadError(f"bad agent id {name!r}: use agent-<n>-<role>, agent-<n> or <n>")
+            if not any(m.id.number == parsed.number for m in planned):
+                raise SquadError(f"{name} has no plan in {paths.display(paths.plans)}")
+            wanted.add(parsed.number)
+        return [m for m in planned if m.id.number in wanted]
+    if not resume:
+        return planned
+    last = st.read_report(paths)
+    return [m for m in planned if last.get(m.name, st.AgentReport(st.QUEUED)).state not in (st.DONE, st.FAILED, st.MERGED)]
+
+
+def spec_for(paths: SquadPaths, settings: LaunchSettings, member: Member) -> AgentSpec:
+    branch = branch_of(member.name)
+    existing = None
+    with contextlib.suppress(GitError):
+        existing = find_worktree(paths.root, branch)
+    folder = existing.path if existing is not None else settings.worktree_base(paths.root) / member.name
+    return AgentSpec(
+        agent=member.name,
+        role=member.id.role,
+        plan=member.plan.resolve(),
+        comm=member.comm.resolve(),
+        worktree=folder,
+        branch=branch,
+        log=paths.logs / f"{member.name}.log",
+        exclude=settings.setup_copy,
+    )
+
+
+def prepare(paths: SquadPaths, settings: LaunchSettings, spec: AgentSpec, base: str) -> str | None:
+    """Create or reuse the worktree, copy set-up files, run set-up commands; an error text or None."""
+    try:
+        ensure_worktree(paths.root, spec.worktree, spec.branch, base)
+    except SquadError as exc:
+        return str(exc)
+    copy_untracked(paths.root, spec.worktree, settings.setup_copy)
+    marker = paths.control / "launch-setup" / spec.agent
+    if not settings.setup_run or marker.exists():
+        return None
+    spec.log.parent.mkdir(parents=True, exist_ok=True)
+    with spec.log.open("ab") as log:
+        for command in settings.setup_run:
+            log.write(f"=== squad launch: set-up `{command}`\n".encode())
+            log.flush()
+            result = subprocess.run(
+                ["/bin/sh", "-c", command],
+                cwd=spec.worktree,
+                env=agent_env(paths, spec),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
+            if result.returncode != 0:
+                return f"set-up command `{command}` exited with code {result.returncode}"
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(format_time(utcnow()) + "\n", encoding="utf-8")
+    return None
+
+
+def _prepared(
+    paths: SquadPaths, settings: LaunchSettings, names: tuple[str, ...], echo: Echo
+) -> tuple[list[AgentSpec], dict[str, str]]:
+    if not settings.cmd:
+        raise SquadError("no agent command: pass --cmd TEMPLATE or set launch.cmd in .squad/config.yaml")
+    base = current_branch(paths.root)
+    specs, failed = [], {}
+    for member in select_agents(paths, names):
+        spec = spec_for(paths, settings, member)
+        error = prepare(paths, settings, spec, base)
+        if error is None:
+            specs.append(spec)
+            continue
+        echo(spec.agent, f"set-up failed: {error}")
+        failed[spec.agent] = st.FAILED
+        st.update_agent(paths, spec.agent, state=st.FAILED, reason=error, worktree=str(spec.worktree), branch=spec.branch)
+    return specs, failed
+
+
+@contextlib.contextmanager
+def _stop_on_signals(supervisor: Supervisor) -> Iterator[None]:
+    """SIGTERM (``squad stop``) and Ctrl-C ask the supervisor to stop every agent gracefully."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(_signum: int, _frame: object) -> None:
+        supervisor.request_stop()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def launch(
+    paths: SquadPaths, settings: LaunchSettings, names: tuple[str, ...] = (), *, echo: Echo = _quiet
+) -> dict[str, str]:
+    """Run the agents headless until all have ended (or a stop); agent -> final state."""
+    with st.launcher_claim(paths):
+        specs, results = _prepared(paths, settings, names, echo)
+        if specs:
+            supervisor = Supervisor(paths, specs, settings, on_event=echo)
+            with _stop_on_signals(supervisor):
+                results.update(supervisor.run())
+    return results
+
+
+# -- tmux ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TmuxLaunch:
+    session: str
+    windows: tuple[str, ...]
+    attach: str
+
+
+def _tmux(settings: LaunchSettings, *args: str) -> str:
+    base = ["tmux", *(["-L", settings.tmux_socket] if settings.tmux_socket else [])]
+    try:
+        result = subprocess.run([*base, *args], capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL)
+    except OSError as exc:
+        raise SquadError(f"cannot run tmux: {exc}") from None
+    if result.returncode != 0:
+        raise SquadError(f"tmux {args[0]} failed: {result.stderr.strip() or result.returncode}")
+    return result.stdout
+
+
+def launch_tmux(
+    paths: SquadPaths, settings: LaunchSettings, names: tuple[str, ...] = (), *, echo: Echo = _quiet
+) -> TmuxLaunch:
+    """One tmux window per agent (output also appended to its log) and one running ``squad monitor``.
+
+    The agents run in the windows, not under the supervisor: no queueing, idle stop or retries.
+    ``squad stop`` still ends them gracefully and commits their worktrees.
+    """
+    specs, _failed = _prepared(paths, settings, names, echo)
+    if not specs:
+        raise SquadError("no agent to launch")
+    session = settings.tmux_session or f"squad-{paths.root.name}"
+    socket = ["-L", settings.tmux_socket] if settings.tmux_socket else []
+    _tmux(settings, "new-session", "-d", "-s", session, "-n", "monitor", "-c", str(paths.root), "squad monitor")
+    reports = {}
+    for spec in specs:
+        env = agent_env(paths, spec)
+        flags = [f"-e{key}={env[key]}" for key in ("AGENT_ID", "AGENT_TYPE", "AGENT_PLAN", "AGENT_COMM", "PARALLEL_MODE", "SQUAD_ROOT")]
+        assert settings.cmd is not None
+        command = PID_PREAMBLE.replace("\n", "; ") + build_command(settings.cmd, spec)
+        target = f"{session}:{spec.agent}"
+        out = _tmux(settings, "new-window", "-d", "-P", "-F", "#{pane_pid}", "-t", f"{session}:", "-n", spec.agent, "-c", str(spec.worktree), *flags, command)
+        spec.log.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(SquadError):
+            _tmux(settings, "pipe-pane", "-t", target, f"cat >> {_sh_quote(str(spec.log))}")
+        pid = int(out.strip()) if out.strip().isdigit() else None
+        reports[spec.agent] = st.AgentReport(
+            state=st.RUNNING, attempt=1, pid=pid, worktree=str(spec.worktree), branch=spec.branch, log=str(spec.log), role=spec.role
+        )
+        echo(spec.agent, f"started in tmux window {target}")
+    launcher = {"pid": None, "state": "tmux", "session": session, "socket": settings.tmux_socket, "updated_at": format_time(utcnow())}
+    st.write_report(paths, {**st.read_report(paths), **reports}, launcher)
+    attach = " ".join(["tmux", *socket, "attach", "-t", session])
+    return TmuxLaunch(session, ("monitor", *(s.agent for s in specs)), attach)
+
+
+def _sh_quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+# -- stop ---------------------------------------------------------------------------------
+
+
+def stop(paths: SquadPaths, settings: LaunchSettings, *, timeout_s: float | None = None) -> list[str]:
+    """End a running launch gracefully; returns the agents it stopped.
+
+    A live launcher gets the stop flag and SIGTERM and is awaited (it stops and commits its agents).
+    Agents left running without a launcher (tmux mode, a launcher killed with -9) are signalled by
+    pid here, then their worktrees are committed.
+    """
+    wait_s = timeout_s if timeout_s is not None else settings.grace_s + 60
+    before = st.read_report(paths)
+    pid = st.launcher_pid(paths)
+    if pid is not None:
+        from squad.atomic import write_atomic
+
+        write_atomic(st.stop_flag(paths), f"{format_time(utcnow())}\n")
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + wait_s
+        while st.pid_alive(pid) and st.pid_path(paths).exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if st.pid_alive(pid) and st.pid_path(paths).exists():
+            raise SquadError(f"the launcher (pid {pid}) did not stop within {wait_s:g}s")
+    stopped = [name for name, r in before.items() if r.state in (st.RUNNING, st.QUEUED, st.BACKOFF)]
+    for name, report in st.read_report(paths).items():
+        if report.state != st.RUNNING:
+            continue
+        if report.pid is not None and st.pid_alive(report.pid):
+            _end_group(report.pid, settings.grace_s)
+        with contextlib.suppress(GitError):
+            commit_all(Path(report.worktree), name, utcnow(), settings.setup_copy)
+        st.update_agent(paths, name, state=st.STOPPED, pid=None, reason="stopped by squad stop")
+    return stopped
+
+
+def _end_group(pid: int, grace_s: float) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while st.pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)

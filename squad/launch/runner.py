@@ -1,0 +1,395 @@
+"""Process supervision: start agents as they fit the limits, watch them, stop idle ones, retry.
+
+Each agent runs as ``/bin/sh -c COMMAND`` in its own session (so Ctrl-C at the launcher does not
+hit it and its whole process group can be signalled), with output appended to its log. Every stop
+is SIGTERM to the group, then SIGKILL after a grace period, then a commit of the worktree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from squad.launch import state as st
+from squad.launch.config import LaunchSettings
+from squad.launch.productivity import Sample, score
+from squad.launch.worktree import GitError, commit_all, status_lines
+from squad.paths import SquadPaths
+from squad.protocol.times import format_time
+from squad.protocol.times import now as utcnow
+
+TICK_S = 0.1
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    agent: str
+    role: str | None
+    plan: Path
+    comm: Path
+    worktree: Path
+    branch: str
+    log: Path
+    exclude: tuple[str, ...] = ()  # set-up files never committed (.env)
+
+
+def build_command(template: str, spec: AgentSpec) -> str:
+    """``template`` with ``{plan}``, ``{agent}`` and ``{worktree}`` filled in, shell-quoted."""
+    values = {"{plan}": str(spec.plan), "{agent}": spec.agent, "{worktree}": str(spec.worktree)}
+    out = template
+    for key, value in values.items():
+        out = out.replace(key, shlex.quote(value))
+    return out
+
+
+def agent_env(paths: SquadPaths, spec: AgentSpec) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        AGENT_ID=spec.agent,
+        AGENT_TYPE=spec.role or "",
+        AGENT_PLAN=str(spec.plan),
+        AGENT_COMM=str(spec.comm),
+        PARALLEL_MODE="true",
+        SQUAD_ROOT=str(paths.root),
+    )
+    return env
+
+
+# The shell's own pid is the agent's pid: leases taken inside record it (squad lock reads it).
+PID_PREAMBLE = "SQUAD_AGENT_PID=$$; export SQUAD_AGENT_PID\n"
+
+
+@dataclass
+class _Run:
+    spec: AgentSpec
+    state: str = st.QUEUED
+    attempt: int = 0
+    proc: subprocess.Popen[bytes] | None = None
+    not_before: float = 0.0
+    last_activity: float = 0.0
+    last_sample: float = 0.0
+    log_size: int = 0  # at the last sample: the base of the output rate
+    seen_size: int = 0  # at the last tick: growth is activity
+    output_rate: float = 0.0
+    comm_sig: tuple[float, int] | None = None
+    comm_at: float | None = None
+    tree_sig: str = ""
+    files_changed: int = 0
+    cpu_percent: float = 0.0
+    rss_mb: float = 0.0
+    reason: str | None = None
+    exit_code: int | None = None
+    watched: dict[int, Any] = field(default_factory=dict)  # pid -> psutil.Process
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _sig(path: Path) -> tuple[float, int] | None:
+    try:
+        s = path.stat()
+    except OSError:
+        return None
+    return (s.st_mtime, s.st_size)
+
+
+class Supervisor:
+    """Runs ``specs`` to the end (done or failed) unless stopped; one failure never stops the rest."""
+
+    def __init__(
+        self,
+        paths: SquadPaths,
+        specs: list[AgentSpec],
+        settings: LaunchSettings,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        on_event: Callable[[str, str], None] | None = None,
+    ) -> None:
+        if not settings.cmd:
+            msg = "no agent command"
+            raise ValueError(msg)
+        self.paths = paths
+        self.settings = settings
+        self.runs = [_Run(spec) for spec in specs]
+        self.clock = clock
+        self.on_event = on_event or (lambda _agent, _text: None)
+        self._stop_requested = False
+        self._last_report = -1e9
+
+    # -- control -------------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        self._stop_requested = True
+
+    def _stop_wanted(self) -> bool:
+        return self._stop_requested or st.stop_flag(self.paths).exists()
+
+    def run(self) -> dict[str, str]:
+        """Supervise until every agent has ended; returns agent -> final state."""
+        try:
+            while True:
+                now = self.clock()
+                if self._stop_wanted():
+                    self._stop_all(now)
+                    break
+                for run in self.runs:
+                    if run.state == st.RUNNING:
+                        self._watch(run, now)
+                self._start_ready(now)
+                self._report(now)
+                if all(r.state in st.FINISHED for r in self.runs):
+                    break
+                time.sleep(TICK_S)
+        except BaseException:
+            self._stop_all(self.clock())
+            raise
+        finally:
+            self._report(self.clock(), force=True, final=True)
+        return {r.spec.agent: r.state for r in self.runs}
+
+    # -- starting ------------------------------------------------------------------------
+
+    def _start_ready(self, now: float) -> None:
+        running = [r for r in self.runs if r.state == st.RUNNING]
+        for run in self.runs:
+            ready = run.state == st.QUEUED or (run.state == st.BACKOFF and run.not_before <= now)
+            if not ready:
+                continue
+            same_role = sum(1 for r in running if r.spec.role == run.spec.role)
+            if len(running) >= self.settings.max_parallel or same_role >= self.settings.per_role:
+                continue
+            self._start(run, now)
+            running.append(run)
+
+    def _start(self, run: _Run, now: float) -> None:
+        assert self.settings.cmd is not None
+        spec = run.spec
+        run.attempt += 1
+        spec.log.parent.mkdir(parents=True, exist_ok=True)
+        command = build_command(self.settings.cmd, spec)
+        with spec.log.open("ab") as log:
+            log.write(f"\n=== squad launch: {spec.agent} attempt {run.attempt} at {format_time(utcnow())}\n".encode())
+            log.flush()
+            try:
+                run.proc = subprocess.Popen(
+                    ["/bin/sh", "-c", PID_PREAMBLE + command],
+                    cwd=spec.worktree,
+                    env=agent_env(self.paths, spec),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                run.proc = None
+                self._retry_or_fail(run, now, f"cannot start: {exc}")
+                return
+        run.state = st.RUNNING
+        run.reason = None
+        run.exit_code = None
+        run.last_activity = run.last_sample = now
+        run.log_size = run.seen_size = _size(spec.log)
+        run.comm_sig = _sig(spec.comm)
+        run.watched = {}
+        self.on_event(spec.agent, f"started (attempt {run.attempt}, pid {run.proc.pid})")
+
+    # -- watching ------------------------------------------------------------------------
+
+    def _watch(self, run: _Run, now: float) -> None:
+        assert run.proc is not None
+        code = run.proc.poll()
+        if code is not None:
+            self._ended(run, now, code)
+            return
+        size = _size(run.spec.log)
+        if size != run.seen_size:
+            run.seen_size, run.last_activity = size, now
+        comm = _sig(run.spec.comm)
+        if comm != run.comm_sig:
+            run.comm_sig, run.comm_at, run.last_activity = comm, now, now
+        elapsed = now - run.last_sample
+        if elapsed >= self.settings.sample_s:
+            run.output_rate = max(0, size - run.log_size) / elapsed if elapsed > 0 else 0.0
+            run.log_size = size
+            run.last_sample = now
+            self._sample_tree(run, now)
+            self._sample_process(run)
+        if now - run.last_activity > self.settings.idle_timeout_s:
+            idle = now - run.last_activity
+            self._terminate([run])
+            self._checkpoint(run)
+            self._retry_or_fail(run, self.clock(), f"idle for {idle:.0f}s")
+
+    def _sample_tree(self, run: _Run, now: float) -> None:
+        try:
+            lines = status_lines(run.spec.worktree)
+        except GitError:
+            return
+        stamps = []
+        for line in lines:
+            with contextlib.suppress(OSError):
+                stamps.append(str((run.spec.worktree / line[3:].strip('"')).stat().st_mtime_ns))
+        sig = "\n".join(lines + stamps)
+        if sig != run.tree_sig:
+            run.tree_sig = sig
+            run.last_activity = now
+        run.files_changed = len(lines)
+
+    def _sample_process(self, run: _Run) -> None:
+        import psutil
+
+        assert run.proc is not None
+        try:
+            root = psutil.Process(run.proc.pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return
+        cpu = rss = 0.0
+        seen: dict[int, Any] = {}
+        for proc in procs:
+            known = run.watched.get(proc.pid, proc)
+            try:
+                cpu += known.cpu_percent(None)
+                rss += known.memory_info().rss
+            except psutil.Error:
+                continue
+            seen[proc.pid] = known
+        run.watched = seen
+        run.cpu_percent, run.rss_mb = cpu, rss / (1024 * 1024)
+
+    # -- ending --------------------------------------------------------------------------
+
+    def _ended(self, run: _Run, now: float, code: int) -> None:
+        assert run.proc is not None
+        _signal_group(run.proc, signal.SIGKILL)  # leftovers of the agent's session
+        run.exit_code = code
+        run.proc = None
+        self._checkpoint(run)
+        if code == 0:
+            run.state = st.DONE
+            self.on_event(run.spec.agent, "done")
+        else:
+            self._retry_or_fail(run, now, f"exited with code {code}")
+
+    def _retry_or_fail(self, run: _Run, now: float, reason: str) -> None:
+        run.reason = reason
+        if run.attempt <= self.settings.retries:
+            wait = self.settings.backoff(run.attempt)
+            run.state, run.not_before = st.BACKOFF, now + wait
+            self.on_event(run.spec.agent, f"{reason}: retry in {wait:g}s")
+            return
+        run.state = st.FAILED
+        self.on_event(run.spec.agent, f"{reason}: FAILED after {run.attempt} attempts")
+        from squad.protocol.comm import Status
+        from squad.updates import post_update
+
+        with contextlib.suppress(Exception):  # the comm post is news; the launch goes on
+            post_update(
+                self.paths,
+                run.spec.agent,
+                status=Status.FAILED,
+                task=f"squad launch gave up after {run.attempt} attempts ({reason})",
+                next_step=f"work so far is committed on branch {run.spec.branch}; reassign the open tasks",
+            )
+
+    def _checkpoint(self, run: _Run) -> None:
+        """Commit whatever the agent left in its worktree: the next attempt resumes from it."""
+        try:
+            sha = commit_all(run.spec.worktree, run.spec.agent, utcnow(), run.spec.exclude)
+        except GitError as exc:
+            self.on_event(run.spec.agent, f"could not commit its worktree: {exc}")
+            return
+        if sha:
+            self.on_event(run.spec.agent, f"work committed on {run.spec.branch} ({sha[:8]})")
+
+    def _terminate(self, runs: list[_Run]) -> None:
+        """SIGTERM every group, wait up to the grace period, SIGKILL the rest; reap them all."""
+        live = [r for r in runs if r.proc is not None]
+        for run in live:
+            assert run.proc is not None
+            _signal_group(run.proc, signal.SIGTERM)
+        deadline = time.monotonic() + self.settings.grace_s
+        for run in live:
+            assert run.proc is not None
+            try:
+                run.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(run.proc, signal.SIGKILL)
+                run.proc.wait()
+            _signal_group(run.proc, signal.SIGKILL)
+            run.exit_code = run.proc.returncode
+            run.proc = None
+
+    def _stop_all(self, now: float) -> None:
+        running = [r for r in self.runs if r.state == st.RUNNING]
+        self._terminate(running)
+        for run in self.runs:
+            if run.state in (st.RUNNING, st.QUEUED, st.BACKOFF):
+                if run.state == st.RUNNING:
+                    self._checkpoint(run)
+                run.state, run.reason = st.STOPPED, "stopped by squad stop"
+                self.on_event(run.spec.agent, "stopped")
+
+    # -- reporting -----------------------------------------------------------------------
+
+    def _report(self, now: float, *, force: bool = False, final: bool = False) -> None:
+        if not force and now - self._last_report < min(1.0, self.settings.sample_s):
+            return
+        self._last_report = now
+        agents = {r.spec.agent: self._agent_report(r, now) for r in self.runs}
+        state = "stopped" if final and self._stop_wanted() else ("finished" if final else "running")
+        launcher = {"pid": os.getpid(), "state": state, "updated_at": format_time(utcnow())}
+        with contextlib.suppress(OSError):
+            st.write_report(self.paths, {**_others(self.paths, agents), **agents}, launcher)
+
+    def _agent_report(self, run: _Run, now: float) -> st.AgentReport:
+        idle = now - run.last_activity if run.state == st.RUNNING else 0.0
+        sample = Sample(
+            idle_s=idle,
+            idle_timeout_s=self.settings.idle_timeout_s,
+            output_rate=run.output_rate,
+            files_changed=run.files_changed,
+            since_comm_s=None if run.comm_at is None else now - run.comm_at,
+            cpu_percent=run.cpu_percent,
+            rss_mb=run.rss_mb,
+        )
+        return st.AgentReport(
+            state=run.state,
+            attempt=run.attempt,
+            score=score(sample) if run.state == st.RUNNING else 0,
+            idle_s=round(idle, 1),
+            cpu_percent=round(run.cpu_percent, 1),
+            rss_mb=round(run.rss_mb, 1),
+            output_rate=round(run.output_rate, 1),
+            files_changed=run.files_changed,
+            pid=run.proc.pid if run.proc is not None else None,
+            worktree=str(run.spec.worktree),
+            branch=run.spec.branch,
+            log=str(run.spec.log),
+            role=run.spec.role,
+            reason=run.reason,
+            exit_code=run.exit_code,
+            updated_at=format_time(utcnow()),
+        )
+
+
+def _others(paths: SquadPaths, mine: dict[str, st.AgentReport]) -> dict[str, st.AgentReport]:
+    """Entries of agents this launch does not run (a partial launch keeps the others' state)."""
+    return {name: r for name, r in st.read_report(paths).items() if name not in mine}
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)

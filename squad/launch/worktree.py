@@ -1,0 +1,237 @@
+"""Every git call squad launch makes, in one place: worktrees, agent branches, commits, merges.
+
+Never loses work: changes are committed before anything stops or is removed, a worktree with
+uncommitted changes is never removed, and nothing here passes ``--force``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from squad.errors import Refused, SquadError
+from squad.protocol.times import format_time
+
+BRANCH_PREFIX = "squad/"
+
+
+class GitError(SquadError):
+    """A git command failed; the message carries git's own first line."""
+
+
+def branch_of(agent: str) -> str:
+    return f"{BRANCH_PREFIX}{agent}"
+
+
+def run_git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    env.pop("GIT_DIR", None)
+    env.pop("GIT_WORK_TREE", None)
+    try:
+        result = subprocess.run(
+            ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+        )
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc}") from None
+    if check and result.returncode != 0:
+        detail = (result.stderr.strip() or result.stdout.strip()).splitlines()
+        raise GitError(f"git {' '.join(args[:2])} failed in {cwd}: {detail[0] if detail else result.returncode}")
+    return result
+
+
+def git(cwd: Path, *args: str) -> str:
+    return run_git(cwd, *args).stdout
+
+
+def ok(cwd: Path, *args: str) -> bool:
+    return run_git(cwd, *args, check=False).returncode == 0
+
+
+def branch_exists(repo: Path, branch: str) -> bool:
+    return ok(repo, "show-ref", "--verify", "--quiet", f"refs/heads/{branch}")
+
+
+def current_branch(repo: Path) -> str:
+    name = run_git(repo, "symbolic-ref", "--quiet", "--short", "HEAD", check=False).stdout.strip()
+    return name or git(repo, "rev-parse", "HEAD").strip()
+
+
+def head(cwd: Path) -> str:
+    return git(cwd, "rev-parse", "HEAD").strip()
+
+
+@dataclass(frozen=True)
+class Worktree:
+    path: Path
+    branch: str | None
+    head: str | None
+
+
+def list_worktrees(repo: Path) -> list[Worktree]:
+    out: list[Worktree] = []
+    path: Path | None = None
+    branch: str | None = None
+    sha: str | None = None
+    for line in [*git(repo, "worktree", "list", "--porcelain").splitlines(), ""]:
+        if line.startswith("worktree "):
+            path = Path(line.removeprefix("worktree "))
+        elif line.startswith("HEAD "):
+            sha = line.removeprefix("HEAD ")
+        elif line.startswith("branch "):
+            branch = line.removeprefix("branch ").removeprefix("refs/heads/")
+        elif not line and path is not None:
+            out.append(Worktree(path, branch, sha))
+            path, branch, sha = None, None, None
+    return out
+
+
+def find_worktree(repo: Path, branch: str) -> Worktree | None:
+    return next((w for w in list_worktrees(repo) if w.branch == branch), None)
+
+
+def ensure_worktree(repo: Path, folder: Path, branch: str, base: str) -> bool:
+    """A worktree at ``folder`` on ``branch``, created from ``base`` when new; True when created.
+
+    An existing worktree of ``branch`` is reused wherever it is (a resumed launch); an existing
+    branch without a worktree gets one, keeping every commit already on it.
+    """
+    existing = find_worktree(repo, branch)
+    if existing is not None and existing.path.is_dir():
+        return False
+    run_git(repo, "worktree", "prune")
+    if folder.exists() and any(folder.iterdir()):
+        raise SquadError(f"{folder} exists and is not the worktree of {branch}: move it away or set launch.worktree_dir")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    if branch_exists(repo, branch):
+        git(repo, "worktree", "add", str(folder), branch)
+    else:
+        git(repo, "worktree", "add", "-b", branch, str(folder), base)
+    return True
+
+
+def status_lines(worktree: Path) -> list[str]:
+    return [line for line in git(worktree, "status", "--porcelain", "--untracked-files=all").splitlines() if line]
+
+
+def is_dirty(worktree: Path) -> bool:
+    return bool(status_lines(worktree))
+
+
+def commit_message(agent: str, at: datetime) -> str:
+    return f"squad: work of {agent} at {format_time(at)}"
+
+
+def commit_all(worktree: Path, agent: str, at: datetime, exclude: tuple[str, ...] = ()) -> str | None:
+    """Commit every change in ``worktree`` (new files too) to its branch; the new sha, or None.
+
+    ``exclude`` names files set-up copied in (``.env``): they stay out of the branch.
+    """
+    if not worktree.is_dir():
+        return None
+    pathspec = ["--", ".", *(f":(exclude){p}" for p in exclude)]
+    git(worktree, "add", "-A", *pathspec)
+    if ok(worktree, "diff", "--cached", "--quiet"):
+        return None
+    git(worktree, "commit", "-q", "--no-verify", "-m", commit_message(agent, at))
+    return head(worktree)
+
+
+def commits_ahead(repo: Path, base: str, branch: str) -> list[str]:
+    """One line per commit on ``branch`` and not on ``base``: ``<short sha> <subject>``."""
+    out = git(repo, "log", "--format=%h %s", f"{base}..{branch}")
+    return [line for line in out.splitlines() if line]
+
+
+def diffstat(repo: Path, base: str, branch: str) -> str:
+    return git(repo, "diff", "--stat", f"{base}...{branch}").rstrip()
+
+
+def changed_paths(repo: Path, base: str, branch: str) -> list[str]:
+    out = git(repo, "diff", "--name-only", "--no-renames", f"{base}...{branch}")
+    return [line for line in out.splitlines() if line]
+
+
+def is_merged(repo: Path, branch: str, into: str = "HEAD") -> bool:
+    return ok(repo, "merge-base", "--is-ancestor", branch, into)
+
+
+@dataclass(frozen=True)
+class MergeOutcome:
+    commit: str
+    squash: bool
+
+
+def merge_branch(repo: Path, branch: str, *, squash: bool, message: str) -> MergeOutcome:
+    """Merge ``branch`` into the checked-out branch of ``repo``; on conflict abort and refuse."""
+    before = head(repo)
+    args = ["merge", "--squash", branch] if squash else ["merge", "--no-ff", "--no-edit", "-m", message, branch]
+    result = run_git(repo, *args, check=False)
+    if result.returncode != 0:
+        conflicted = [p for p in git(repo, "diff", "--name-only", "--diff-filter=U").splitlines() if p]
+        if squash:
+            # --squash leaves no MERGE_HEAD to abort: put back exactly the files the merge touched.
+            run_git(repo, "reset", "--merge", check=False)
+        else:
+            run_git(repo, "merge", "--abort", check=False)
+        if conflicted:
+            raise Refused(
+                f"merging {branch} conflicts in {', '.join(conflicted)}: merge aborted, nothing changed; "
+                f"resolve by hand (git merge {branch}) or ask the agent to rebase"
+            )
+        detail = (result.stderr.strip() or result.stdout.strip()).splitlines()
+        raise Refused(f"git refused to merge {branch}: {detail[0] if detail else 'unknown reason'}")
+    if squash:
+        if ok(repo, "diff", "--cached", "--quiet"):
+            raise Refused(f"{branch} has nothing to merge")
+        git(repo, "commit", "-q", "--no-verify", "-m", message)
+    after = head(repo)
+    if after == before:
+        raise Refused(f"{branch} is already merged: nothing to do")
+    return MergeOutcome(after, squash)
+
+
+def folder_size(folder: Path) -> int:
+    total = 0
+    for base, _dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                total += (Path(base) / name).lstat().st_size
+            except OSError:
+                continue
+    return total
+
+
+def remove_worktree(repo: Path, folder: Path) -> None:
+    """``git worktree remove`` (never ``--force``): refused while it holds uncommitted changes."""
+    if not folder.exists():
+        run_git(repo, "worktree", "prune")
+        return
+    if is_dirty(folder):
+        raise Refused(f"{folder} has uncommitted changes: not removed (commit them or run `squad stop` first)")
+    git(repo, "worktree", "remove", str(folder))
+
+
+def delete_merged_branch(repo: Path, branch: str) -> bool:
+    """``git branch -d``: git itself refuses a branch that is not merged."""
+    return ok(repo, "branch", "-d", branch)
+
+
+def copy_untracked(source_root: Path, worktree: Path, names: tuple[str, ...]) -> list[str]:
+    """Copy set-up files (``.env``) that git does not carry into a fresh worktree; never overwrite."""
+    copied = []
+    for name in names:
+        src = source_root / name
+        dst = worktree / name
+        if not src.exists() or dst.exists():
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst, symlinks=True)
+        else:
+            shutil.copy2(src, dst)
+        copied.append(name)
+    return copied
