@@ -46,7 +46,9 @@ def test_repo_relative_accepts_and_normalises(squad: SquadPaths) -> None:
     assert repo_relative("@db-migrations", squad, root) == "@db-migrations"
 
 
-@pytest.mark.parametrize("bad", ["../outside.txt", "shared/../../x", "/etc/passwd", "", "@bad name", ".squad/config.yaml"])
+@pytest.mark.parametrize(
+    "bad", ["../outside.txt", "shared/../../x", "/etc/passwd", "", "@bad name", ".squad/config.yaml"]
+)
 def test_repo_relative_refuses(squad: SquadPaths, bad: str) -> None:
     with pytest.raises(SquadError):
         repo_relative(bad, squad, squad.root)

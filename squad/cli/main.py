@@ -20,6 +20,10 @@ COMMANDS: dict[str, str] = {
     "status": "squad.cli.status:status_cmd",
     "update": "squad.cli.agent:update_cmd",
     "handoff": "squad.cli.agent:handoff_cmd",
+    "lock": "squad.cli.locks:lock_cmd",
+    "unlock": "squad.cli.locks:unlock_cmd",
+    "locks": "squad.cli.locks:locks_cmd",
+    "check": "squad.cli.locks:check_cmd",
 }
 
 

@@ -30,7 +30,12 @@ def test_init_is_idempotent_and_never_overwrites(repo: Path) -> None:
 
 def test_done_when_scenario_from_the_issue(repo: Path) -> None:
     assert run_squad("init", cwd=repo).returncode == 0
-    assert run_squad("update", "--agent", "1", "--status", "ACTIVE", "--task", "T1", "--progress", "1/4", cwd=repo).returncode == 0
+    assert (
+        run_squad(
+            "update", "--agent", "1", "--status", "ACTIVE", "--task", "T1", "--progress", "1/4", cwd=repo
+        ).returncode
+        == 0
+    )
     out = run_squad("status", "--json", cwd=repo)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
@@ -57,7 +62,9 @@ def test_malformed_comm_file_is_one_line_with_file_and_line(squad: SquadPaths) -
 
 def test_update_from_env_and_handoff(squad: SquadPaths, runner: CliRunner) -> None:
     env = {"AGENT_ID": "agent-1-frontend"}
-    result = invoke(runner, "update", "--status", "blocked", "--waiting-for", "shared/types/user.ts locked by agent-2", env=env)
+    result = invoke(
+        runner, "update", "--status", "blocked", "--waiting-for", "shared/types/user.ts locked by agent-2", env=env
+    )
     assert result.exit_code == 0, result.output
     result = invoke(runner, "handoff", "--to", "2", "--file", "/shared/types/metrics.ts", "--status", "Ready", env=env)
     assert result.exit_code == 0, result.output
@@ -106,7 +113,9 @@ def test_status_plain_when_no_terminal(squad: SquadPaths) -> None:
 
 
 def test_eight_processes_appending_fifty_updates_lose_none(squad: SquadPaths) -> None:
-    script = f'for i in $(seq 1 50); do "{SQUAD_BIN}" update --status ACTIVE --task "T$i" --progress "$i/50" || exit 1; done'
+    script = (
+        f'for i in $(seq 1 50); do "{SQUAD_BIN}" update --status ACTIVE --task "T$i" --progress "$i/50" || exit 1; done'
+    )
 
     def agent(_: int) -> int:
         env = {**os.environ, "AGENT_ID": "agent-1"}

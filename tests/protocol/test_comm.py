@@ -307,7 +307,9 @@ def test_status_writer_round_trips() -> None:
 
 
 def test_handoff_writer_round_trips() -> None:
-    block = format_handoff(from_agent="agent-1-frontend", to_agent="agent-3-ml", file="shared/types/a.ts", at=T, status="Ready")
+    block = format_handoff(
+        from_agent="agent-1-frontend", to_agent="agent-3-ml", file="shared/types/a.ts", at=T, status="Ready"
+    )
     (h,) = parse_comm_text(block)
     assert h == HandoffRequest(h.line, T, "agent-1-frontend", "agent-3-ml", "shared/types/a.ts", "Ready", None)
 

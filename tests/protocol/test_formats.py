@@ -176,7 +176,9 @@ def test_matrix_owned_by() -> None:
 
 
 def test_json_lease_round_trips(tmp_path: Path) -> None:
-    lease = new_lease(agent="agent-2-backend", path="shared/types/metrics.ts", now=T, ttl_s=1800, reason="types", pid=42)
+    lease = new_lease(
+        agent="agent-2-backend", path="shared/types/metrics.ts", now=T, ttl_s=1800, reason="types", pid=42
+    )
     parsed = parse_lease(lease.to_json(), tmp_path / "x.lock", "shared/types/metrics.ts", 1800)
     assert parsed == lease
     assert parsed.expires_at == T + timedelta(minutes=30)
@@ -186,13 +188,20 @@ def test_json_lease_round_trips(tmp_path: Path) -> None:
 def test_hand_written_lease(tmp_path: Path) -> None:
     text = "LOCKED_BY: agent-2\nLOCKED_AT: 2026-11-22 14:05 UTC\nPURPOSE: Adding user types\nESTIMATED_DURATION: 20 minutes\nHANDOFF_TO: agent-3\n"
     lease = parse_lease(text, tmp_path / "user.ts.lock", "user.ts", 600)
-    assert (lease.agent, lease.acquired_at, lease.reason, lease.handoff_to) == ("agent-2", T, "Adding user types", "agent-3")
+    assert (lease.agent, lease.acquired_at, lease.reason, lease.handoff_to) == (
+        "agent-2",
+        T,
+        "Adding user types",
+        "agent-3",
+    )
     assert lease.expires_at == T + timedelta(seconds=600)
     assert lease.hand_written and lease.flat
 
 
 def test_yaml_style_lease_and_bad_leases(tmp_path: Path) -> None:
-    lease = parse_lease("locked_by: agent-1\nexpires_at: 2026-11-22T15:00:00Z\n", tmp_path / "a.lock", "a/b.ts", 60, mtime=T)
+    lease = parse_lease(
+        "locked_by: agent-1\nexpires_at: 2026-11-22T15:00:00Z\n", tmp_path / "a.lock", "a/b.ts", 60, mtime=T
+    )
     assert lease.acquired_at == T and lease.expires_at == datetime(2026, 11, 22, 15, tzinfo=UTC)
     with pytest.raises(SquadError, match="names no holder"):
         parse_lease("PURPOSE: x\n", tmp_path / "a.lock", "a", 60, mtime=T)
@@ -256,7 +265,9 @@ def squad_dir_config(tmp_path: Path) -> Path:
 
 
 def test_config_overrides_and_extra_sections(tmp_path: Path) -> None:
-    text = "lock_ttl_s: 60\ndefault_access: read-only\nlaunch:\n  retries: 5\nstreams:\n  mobile: {folders: [mobile/]}\n"
+    text = (
+        "lock_ttl_s: 60\ndefault_access: read-only\nlaunch:\n  retries: 5\nstreams:\n  mobile: {folders: [mobile/]}\n"
+    )
     config = parse_config(text, tmp_path / "config.yaml")
     assert config.lock_ttl_s == 60.0 and config.default_access == "READONLY"
     assert config.section("launch") == {"retries": 5}

@@ -1,0 +1,508 @@
+"""From parsed tasks to agents: ids, dependencies, streams, ownership, balance, handoffs, prediction.
+
+Pure: no files are read or written here.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from squad.allocate.classify import Classifier, is_shared_path, resource_for
+from squad.allocate.prd import PRD, RawTask
+from squad.errors import SquadError
+from squad.protocol.ownership import Entry, Matrix
+from squad.protocol.plan import Handoff, PlanTask, estimate_hours
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    raw: RawTask
+    stream: str | None
+    depends_on: tuple[str, ...]
+    resource: str | None
+
+    @property
+    def hours(self) -> float:
+        return estimate_hours(self.raw.estimate) or 1.0
+
+    def plan_task(self) -> PlanTask:
+        return PlanTask(
+            id=self.id,
+            title=self.raw.title,
+            files=self.raw.paths,
+            depends_on=self.depends_on,
+            estimate=self.raw.estimate,
+            resource=self.resource,
+            unclassified=self.stream is None,
+        )
+
+
+@dataclass(frozen=True)
+class HandoffRecord:
+    task: str  # the task whose result is handed over
+    from_agent: str
+    to_agent: str
+    file: str | None
+    for_task: str  # the task waiting for it
+
+
+@dataclass(frozen=True)
+class Prediction:
+    sequential_h: float
+    makespan_h: float
+    speedup: float
+
+
+@dataclass(frozen=True)
+class AgentAllocation:
+    number: int
+    role: str
+    streams: tuple[str, ...]
+    tasks: tuple[Task, ...]
+    owns: tuple[str, ...]
+    shared: tuple[str, ...]
+    read_only: tuple[str, ...]
+    handoffs_in: tuple[Handoff, ...]
+    handoffs_out: tuple[Handoff, ...]
+
+    @property
+    def id(self) -> str:
+        return f"agent-{self.number}-{self.role}"
+
+    @property
+    def effort_h(self) -> float:
+        return sum(t.hours for t in self.tasks)
+
+
+@dataclass(frozen=True)
+class Allocation:
+    prd: PRD
+    agents: tuple[AgentAllocation, ...]
+    matrix: Matrix
+    handoffs: tuple[HandoffRecord, ...]
+    prediction: Prediction
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class _Draft:
+    streams: list[str]
+    tasks: list[Task] = field(default_factory=list)
+    owns: list[str] = field(default_factory=list)
+    role: str = ""
+
+    @property
+    def effort(self) -> float:
+        return sum(t.hours for t in self.tasks)
+
+
+def _ids(prd: PRD) -> list[str]:
+    seen: dict[str, int] = {}
+    for raw in prd.tasks:
+        if raw.explicit_id is not None:
+            if raw.explicit_id in seen:
+                raise SquadError(
+                    f"task id {raw.explicit_id} is used twice (also on line {seen[raw.explicit_id]})",
+                    path=prd.path,
+                    line=raw.line,
+                )
+            seen[raw.explicit_id] = raw.line
+    ids, counter = [], 0
+    for raw in prd.tasks:
+        if raw.explicit_id is not None:
+            ids.append(raw.explicit_id)
+            continue
+        counter += 1
+        while f"T{counter}" in seen:
+            counter += 1
+        ids.append(f"T{counter}")
+    return ids
+
+
+def _resolve_dependencies(prd: PRD, ids: list[str]) -> list[tuple[str, ...]]:
+    by_id = set(ids)
+    by_title: dict[str, str] = {}
+    for task_id, raw in zip(ids, prd.tasks, strict=True):
+        by_title.setdefault(raw.title.lower(), task_id)
+    out = []
+    for task_id, raw in zip(ids, prd.tasks, strict=True):
+        deps: list[str] = []
+        for dep in raw.depends:
+            target = dep.target if dep.by_id and dep.target in by_id else by_title.get(dep.target.lower())
+            if target is None and not dep.by_id:
+                wanted = dep.target.lower()
+                matches = [tid for title, tid in by_title.items() if title.startswith(wanted) or wanted in title]
+                target = matches[0] if len(matches) == 1 else None
+            if target is None:
+                raise SquadError(
+                    f"task {task_id} depends on {dep.target!r}, which is no task id or title in this PRD",
+                    path=prd.path,
+                    line=raw.line,
+                )
+            if target != task_id and target not in deps:
+                deps.append(target)
+            elif target == task_id:
+                raise SquadError(f"dependency cycle: {task_id} depends on itself", path=prd.path, line=raw.line)
+        out.append(tuple(deps))
+    return out
+
+
+def topological_order(ids: list[str], deps: list[tuple[str, ...]], prd: PRD) -> list[int]:
+    """Kahn's algorithm, ties broken by document order; a cycle names every task in it."""
+    index = {task_id: i for i, task_id in enumerate(ids)}
+    waiting = [len(d) for d in deps]
+    dependants: list[list[int]] = [[] for _ in ids]
+    for i, task_deps in enumerate(deps):
+        for d in task_deps:
+            dependants[index[d]].append(i)
+    ready = [i for i, n in enumerate(waiting) if n == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(i)
+        for j in dependants[i]:
+            waiting[j] -= 1
+            if waiting[j] == 0:
+                heapq.heappush(ready, j)
+    if len(order) < len(ids):
+        cycle = _find_cycle({i for i, n in enumerate(waiting) if n > 0}, deps, index)
+        names = " -> ".join(ids[i] for i in [*cycle, cycle[0]])
+        lines = ", ".join(f"{ids[i]} (line {prd.tasks[i].line})" for i in sorted(cycle))
+        raise SquadError(f"dependency cycle: {names}; tasks in the cycle: {lines}", path=prd.path,
+                         line=prd.tasks[min(cycle)].line)
+    return order
+
+
+def _find_cycle(stuck: set[int], deps: list[tuple[str, ...]], index: dict[str, int]) -> list[int]:
+    """One cycle among the tasks Kahn's algorithm could not order (walk dependencies until one repeats)."""
+    start = min(stuck)
+    path: list[int] = []
+    position: dict[int, int] = {}
+    node = start
+    while node not in position:
+        position[node] = len(path)
+        path.append(node)
+        node = min(index[d] for d in deps[node] if index[d] in stuck)
+    return path[position[node] :]
+
+
+def _classify(prd: PRD, classifier: Classifier) -> list[str | None]:
+    for requirement in prd.requirements:
+        if requirement.stream and classifier.named(requirement.stream) is None and len(requirement.stream.split()) <= 2:
+            # "Payments: Stripe checkout" in the requirements seeds a stream of that name.
+            if requirement.stream not in {"note", "goal", "goals", "summary", "example", "status", "owner", "why"}:
+                classifier.ensure(requirement.stream)
+    heading_streams: dict[str, str | None] = {}
+    out: list[str | None] = []
+    for raw in prd.tasks:
+        stream: str | None = None
+        if raw.tag:
+            stream = classifier.ensure(raw.tag)
+        elif raw.heading_stream:
+            if raw.heading_stream not in heading_streams:
+                heading_streams[raw.heading_stream] = _heading_stream(raw.heading_stream, classifier)
+            stream = heading_streams[raw.heading_stream]
+        if stream is None:
+            stream = classifier.by_path(p for p in raw.paths if not is_shared_path(p))
+        if stream is None:
+            stream = classifier.by_keywords(raw.text)
+        out.append(stream)
+    return out
+
+
+def _heading_stream(heading: str, classifier: Classifier) -> str | None:
+    named = classifier.named(heading)
+    if named:
+        return named
+    if re.search(r"\d", heading) or len(heading.split()) > 3:
+        return classifier.by_keywords(heading)
+    return classifier.by_keywords(heading) or classifier.ensure(heading)
+
+
+def _top_claim(path: str) -> str:
+    return path.split("/", 1)[0] + "/" if "/" in path.rstrip("/") or path.endswith("/") else path
+
+
+def allocate_tasks(prd: PRD, classifier: Classifier, agents: int | None = None) -> Allocation:
+    if agents is not None and agents < 1:
+        raise SquadError(f"--agents must be at least 1, not {agents}")
+    ids = _ids(prd)
+    deps = _resolve_dependencies(prd, ids)
+    order = topological_order(ids, deps, prd)
+    streams = _classify(prd, classifier)
+    rank = {ids[i]: r for r, i in enumerate(order)}
+    read_only = list(prd.read_only)
+    ro_matrix = Matrix(tuple(Entry(p, None, "READONLY") for p in read_only))
+
+    def writable(path: str) -> bool:
+        return not is_shared_path(path) and ro_matrix.rule(path).access != "READONLY"
+
+    tasks = [
+        Task(
+            ids[i],
+            raw,
+            streams[i],
+            deps[i],
+            resource_for(raw.text) or ("@db-migrations" if any("migrations/" in p for p in raw.paths) else None),
+        )
+        for i, raw in enumerate(prd.tasks)
+    ]
+    ordered = [tasks[i] for i in order]
+    by_stream: dict[str, list[Task]] = defaultdict(list)
+    for task in ordered:
+        if task.stream is not None:
+            by_stream[task.stream].append(task)
+    stream_order = sorted(by_stream, key=lambda s: min(t.raw.line for t in by_stream[s]))
+
+    # Folders per stream: configured ones, then folders the PRD's paths reveal outside every stream.
+    folders: dict[str, list[str]] = {s: list(classifier.streams[s].folders) for s in stream_order}
+    claims: dict[str, set[str]] = defaultdict(set)
+    for path in prd.files_to_create:
+        if writable(path) and classifier.by_path([path]) is None:
+            stream = classifier.named(path.split("/")[0]) or classifier.by_keywords(path.replace("/", " "))
+            if stream in folders:
+                claims[_top_claim(path)].add(stream)
+    for task in ordered:
+        for path in task.raw.paths:
+            if task.stream is not None and writable(path) and classifier.by_path([path]) is None:
+                claims[_top_claim(path)].add(task.stream)
+    contested: list[str] = []
+    for claim in sorted(claims, key=lambda c: (c.count("/"), c)):
+        owners = claims[claim]
+        if len(owners) == 1:
+            folders[next(iter(owners))].append(claim)
+        else:
+            contested.append(claim)
+
+    notes: list[str] = []
+    drafts, split_roots = _make_drafts(stream_order, by_stream, folders, agents, notes)
+    unclassified = sorted((t for t in ordered if t.stream is None), key=lambda t: (-t.hours, rank[t.id]))
+    # Agents no stream needs take unclassified work (a PRD with no streams at all gets one agent).
+    slots = (agents if agents is not None else (0 if drafts else 1)) - len(drafts)
+    drafts += [_Draft([], role="general") for _ in range(min(max(slots, 0), len(unclassified)))]
+    for task in unclassified:
+        target = min(range(len(drafts)), key=lambda k: (drafts[k].effort, k))
+        drafts[target].tasks.append(task)
+    if agents is not None and len(drafts) < agents:
+        notes.append(f"--agents {agents} asked, but the work splits into only {len(drafts)} parts without overlap")
+    for draft in drafts:
+        draft.tasks.sort(key=lambda t: rank[t.id])
+    _name_roles(drafts)
+    return _finish(prd, drafts, split_roots, contested, read_only, notes)
+
+
+def _make_drafts(
+    stream_order: list[str],
+    by_stream: dict[str, list[Task]],
+    folders: dict[str, list[str]],
+    agents: int | None,
+    notes: list[str],
+) -> tuple[list[_Draft], list[str]]:
+    effort = {s: sum(t.hours for t in by_stream[s]) for s in stream_order}
+    n = agents if agents is not None else len(stream_order)
+    if not stream_order:
+        return [], []
+    if n < len(stream_order):
+        # More streams than agents: longest processing time first onto the least-loaded agent.
+        bins = [_Draft([]) for _ in range(n)]
+        for stream in sorted(stream_order, key=lambda s: (-effort[s], stream_order.index(s))):
+            target = min(range(n), key=lambda k: (bins[k].effort, k))
+            bins[target].streams.append(stream)
+            bins[target].tasks.extend(by_stream[stream])
+            bins[target].owns.extend(folders[stream])
+        bins = [b for b in bins if b.streams]
+        for b in bins:
+            b.streams.sort(key=stream_order.index)
+        return sorted(bins, key=lambda b: stream_order.index(b.streams[0])), []
+    components = {s: _components(by_stream[s], folders[s]) for s in stream_order}
+    parts = dict.fromkeys(stream_order, 1)
+    while sum(parts.values()) < n:
+        candidates = [s for s in stream_order if parts[s] < len(components[s])]
+        if not candidates:
+            break
+        best = max(candidates, key=lambda s: (effort[s] / parts[s], -stream_order.index(s)))
+        parts[best] += 1
+    drafts: list[_Draft] = []
+    split_roots: list[str] = []
+    for stream in stream_order:
+        if parts[stream] == 1:
+            drafts.append(_Draft([stream], list(by_stream[stream]), list(folders[stream])))
+            continue
+        split_roots.extend(folders[stream])
+        pieces = [_Draft([stream]) for _ in range(parts[stream])]
+        for units, comp_tasks in sorted(components[stream], key=lambda c: -sum(t.hours for t in c[1])):
+            target = min(range(len(pieces)), key=lambda k: (pieces[k].effort, k))
+            pieces[target].tasks.extend(comp_tasks)
+            pieces[target].owns.extend(units)
+        drafts.extend(pieces)
+    return drafts, split_roots
+
+
+def _components(tasks: list[Task], folders: list[str]) -> list[tuple[list[str], list[Task]]]:
+    """Tasks joined when they touch the same sub-folder or file of the stream: the pieces a split may not cut."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    task_units: list[list[str]] = []
+    for task in tasks:
+        units = []
+        for path in task.raw.paths:
+            if is_shared_path(path):
+                continue
+            for folder in folders:
+                if path.startswith(folder) and path != folder:
+                    rest = path[len(folder) :]
+                    head, slash, _ = rest.partition("/")
+                    units.append(folder + head + ("/" if slash else ""))
+                    break
+        task_units.append(units)
+        for unit in units[1:]:
+            parent[find(unit)] = find(units[0])
+        for unit in units:
+            find(unit)
+    groups: dict[str, tuple[list[str], list[Task]]] = {}
+    loose: list[tuple[list[str], list[Task]]] = []
+    for task, units in zip(tasks, task_units, strict=True):
+        if not units:
+            loose.append(([], [task]))
+            continue
+        root = find(units[0])
+        group = groups.setdefault(root, ([], []))
+        group[1].append(task)
+    for unit in sorted(parent):
+        groups[find(unit)][0].append(unit)
+    return [*groups.values(), *loose]
+
+
+def _name_roles(drafts: list[_Draft]) -> None:
+    used: dict[str, int] = defaultdict(int)
+    for draft in drafts:
+        if draft.streams and not draft.role:
+            role = "-".join(draft.streams)
+            if sum(1 for d in drafts if d.streams == draft.streams) > 1 and draft.owns:
+                role = draft.streams[0] + "-" + re.sub(r"[^a-z0-9]+", "-", draft.owns[0].rstrip("/").rsplit("/", 1)[-1].lower()).strip("-")
+            draft.role = role
+        used[draft.role] += 1
+    counts: dict[str, int] = defaultdict(int)
+    for draft in drafts:
+        if used[draft.role] > 1:
+            counts[draft.role] += 1
+            draft.role = f"{draft.role}-{counts[draft.role]}"
+
+
+def _finish(
+    prd: PRD,
+    drafts: list[_Draft],
+    split_roots: list[str],
+    contested: list[str],
+    read_only: list[str],
+    notes: list[str],
+) -> Allocation:
+    agent_ids = [f"agent-{n}-{d.role}" for n, d in enumerate(drafts, start=1)]
+    owner_of = {t.id: agent_ids[k] for k, d in enumerate(drafts) for t in d.tasks}
+    task_by_id = {t.id: t for d in drafts for t in d.tasks}
+    exclusive = sorted(
+        ((p, agent_ids[k]) for k, d in enumerate(drafts) for p in dict.fromkeys(d.owns)),
+        key=lambda e: (e[0].rstrip("/").count("/"), agent_ids.index(e[1]), e[0]),
+    )
+    sequential: dict[str, str | None] = {}
+    for root in split_roots:
+        sequential.setdefault(root, None)
+    head = [Entry(p, None, "SEQUENTIAL") for p in sequential]
+    base = Matrix(tuple(head + [Entry(p, a, "EXCLUSIVE") for p, a in exclusive]))
+    shared: dict[str, str | None] = {}
+    for path in (*prd.shared, *(p for p in prd.files_to_create if is_shared_path(p)), *contested):
+        shared.setdefault(path, None)
+    for draft, agent in zip(drafts, agent_ids, strict=True):
+        for task in draft.tasks:
+            for path in task.raw.paths:
+                if ro_match(read_only, path):
+                    continue
+                if is_shared_path(path):
+                    shared.setdefault(path, None)
+                    continue
+                rule = base.rule(path)
+                if rule.access == "EXCLUSIVE" and rule.owner != agent:
+                    shared.setdefault(path, None)  # written by two agents: take turns under a lease
+                if "migrations/" in path:
+                    folder = path[: path.index("migrations/") + len("migrations/")]
+                    shared[folder] = "@db-migrations"
+    tail = [Entry(p, None, "SEQUENTIAL", resource) for p, resource in shared.items()]
+    tail += [Entry(p, None, "READONLY") for p in read_only]
+    matrix = Matrix(tuple(head + [Entry(p, a, "EXCLUSIVE") for p, a in exclusive] + tail))
+
+    handoffs: list[HandoffRecord] = []
+    for draft, agent in zip(drafts, agent_ids, strict=True):
+        for task in draft.tasks:
+            for dep in task.depends_on:
+                other = owner_of[dep]
+                if other == agent:
+                    continue
+                files = [p for p in task_by_id[dep].raw.paths if p in shared] or [None]
+                handoffs.extend(HandoffRecord(dep, other, agent, f, task.id) for f in files)
+    handoffs = list(dict.fromkeys(handoffs))
+
+    agents_out = []
+    for number, (draft, agent) in enumerate(zip(drafts, agent_ids, strict=True), start=1):
+        h_in = tuple(dict.fromkeys(Handoff(h.task, h.from_agent, h.file) for h in handoffs if h.to_agent == agent))
+        h_out = tuple(dict.fromkeys(Handoff(h.task, h.to_agent, h.file) for h in handoffs if h.from_agent == agent))
+        mine = [p for t in draft.tasks for p in t.raw.paths if p in shared]
+        mine += [h.file for h in h_in if h.file] + [p for p in shared if shared[p] and any(
+            t.resource == shared[p] for t in draft.tasks)]
+        agents_out.append(
+            AgentAllocation(
+                number=number,
+                role=draft.role,
+                streams=tuple(draft.streams),
+                tasks=tuple(draft.tasks),
+                owns=tuple(dict.fromkeys(draft.owns)),
+                shared=tuple(dict.fromkeys(mine)),
+                read_only=tuple(read_only),
+                handoffs_in=h_in,
+                handoffs_out=h_out,
+            )
+        )
+    return Allocation(prd, tuple(agents_out), matrix, tuple(handoffs), predict(agents_out), tuple(notes))
+
+
+def ro_match(patterns: list[str], path: str) -> bool:
+    if not patterns:
+        return False
+    return Matrix(tuple(Entry(p, None, "READONLY") for p in patterns)).rule(path).access == "READONLY"
+
+
+def predict(agents: list[AgentAllocation]) -> Prediction:
+    """List scheduling: each agent works its plan in order; a task starts when its agent is free
+    and every dependency has finished. Makespan is the last finish; speedup is sequential / makespan."""
+    sequential = sum(a.effort_h for a in agents)
+    finish: dict[str, float] = {}
+    queues = [list(a.tasks) for a in agents]
+    free = [0.0] * len(agents)
+    position = [0] * len(agents)
+    remaining = sum(len(q) for q in queues)
+    while remaining:
+        progressed = False
+        for k, queue in enumerate(queues):
+            while position[k] < len(queue):
+                task = queue[position[k]]
+                if any(d not in finish for d in task.depends_on):
+                    break
+                start = max([free[k], *(finish[d] for d in task.depends_on)])
+                finish[task.id] = free[k] = start + task.hours
+                position[k] += 1
+                remaining -= 1
+                progressed = True
+        if not progressed:  # cannot happen: plans follow one global dependency order
+            break
+    makespan = max(finish.values(), default=0.0)
+    return Prediction(round(sequential, 2), round(makespan, 2), round(sequential / makespan, 2) if makespan else 1.0)

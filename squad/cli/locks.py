@@ -1,0 +1,219 @@
+"""``squad lock``, ``squad unlock``, ``squad locks`` and ``squad check``: thin over squad.locks / squad.access.
+
+``lock`` and ``unlock`` sit on an agent's hot path: stdlib, click and squad's protocol only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from squad.cli.common import agent_option, json_option, print_json
+from squad.errors import SquadError
+from squad.paths import SquadPaths, repo_relative, require_paths
+from squad.protocol.times import format_time
+
+
+def _agent(paths: SquadPaths, agent: str | None) -> str:
+    from squad.roster import resolve
+
+    return resolve(paths, agent).name
+
+
+@click.command("lock")
+@agent_option
+@click.option("--wait", "wait_s", type=float, default=0.0, metavar="S", help="Wait up to S seconds for the holder.")
+@click.option("--ttl", "ttl_s", type=float, default=None, metavar="S", help="Lease lifetime in seconds (config lock_ttl_s).")
+@click.option("--reason", "-r", default=None, metavar="R", help="Why you lock it (shown to whoever waits).")
+@click.option("--renew", is_flag=True, help="Only renew a lease you already hold.")
+@click.argument("target", metavar="PATH|@RES")
+def lock_cmd(agent: str | None, wait_s: float, ttl_s: float | None, reason: str | None, renew: bool, target: str) -> None:
+    """Take a lease on a file, a folder or a named resource (@git, @db-migrations, ...).
+
+    Exit 1 when another agent holds it, naming who, since and until when, and why.
+    Locking a path you already hold renews it.
+
+    \b
+    Example:
+      squad lock shared/types/metrics.ts --reason "add UserMetric" --wait 120
+      squad lock @db-migrations
+    """
+    from squad import locks
+
+    paths = require_paths()
+    name = _agent(paths, agent)
+    path = repo_relative(target, paths)
+    if ttl_s is not None and ttl_s <= 0:
+        raise SquadError(f"--ttl must be a positive number of seconds, not {ttl_s:g}")
+    if wait_s < 0:
+        raise SquadError(f"--wait must not be negative, not {wait_s:g}")
+    if renew:
+        lease = locks.renew(paths, name, path, ttl_s=ttl_s)
+        verb = "renewed"
+    else:
+        lease = locks.acquire(paths, name, path, ttl_s=ttl_s, wait_s=wait_s, reason=reason)
+        verb = "locked"
+    click.echo(f"{verb} {lease.path} for {lease.agent} until {format_time(lease.expires_at)}")
+
+
+@click.command("unlock")
+@agent_option
+@click.option("--force", is_flag=True, help="Break another agent's lease (logged as lock_broken).")
+@click.argument("target", metavar="PATH|@RES")
+def unlock_cmd(agent: str | None, force: bool, target: str) -> None:
+    """Release your lease (or, with --force, anyone's).
+
+    \b
+    Example:
+      squad unlock shared/types/metrics.ts
+    """
+    from squad import locks
+
+    paths = require_paths()
+    import os
+
+    # A human breaking a lease by hand may have no agent id; the break is logged as "human".
+    name = "human" if force and not agent and not os.environ.get("AGENT_ID") else _agent(paths, agent)
+    path = repo_relative(target, paths)
+    lease = locks.release(paths, name, path, force=force)
+    if force and not _same(lease.agent, name):
+        click.echo(f"broke {lease.path} held by {lease.agent} (moved to .squad/locks/.broken/)")
+    else:
+        click.echo(f"unlocked {lease.path}")
+        if lease.handoff_to:
+            click.echo(f"told {lease.handoff_to} (handoff)")
+
+
+def _same(a: str, b: str) -> bool:
+    from squad.protocol.ids import same_agent
+
+    return same_agent(a, b) or a == b
+
+
+@click.command("locks")
+@json_option
+@click.option("--break-stale", is_flag=True, help="Break stale leases first (moved to locks/.broken/, logged).")
+def locks_cmd(as_json: bool, break_stale: bool) -> None:
+    """List every lease, hand-written ones included, flagging stale ones.
+
+    \b
+    Example:
+      squad locks
+      squad locks --break-stale --json
+    """
+    from squad import locks
+    from squad.config import load_config
+    from squad.protocol.times import now as utcnow
+
+    paths = require_paths()
+    config = load_config(paths.config)
+    now = utcnow()
+    broken = locks.break_stale(paths, now, config=config) if break_stale else []
+    cache: dict[str, object] = {}
+    rows = []
+    for lease in locks.held(paths, config=config):
+        why = locks.lease_stale_reason(paths, lease, now, config, cache)
+        rows.append((lease, why))
+    if as_json:
+        print_json([_lease_json(lease, why) for lease, why in rows])
+        return
+    for b in broken:
+        click.echo(f"broke {b.lease.path} held by {b.lease.agent}: {b.reason}")
+    if not rows:
+        if not broken:
+            click.echo("no leases")
+        return
+    width = max(len(lease.path) for lease, _ in rows)
+    for lease, why in rows:
+        line = (
+            f"{lease.path.ljust(width)}  {lease.agent}  since {format_time(lease.acquired_at)}"
+            f"  until {format_time(lease.expires_at)}"
+        )
+        if lease.reason:
+            line += f"  ({lease.reason})"
+        if why:
+            line += f"  STALE: {why}"
+        click.echo(line)
+
+
+def _lease_json(lease: object, why: str | None) -> dict[str, object]:
+    from squad.protocol.lease import Lease
+
+    assert isinstance(lease, Lease)
+    return {
+        "path": lease.path,
+        "agent": lease.agent,
+        "acquired_at": format_time(lease.acquired_at),
+        "expires_at": format_time(lease.expires_at),
+        "ttl_s": lease.ttl_s,
+        "reason": lease.reason,
+        "host": lease.host,
+        "pid": lease.pid,
+        "stale": why is not None,
+        "stale_reason": why,
+        "hand_written": lease.hand_written,
+        "handoff_to": lease.handoff_to,
+    }
+
+
+@click.command("check")
+@agent_option
+@click.option("--staged", is_flag=True, help="Check the files staged for commit (git diff --cached).")
+@json_option
+@click.argument("targets", nargs=-1, metavar="[PATHS]...")
+def check_cmd(agent: str | None, staged: bool, as_json: bool, targets: tuple[str, ...]) -> None:
+    """May this agent write these paths now? Exit 1 with one line per refusal.
+
+    EXCLUSIVE paths need to be yours, SEQUENTIAL ones need your lease (and the
+    @resource lease when ownership.yaml names one), READONLY ones are refused.
+
+    \b
+    Example:
+      squad check shared/types/metrics.ts frontend/App.tsx
+      squad check --staged --agent agent-1-frontend
+    """
+    from squad.access import check_paths
+
+    paths = require_paths()
+    name = _agent(paths, agent)
+    if not targets and not staged:
+        raise SquadError("give PATHS or --staged")
+    wanted = [repo_relative(t, paths) for t in targets]
+    if staged:
+        top = _git_top(Path.cwd())
+        wanted.extend(repo_relative(f, paths, cwd=top) for f in _staged_files(top))
+    decisions = check_paths(paths, name, list(dict.fromkeys(wanted)))
+    refused = [d for d in decisions if not d.allowed]
+    if as_json:
+        print_json([d.as_json() for d in decisions])
+    else:
+        for d in refused:
+            fix = f" (fix: {d.fix})" if d.fix else ""
+            click.echo(f"{d.path}: refused by {d.rule}: {d.reason}{fix}")
+        if not refused:
+            click.echo(f"ok: {name} may write {len(decisions)} path(s)")
+    if refused:
+        raise click.exceptions.Exit(1)
+
+
+def _git(cwd: Path, *args: str) -> str:
+    import subprocess
+
+    try:
+        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise SquadError(f"cannot run git: {exc}") from None
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SquadError(f"git {args[0]} failed: {last}")
+    return result.stdout
+
+
+def _git_top(cwd: Path) -> Path:
+    return Path(_git(cwd, "rev-parse", "--show-toplevel").strip())
+
+
+def _staged_files(top: Path) -> list[str]:
+    out = _git(top, "-c", "core.quotepath=off", "diff", "--cached", "--name-only", "-z")
+    return [name for name in out.split("\0") if name]

@@ -1,0 +1,376 @@
+"""What the coordinator keeps in memory, and ``react``: a change in, rule findings out.
+
+Everything here is rebuilt from the files: incremental comm readers (one per comm file), the plans,
+the ownership matrix, the leases, and the keys of every event already in ``logs/events.jsonl``.
+A restart after ``kill -9`` rebuilds the same state and, thanks to the keys, reports nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from squad.config import Config, load_config
+from squad.coordinator import rules
+from squad.coordinator.state import AgentState, LockView, Snapshot, agent_state, compute_metrics, find_agent, stale_reason
+from squad.errors import SquadError
+from squad.paths import SQUAD_DIR_NAME, SquadPaths
+from squad.protocol import events as ev
+from squad.protocol.comm import CommFile, CommReader, HandoffRequest, Status, StatusUpdate
+from squad.protocol.lease import Lease
+from squad.protocol.ownership import Matrix
+from squad.protocol.plan import Plan, read_plan
+
+log = logging.getLogger("squad.coordinator")
+
+# What a changed path means to the coordinator.
+COMM, PLAN, LOCKS, MATRIX, CONFIG, EVENTS, CONTROL, ALLOCATION, LAUNCH, WORKTREE, GITIGNORE, TICK = (
+    "comm",
+    "plan",
+    "locks",
+    "matrix",
+    "config",
+    "events",
+    "control",
+    "allocation",
+    "launch",
+    "worktree",
+    "gitignore",
+    "tick",
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str
+    path: str | None = None  # repo-relative for WORKTREE; the agent number for COMM / PLAN
+    number: int | None = None
+
+
+def classify(paths: SquadPaths, absolute: str, ignored: Any = None) -> Change | None:
+    """What a path reported by the watcher means; None for paths the coordinator ignores."""
+    import re
+
+    try:
+        rel = Path(absolute).relative_to(paths.root).as_posix()
+    except ValueError:
+        return None
+    parts = rel.split("/")
+    if parts[0] == ".git":
+        return None
+    if parts[0] != SQUAD_DIR_NAME:
+        if rel == ".gitignore":
+            return Change(GITIGNORE)
+        if ignored is not None and ignored.match_file(rel):
+            return None
+        return Change(WORKTREE, rel)
+    inner = "/".join(parts[1:])
+    if m := re.fullmatch(r"comms/agent-(\d+)-comm\.md", inner):
+        return Change(COMM, number=int(m.group(1)))
+    if m := re.fullmatch(r"parallel-plans/agent-(\d+)-plan\.md", inner):
+        return Change(PLAN, number=int(m.group(1)))
+    if inner.startswith("locks/") and not inner.startswith(("locks/.broken", "locks/.mutex")) and inner.endswith(".lock"):
+        return Change(LOCKS)
+    if inner.startswith("locks/") and "/" not in inner[6:] and not inner.endswith((".lock", ".mutex")):
+        return None
+    simple = {
+        "ownership.yaml": MATRIX,
+        "config.yaml": CONFIG,
+        "logs/events.jsonl": EVENTS,
+        "control/pause.flag": CONTROL,
+        "allocation.json": ALLOCATION,
+        "reports/launch.json": LAUNCH,
+    }
+    kind = simple.get(inner)
+    return Change(kind) if kind else None
+
+
+@dataclass
+class Source:
+    """One agent's files: an incremental comm reader and the parsed plan."""
+
+    number: int
+    comm_path: Path
+    plan_path: Path
+    reader: CommReader
+    comm: CommFile | None = None
+    plan: Plan | None = None
+    checked: int = 0  # status blocks already checked by the ownership rules
+
+    @property
+    def name(self) -> str:
+        if self.plan is not None:
+            return self.plan.agent
+        identity = self.comm.identity if self.comm else None
+        if identity is not None and identity.number == self.number:
+            return str(identity)
+        return f"agent-{self.number}"
+
+    @property
+    def updates(self) -> tuple[StatusUpdate, ...]:
+        return self.comm.updates if self.comm else ()
+
+
+@dataclass
+class Engine:
+    paths: SquadPaths
+    config: Config = field(default_factory=Config)
+    watch_worktree: bool = True
+    sources: dict[int, Source] = field(default_factory=dict)
+    matrix: Matrix = field(default_factory=Matrix)
+    leases: list[Lease] = field(default_factory=list)
+    events: list[ev.Event] = field(default_factory=list)
+    reported: set[str] = field(default_factory=set)
+    changed: dict[str, str] = field(default_factory=dict)  # work-tree path -> mtime marker
+    paused: bool = False
+    problems: list[SquadError] = field(default_factory=list)
+    ignored: Any = None
+    started_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self._event_reader = ev.EventLogReader(self.paths.events)
+
+    # -- loading -----------------------------------------------------------------------------------
+    def rebuild(self, now: datetime) -> None:
+        """Read everything from the files, as after a restart."""
+        self.started_at = self.started_at or now
+        self.config = load_config(self.paths.config)
+        self.watch_worktree = bool(self.config.section("coordinator").get("watch_worktree", True))
+        self._load_gitignore()
+        self._read_events()
+        cutoff = self.events[-1].at if self.events else None
+        from squad.roster import members
+
+        for member in members(self.paths):
+            source = self._source(member.id.number)
+            self._load_plan(source)
+            self._read_comm(source)
+            # Blocks older than the last logged event were judged by the previous run.
+            if cutoff is not None:
+                source.checked = sum(1 for u in source.updates if u.at is None or u.at <= cutoff)
+        self._load_matrix()
+        self._load_leases()
+        self.paused = self.paths.pause_flag.exists()
+
+    def _source(self, number: int) -> Source:
+        if number not in self.sources:
+            comm = self.paths.comm(number)
+            self.sources[number] = Source(number, comm, self.paths.plan(number), CommReader(comm, self.paths.display(comm)))
+        return self.sources[number]
+
+    def _load_plan(self, source: Source) -> None:
+        try:
+            source.plan = read_plan(source.plan_path) if source.plan_path.exists() else None
+        except SquadError as exc:
+            self._problem(exc)
+        except OSError:
+            source.plan = None
+
+    def _read_comm(self, source: Source) -> None:
+        before = source.comm
+        source.comm = source.reader.read()
+        if before is not None and len(source.comm.updates) < source.checked:
+            source.checked = 0  # the file was rewritten: judge it afresh (keys stop repeats)
+        for problem in source.comm.problems:
+            if str(problem) not in {str(p) for p in self.problems}:
+                self.problems.append(problem)
+
+    def _load_matrix(self) -> None:
+        from squad.access import load_rules
+
+        try:
+            self.matrix = load_rules(self.paths, self.config)
+        except SquadError as exc:
+            self._problem(exc)
+
+    def _load_leases(self) -> None:
+        from squad.locks import held
+
+        try:
+            self.leases = held(self.paths, config=self.config)
+        except SquadError as exc:
+            self._problem(exc)
+
+    def _load_gitignore(self) -> None:
+        import pathspec
+
+        try:
+            lines = (self.paths.root / ".gitignore").read_text(encoding="utf-8").splitlines()
+        except OSError:
+            lines = []
+        self.ignored = pathspec.GitIgnoreSpec.from_lines(lines)
+
+    def _read_events(self) -> None:
+        try:
+            new = self._event_reader.read_new()
+        except SquadError as exc:
+            self._problem(exc)
+            return
+        self.events.extend(new)
+        self.reported.update(e.key for e in new if e.key)
+
+    def _problem(self, exc: SquadError) -> None:
+        log.warning("%s", exc.render() if hasattr(exc, "render") else exc)
+        if str(exc) not in {str(p) for p in self.problems}:
+            self.problems.append(exc)
+
+    # -- changes -----------------------------------------------------------------------------------
+    def observe(self, change: Change) -> None:
+        """Bring the part of the state that ``change`` touches up to date."""
+        if change.kind == COMM and change.number is not None:
+            self._read_comm(self._source(change.number))
+        elif change.kind == PLAN and change.number is not None:
+            self._load_plan(self._source(change.number))
+            if not self.paths.ownership.exists():
+                self._load_matrix()  # without ownership.yaml, the matrix comes from the plans
+        elif change.kind == LOCKS:
+            self._load_leases()
+        elif change.kind == MATRIX:
+            self._load_matrix()
+        elif change.kind == CONFIG:
+            try:
+                self.config = load_config(self.paths.config)
+            except SquadError as exc:
+                self._problem(exc)
+        elif change.kind == EVENTS:
+            self._read_events()
+        elif change.kind == CONTROL:
+            self.paused = self.paths.pause_flag.exists()
+        elif change.kind == GITIGNORE:
+            self._load_gitignore()
+        elif change.kind == WORKTREE and change.path and self.watch_worktree:
+            file = self.paths.root / change.path
+            try:
+                stat = file.stat()
+            except OSError:
+                return
+            if file.is_file():
+                self.changed[change.path] = str(stat.st_mtime_ns)
+
+    # -- views -------------------------------------------------------------------------------------
+    def agent_states(self, now: datetime) -> list[tuple[Source, AgentState]]:
+        out = []
+        for number in sorted(self.sources):
+            source = self.sources[number]
+            if source.comm is None:
+                continue
+            if source.plan is None and not source.comm_path.exists():
+                continue
+            out.append((source, agent_state(source.name, source.comm, source.plan, now)))
+        return out
+
+    def lock_views(self, agents: tuple[AgentState, ...], now: datetime) -> list[LockView]:
+        views = []
+        for lease in self.leases:
+            reason = stale_reason(lease, find_agent(agents, lease.agent), now, self.config)
+            held_s = max(0.0, (now - lease.acquired_at).total_seconds())
+            views.append(LockView(lease, reason is not None, reason, held_s, held_s >= self.config.lock_warn_s))
+        return views
+
+    def world(self, now: datetime) -> rules.World:
+        states = self.agent_states(now)
+        agents = tuple(s for _, s in states)
+        moved = _moved_since(self.events)
+        views = []
+        fresh: list[tuple[str, StatusUpdate]] = []
+        for source, state in states:
+            updates = source.updates
+            fresh.extend((state.id, u) for u in updates[source.checked :])
+            assigned = tuple(
+                t for at, agent, tasks in moved if state.last_update is None or at >= state.last_update
+                if _same(agent, state.id) for t in tasks
+            )  # fmt: skip
+            views.append(
+                rules.AgentView(
+                    state=state,
+                    plan=source.plan,
+                    updates=updates,
+                    handoffs=source.comm.handoffs if source.comm else (),
+                    blocked_since=_blocked_since(updates),
+                    assigned=assigned,
+                )
+            )
+        extra: dict[str, object] = {f"mtime:{p}": m for p, m in self.changed.items()}
+        return rules.World(
+            paths=self.paths,
+            agents=tuple(views),
+            matrix=self.matrix,
+            locks=tuple(self.lock_views(agents, now)),
+            fresh=tuple(fresh),
+            changed_files=tuple(sorted(self.changed)),
+            paused=self.paused,
+            extra=extra,
+        )
+
+    def mark_checked(self) -> None:
+        for source in self.sources.values():
+            source.checked = len(source.updates)
+        self.changed.clear()
+
+    def snapshot(self, now: datetime) -> Snapshot:
+        from squad.coordinator.metrics import more_metrics
+
+        states = self.agent_states(now)
+        agents = tuple(s for _, s in states)
+        handoffs: list[tuple[str, HandoffRequest]] = []
+        for source, state in states:
+            handoffs.extend((state.id, h) for h in (source.comm.handoffs if source.comm else ()))
+        violations = tuple(e for e in self.events if e.kind in (ev.VIOLATION, ev.VIOLATION_ATTEMPT))
+        metrics = compute_metrics(agents, self.events)
+        metrics.update(more_metrics(self.paths, [(s.updates, st) for s, st in states], self.events, now))
+        return Snapshot(
+            at=now,
+            agents=agents,
+            locks=tuple(self.lock_views(agents, now)),
+            handoffs=tuple(handoffs),
+            violations=violations,
+            events=tuple(self.events[-50:]),
+            problems=tuple(self.problems),
+            metrics=metrics,
+        )
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    from squad.protocol.ids import same_agent
+
+    return same_agent(a, b)
+
+
+def _moved_since(events: list[ev.Event]) -> list[tuple[datetime, str, tuple[str, ...]]]:
+    out = []
+    for e in events:
+        if e.kind in (ev.REASSIGN, rules.STEAL) and e.data.get("target"):
+            out.append((e.at, str(e.data["target"]), tuple(str(t) for t in e.data.get("tasks", []))))
+    return out
+
+
+def _blocked_since(updates: tuple[StatusUpdate, ...]) -> datetime | None:
+    since: datetime | None = None
+    for update in updates:
+        if update.status is Status.BLOCKED:
+            since = since or update.at
+        elif update.status is not None:
+            since = None
+    return since
+
+
+def react(engine: Engine, changes: list[Change], now: datetime, *, enforce: bool = True) -> list[rules.Item]:
+    """Apply ``changes`` to the state and run the rules; only findings not reported before come out.
+
+    Time-based rules run on every call: a ``tick`` change is simply a call with nothing else new.
+    """
+    for change in changes:
+        engine.observe(change)
+    if not enforce:
+        engine.mark_checked()
+        return []
+    items = rules.run_rules(engine.world(now), now, engine.config)
+    engine.mark_checked()
+    out = []
+    for item in items:
+        if isinstance(item, rules.BreakStale) or item.key not in engine.reported:
+            out.append(item)
+    return out

@@ -1,0 +1,126 @@
+"""Measured metrics from the agents' status timelines and the event log, beside allocate's prediction.
+
+Busy time is time an agent spent ACTIVE, taken from the gaps between its timed status blocks (the
+last ACTIVE stretch runs until now). Measured parallel efficiency is the summed busy time over the
+wall time: how many agents were effectively working at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from squad.coordinator.state import AgentState
+from squad.paths import SquadPaths
+from squad.protocol import events as ev
+from squad.protocol.comm import Status, StatusUpdate
+
+# How each metric is named for people (status report, monitor).
+LABELS: dict[str, str] = {
+    "completion_rate": "task completion",
+    "lock_waits": "lock waits",
+    "mean_lock_wait_s": "mean lock wait (s)",
+    "conflict_rate": "conflicts per reported file",
+    "idle_s": "idle time, all agents (s)",
+    "busy_s": "busy time, all agents (s)",
+    "wall_s": "wall time (s)",
+    "parallel_efficiency": "measured parallelism (busy/wall)",
+    "predicted_parallel_efficiency": "predicted by allocate",
+    "time_saved": "time saved vs one agent",
+}
+
+
+def timeline(updates: Sequence[StatusUpdate], now: datetime, *, running: bool) -> tuple[float, float]:
+    """(busy seconds, idle seconds) from one agent's status blocks in file order."""
+    busy = idle = 0.0
+    status: Status | None = None
+    since: datetime | None = None
+    for update in updates:
+        if update.at is None or update.status is None:
+            continue
+        if since is not None and status is not None and update.at > since:
+            span = (update.at - since).total_seconds()
+            if status is Status.ACTIVE:
+                busy += span
+            elif status in (Status.WAITING, Status.BLOCKED):
+                idle += span
+        status, since = update.status, update.at
+    if running and since is not None and status is not None and now > since:
+        span = (now - since).total_seconds()
+        if status is Status.ACTIVE:
+            busy += span
+        elif status in (Status.WAITING, Status.BLOCKED):
+            idle += span
+    return busy, idle
+
+
+def predicted(paths: SquadPaths) -> float | None:
+    """allocate's predicted parallelism (``prediction`` in ``.squad/allocation.json``), if recorded."""
+    try:
+        data = json.loads((paths.squad / "allocation.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = data.get("prediction") if isinstance(data, dict) else None
+    if isinstance(value, dict):
+        value = value.get("speedup", value.get("parallel_efficiency"))
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def more_metrics(
+    paths: SquadPaths,
+    agents: Sequence[tuple[Sequence[StatusUpdate], AgentState]],
+    events: Sequence[ev.Event],
+    now: datetime,
+) -> dict[str, Any]:
+    busy = idle = 0.0
+    first: datetime | None = None
+    last: datetime | None = None
+    running = False
+    reported_files = 0
+    for updates, state in agents:
+        live = state.status not in (Status.DONE, Status.FAILED)
+        running = running or live
+        b, i = timeline(updates, now, running=live)
+        busy, idle = busy + b, idle + i
+        for u in updates:
+            reported_files += len(u.files_modified) + len(u.files_created)
+            if u.at is not None:
+                first = u.at if first is None else min(first, u.at)
+                last = u.at if last is None else max(last, u.at)
+    end = now if running else last
+    wall = (end - first).total_seconds() if first and end and end > first else 0.0
+    conflicts = sum(1 for e in events if e.kind in (ev.VIOLATION, ev.VIOLATION_ATTEMPT))
+    out: dict[str, Any] = {
+        "conflict_rate": round(conflicts / reported_files, 3) if reported_files else None,
+        "idle_s": round(idle, 1),
+        "busy_s": round(busy, 1),
+        "wall_s": round(wall, 1),
+        "parallel_efficiency": round(busy / wall, 2) if wall > 0 else None,
+        "time_saved": round(1 - wall / busy, 3) if busy > 0 and wall > 0 else None,
+    }
+    prediction = predicted(paths)
+    if prediction is not None:
+        out["predicted_parallel_efficiency"] = prediction
+    return out
+
+
+def labelled(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value text) for each metric that has a value, in a stable order."""
+    out = []
+    done, total = metrics.get("tasks_done", 0), metrics.get("tasks_total", 0)
+    out.append(("tasks done", f"{done}/{total}"))
+    for key, label in LABELS.items():
+        value = metrics.get(key)
+        if value is None:
+            continue
+        if key in ("completion_rate", "time_saved"):
+            text = f"{value * 100:.0f}%"
+        elif key in ("parallel_efficiency", "predicted_parallel_efficiency"):
+            text = f"{value:.2f}x"
+        else:
+            text = f"{value:g}"
+        out.append((label, text))
+    out.append(("conflicts", str(metrics.get("conflicts", 0))))
+    return out

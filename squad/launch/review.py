@@ -1,0 +1,266 @@
+"""``squad review``, ``squad merge`` and ``squad clean``: what each agent branch holds, and getting
+it into the current branch without losing anything."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from squad.config import load_config
+from squad.errors import Refused, SquadError
+from squad.launch import state as st
+from squad.launch.config import LaunchSettings
+from squad.launch.worktree import (
+    BRANCH_PREFIX,
+    branch_exists,
+    branch_of,
+    changed_paths,
+    commit_all,
+    commits_ahead,
+    current_branch,
+    delete_merged_branch,
+    diffstat,
+    folder_size,
+    git,
+    is_dirty,
+    is_merged,
+    list_worktrees,
+    merge_branch,
+    remove_worktree,
+)
+from squad.paths import SquadPaths
+from squad.protocol.ids import parse_agent_id, same_agent
+from squad.protocol.times import now as utcnow
+
+TEST_OUTPUT_LINES = 20
+
+
+@dataclass(frozen=True)
+class Violation:
+    path: str
+    access: str
+    owner: str | None
+
+    def describe(self) -> str:
+        if self.access == "READONLY":
+            return f"{self.path}: READONLY"
+        return f"{self.path}: EXCLUSIVE to {self.owner}"
+
+
+@dataclass(frozen=True)
+class TestRun:
+    command: str
+    exit_code: int
+    tail: str
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == 0
+
+
+@dataclass(frozen=True)
+class BranchReview:
+    agent: str
+    branch: str
+    state: str
+    worktree: Path | None
+    dirty: bool
+    merged: bool
+    commits: tuple[str, ...]
+    diffstat: str
+    changed: tuple[str, ...]
+    violations: tuple[Violation, ...] = ()
+    test: TestRun | None = None
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def passes(self) -> bool:
+        return not self.problems
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "agent": self.agent,
+            "branch": self.branch,
+            "state": self.state,
+            "worktree": str(self.worktree) if self.worktree else None,
+            "dirty": self.dirty,
+            "merged": self.merged,
+            "commits": list(self.commits),
+            "diffstat": self.diffstat,
+            "changed": list(self.changed),
+            "violations": [{"path": v.path, "access": v.access, "owner": v.owner} for v in self.violations],
+            "test": None if self.test is None else {"command": self.test.command, "exit_code": self.test.exit_code},
+            "passes": self.passes,
+            "problems": list(self.problems),
+        }
+
+
+def agent_branches(paths: SquadPaths) -> list[str]:
+    """Every agent, by id, that has a ``squad/<agent>`` branch, ordered by number."""
+    out = git(paths.root, "for-each-ref", "--format=%(refname:short)", f"refs/heads/{BRANCH_PREFIX}")
+    agents = [line.removeprefix(BRANCH_PREFIX) for line in out.splitlines() if line.startswith(BRANCH_PREFIX)]
+    return sorted(agents, key=lambda a: ((parse_agent_id(a) or parse_agent_id("0")).number, a))  # type: ignore[union-attr]
+
+
+def resolve_branch_agent(paths: SquadPaths, name: str) -> str:
+    parsed = parse_agent_id(name)
+    if parsed is None:
+        raise SquadError(f"bad agent id {name!r}: use agent-<n>-<role>, agent-<n> or <n>")
+    for agent in agent_branches(paths):
+        if same_agent(agent, parsed) and (parsed.role is None or agent == str(parsed)):
+            return agent
+    raise SquadError(f"no branch {BRANCH_PREFIX}{name}: nothing was launched for it")
+
+
+def ownership_violations(paths: SquadPaths, agent: str, changed: list[str]) -> list[Violation]:
+    """Changed paths outside the agent's rights: EXCLUSIVE to another agent, or READONLY."""
+    from squad.access import load_rules
+
+    config = load_config(paths.config)
+    matrix = load_rules(paths, config)
+    out = []
+    for path in changed:
+        rule = matrix.rule(path)
+        if rule.access == "READONLY" or (rule.access == "EXCLUSIVE" and not same_agent(rule.owner, agent)):
+            out.append(Violation(path, rule.access, rule.owner))
+    return out
+
+
+def run_tests(command: str, worktree: Path, timeout_s: float = 1800) -> TestRun:
+    try:
+        result = subprocess.run(
+            ["/bin/sh", "-c", command],
+            cwd=worktree,
+            capture_output=True,
+            text=True,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            timeout=timeout_s,
+            start_new_session=True,
+        )
+    except subprocess.TimeoutExpired:
+        return TestRun(command, 124, f"timed out after {timeout_s:g}s")
+    lines = (result.stdout + result.stderr).rstrip().splitlines()
+    return TestRun(command, result.returncode, "\n".join(lines[-TEST_OUTPUT_LINES:]))
+
+
+def review_agent(paths: SquadPaths, agent: str, *, test_cmd: str | None = None) -> BranchReview:
+    branch = branch_of(agent)
+    base = current_branch(paths.root)
+    worktrees = {w.branch: w.path for w in list_worktrees(paths.root)}
+    worktree = worktrees.get(branch)
+    launched = st.read_report(paths).get(agent)
+    state = launched.state if launched else "unknown"
+    dirty = bool(worktree and worktree.is_dir() and is_dirty(worktree))
+    commits = commits_ahead(paths.root, base, branch)
+    changed = changed_paths(paths.root, base, branch)
+    violations = ownership_violations(paths, agent, changed)
+    test = run_tests(test_cmd, worktree) if test_cmd and worktree and worktree.is_dir() else None
+    problems = []
+    if not commits:
+        problems.append(f"no commits ahead of {base}")
+    if state in (st.RUNNING, st.QUEUED, st.BACKOFF):
+        problems.append(f"agent is {state}: run `squad stop` first")
+    if dirty:
+        problems.append("uncommitted changes in its worktree")
+    problems.extend(f"ownership: {v.describe()}" for v in violations)
+    if test is not None and not test.passed:
+        problems.append(f"tests failed: `{test.command}` exited with {test.exit_code}")
+    return BranchReview(
+        agent=agent,
+        branch=branch,
+        state=state,
+        worktree=worktree,
+        dirty=dirty,
+        merged=bool(commits) is False and is_merged(paths.root, branch),
+        commits=tuple(commits),
+        diffstat=diffstat(paths.root, base, branch),
+        changed=tuple(changed),
+        violations=tuple(violations),
+        test=test,
+        problems=tuple(problems),
+    )
+
+
+def review(paths: SquadPaths, settings: LaunchSettings, agents: tuple[str, ...] = (), *, tests: bool = True) -> list[BranchReview]:
+    names = [resolve_branch_agent(paths, a) for a in agents] if agents else agent_branches(paths)
+    return [review_agent(paths, a, test_cmd=settings.test_cmd if tests else None) for a in names]
+
+
+@dataclass(frozen=True)
+class Merged:
+    agent: str
+    branch: str
+    commit: str
+    squash: bool
+    worktree_removed: bool
+
+
+def merge(paths: SquadPaths, settings: LaunchSettings, agent: str, *, squash: bool = False) -> Merged:
+    """Merge the agent's branch into the current branch when its review passes; refuse otherwise."""
+    name = resolve_branch_agent(paths, agent)
+    launched = st.read_report(paths).get(name)
+    if launched and launched.state in (st.RUNNING, st.QUEUED, st.BACKOFF):
+        raise Refused(f"{name} is {launched.state}: run `squad stop` before merging its branch")
+    result = review_agent(paths, name, test_cmd=settings.test_cmd)
+    if result.worktree is not None and result.dirty:
+        commit_all(result.worktree, name, utcnow(), settings.setup_copy)  # never lose work
+        result = review_agent(paths, name, test_cmd=settings.test_cmd)
+    if not result.passes:
+        raise Refused(f"not merging {result.branch}: {'; '.join(result.problems)}")
+    outcome = merge_branch(
+        paths.root, result.branch, squash=squash, message=f"squad: merge {result.branch} ({len(result.commits)} commits)"
+    )
+    removed = False
+    if result.worktree is not None and result.worktree.is_dir() and not is_dirty(result.worktree):
+        remove_worktree(paths.root, result.worktree)  # only now: the merge commit exists
+        removed = True
+    st.update_agent(paths, name, state=st.MERGED, pid=None, reason=f"merged as {outcome.commit[:8]}")
+    return Merged(name, result.branch, outcome.commit, squash, removed)
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    agent: str
+    branch: str
+    worktree: Path | None
+    freed_bytes: int
+    branch_deleted: bool
+    skipped: str | None = None
+
+
+def clean(paths: SquadPaths, settings: LaunchSettings) -> list[Cleaned]:
+    """Remove the worktrees and branches of agents merged into the current branch.
+
+    A worktree with uncommitted changes is kept (and said so); a branch git does not see as merged
+    (a squash merge) is kept too: ``git branch -d`` refuses it, and squad never forces.
+    """
+    worktrees = {w.branch: w.path for w in list_worktrees(paths.root)}
+    out = []
+    for agent in agent_branches(paths):
+        branch = branch_of(agent)
+        folder = worktrees.get(branch)
+        if not is_merged(paths.root, branch):
+            continue
+        if folder is not None and folder.is_dir() and is_dirty(folder):
+            out.append(Cleaned(agent, branch, folder, 0, False, "uncommitted changes in its worktree: kept"))
+            continue
+        freed = 0
+        if folder is not None:
+            freed = folder_size(folder) if folder.is_dir() else 0
+            remove_worktree(paths.root, folder)
+        deleted = delete_merged_branch(paths.root, branch)
+        out.append(Cleaned(agent, branch, folder, freed, deleted, None if deleted else "branch kept: git says not merged"))
+    with contextlib.suppress(OSError):
+        base = settings.worktree_base(paths.root)
+        if base.is_dir() and not any(base.iterdir()):
+            base.rmdir()
+    return out
+
+
+def squash_leftovers(paths: SquadPaths) -> list[str]:
+    """Agent branches with no worktree that are marked merged but unknown to git as merged."""
+    report = st.read_report(paths)
+    return [a for a in agent_branches(paths) if report.get(a, st.AgentReport(st.QUEUED)).state == st.MERGED and branch_exists(paths.root, branch_of(a)) and not is_merged(paths.root, branch_of(a))]
