@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from squad.locks import conflicts, same_holder
 from squad.paths import SquadPaths
 from squad.protocol.ids import same_agent
 from squad.protocol.ownership import Entry, Matrix, load_matrix
@@ -121,9 +122,9 @@ def may_write(
         leases = held(paths, config=config)
     live = [lease for lease in leases if not lease.expired(now)]
     name = "sequential" if rule.pattern else "default"
-    mine = next((x for x in live if same_agent(x.agent, agent) and _covers(x.path, path)), None)
+    mine = next((x for x in live if same_holder(x.agent, agent) and _covers(x.path, path)), None)
     if mine is None:
-        other = next((x for x in live if not same_agent(x.agent, agent) and _conflict(x.path, path)), None)
+        other = next((x for x in live if not same_holder(x.agent, agent) and conflicts(x.path, path)), None)
         if other is not None:
             return Decision(
                 path,
@@ -142,7 +143,7 @@ def may_write(
         )
     if rule.resource:
         resource = rule.resource if rule.resource.startswith("@") else "@" + rule.resource
-        if not any(same_agent(x.agent, agent) and _covers(x.path, resource) for x in live):
+        if not any(same_holder(x.agent, agent) and _covers(x.path, resource) for x in live):
             holder = next((x.agent for x in live if _covers(x.path, resource)), None)
             by = f"; {holder} holds it" if holder else ""
             return Decision(
@@ -154,12 +155,6 @@ def may_write(
                 fix=f"squad lock {resource}",
             )
     return Decision(path, True, name, f"{agent} holds the lease on {mine.path}", holder=mine.agent)
-
-
-def _conflict(a: str, b: str) -> bool:
-    from squad.locks import conflicts
-
-    return conflicts(a, b)
 
 
 def check_paths(

@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 _SEPARATORS = {";", "&&", "||", "|", "|&", "&", "(", ")", "\n", "{", "}"}
 # Longest first, so ">>" wins over ">".
@@ -149,7 +149,7 @@ class _Lexer:
                     out.append(ch)
                     self.pos += 1
                 self.pos += 1
-            elif c == "$" or c == "`":
+            elif c in {"$", "`"}:
                 dynamic = True
                 if text.startswith("$(", self.pos) or c == "`":
                     out.append(self._substitution())
@@ -229,11 +229,16 @@ def _scan(command: str, cwd: Path, depth: int) -> Iterator[Target]:
         args = _strip_prefixes(words)
         if not args:
             continue
-        name = os.path.basename(args[0].text)
+        name = PurePosixPath(args[0].text).name
         if name in ("cd", "pushd") and len(args) == 2 and not args[1].dynamic:
-            cwd = Path(os.path.normpath(cwd / os.path.expanduser(args[1].text)))
+            cwd = Path(os.path.normpath(cwd / _home(args[1].text)))
             continue
-        if name in ("bash", "sh", "zsh", "dash") and len(args) >= 3 and args[1].text.startswith("-") and "c" in args[1].text:
+        if (
+            name in ("bash", "sh", "zsh", "dash")
+            and len(args) >= 3
+            and args[1].text.startswith("-")
+            and "c" in args[1].text
+        ):
             yield from _scan(args[2].text, cwd, depth + 1)
             continue
         handler = _HANDLERS.get(name)
@@ -245,6 +250,8 @@ def _scan(command: str, cwd: Path, depth: int) -> Iterator[Target]:
 
 
 _WRAPPERS = {"sudo", "env", "command", "nohup", "time", "nice", "exec", "builtin", "stdbuf", "timeout", "doas"}
+# Shell words after which a command starts: `if x; then rm y; fi`, `while ...; do ...; done`.
+_KEYWORDS = {"if", "then", "else", "elif", "while", "until", "do", "!"}
 
 
 def _strip_prefixes(words: list[Word]) -> list[Word]:
@@ -252,7 +259,7 @@ def _strip_prefixes(words: list[Word]) -> list[Word]:
     i = 0
     while i < len(words):
         text = words[i].text
-        if _ASSIGNMENT_RE.match(text):
+        if _ASSIGNMENT_RE.match(text) or text in _KEYWORDS:
             i += 1
         elif text in _WRAPPERS:
             i += 1
@@ -268,9 +275,10 @@ def _strip_prefixes(words: list[Word]) -> list[Word]:
 def _resolve(word: Word, cwd: Path, via: str) -> Iterator[Target]:
     if word.dynamic or not word.text:
         return
-    text = os.path.expanduser(word.text)
+    text = _home(word.text)
     if word.globbing:
-        matches = sorted(glob.glob(text, root_dir=cwd)) if not os.path.isabs(text) else sorted(glob.glob(text))
+        # glob.glob takes absolute patterns too, which Path.glob does not.
+        matches = sorted(glob.glob(text, root_dir=cwd))  # noqa: PTH207
         if matches:
             for match in matches:
                 yield Target(_absolute(match, cwd), via)
@@ -278,9 +286,14 @@ def _resolve(word: Word, cwd: Path, via: str) -> Iterator[Target]:
     yield Target(_absolute(text, cwd), via)
 
 
+def _home(text: str) -> str:
+    """``~`` and ``~user`` expanded; an unknown user is left as written (Path.expanduser raises)."""
+    return os.path.expanduser(text)  # noqa: PTH111
+
+
 def _absolute(text: str, cwd: Path) -> str:
     folder = text.endswith("/") and text != "/"
-    joined = os.path.normpath(text if os.path.isabs(text) else cwd / text)
+    joined = os.path.normpath(cwd / text)
     return joined + "/" if folder else joined
 
 
@@ -339,7 +352,7 @@ def _copy_like(*, moves: bool, takes_value: set[str]) -> _Handler:
         )
         if into_folder and not dest.dynamic:
             for src in sources:
-                base = os.path.basename(src.text.rstrip("/"))
+                base = PurePosixPath(src.text.rstrip("/")).name
                 if src.dynamic or src.globbing or not base:
                     out.append((dest, name))
                 else:
@@ -352,8 +365,7 @@ def _copy_like(*, moves: bool, takes_value: set[str]) -> _Handler:
 
 
 def _is_dir(word: Word, cwd: Path) -> bool:
-    text = os.path.expanduser(word.text)
-    return not word.dynamic and (Path(text) if os.path.isabs(text) else cwd / text).is_dir()
+    return not word.dynamic and (cwd / _home(word.text)).is_dir()
 
 
 def _in_place(name: str, args: list[Word], cwd: Path) -> list[tuple[Word, str]]:
@@ -394,6 +406,23 @@ def _in_place(name: str, args: list[Word], cwd: Path) -> list[tuple[Word, str]]:
     return [(w, f"{name} -i") for w in files]
 
 
+def _find(name: str, args: list[Word], cwd: Path) -> list[tuple[Word, str]]:
+    """``find DIR ... -delete`` (or ``-exec rm``): every starting folder may lose files."""
+    texts = [a.text for a in args]
+    execs = [texts[i + 1] for i, t in enumerate(texts[:-1]) if t in ("-exec", "-execdir", "-ok", "-okdir")]
+    if "-delete" not in texts and not any(PurePosixPath(e).name in _DELETERS for e in execs):
+        return []
+    starts = []
+    for word in args:
+        if word.text.startswith(("-", "(", "!")):
+            break
+        starts.append(Word(word.text.rstrip("/") + "/", word.dynamic, word.globbing))
+    return [(w, f"{name} -delete") for w in starts or [Word("./")]]
+
+
+_DELETERS = {"rm", "mv", "shred", "unlink", "truncate", "sed", "perl"}
+
+
 def _dd(name: str, args: list[Word], cwd: Path) -> list[tuple[Word, str]]:
     return [(Word(a.text[3:], a.dynamic, a.globbing), name) for a in args if a.text.startswith("of=")]
 
@@ -425,4 +454,5 @@ _HANDLERS = {
     "truncate": _plain({"-s", "-r", "--size", "--reference"}),
     "dd": _dd,
     "git": _git,
+    "find": _find,
 }

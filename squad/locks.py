@@ -12,20 +12,21 @@ state code imported, only when a conflicting lease is met and its staleness must
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from squad.atomic import create_exclusive, write_atomic
 from squad.errors import Refused, SquadError
 from squad.paths import LOCK_SUFFIX, SquadPaths
-from squad.protocol.lease import Lease, lease_files, new_lease, parse_lease, target_of
+from squad.protocol.lease import Lease, lease_files, parse_lease, target_of
 from squad.protocol.times import format_time, from_timestamp
 from squad.protocol.times import now as utcnow
 
@@ -45,6 +46,7 @@ __all__ = [
     "release",
     "renew",
     "renew_all",
+    "same_holder",
 ]
 
 DEFAULT_TTL_S = 1800.0
@@ -77,6 +79,23 @@ class Broken:
 _held = threading.local()
 
 
+# SquadPaths builds a new Path on every property access; pathlib was a measurable share of a
+# lock+unlock pair, so the few paths on the hot path are computed once per squad.
+@functools.lru_cache(maxsize=64)
+def _mutex_file(paths: SquadPaths) -> str:
+    return os.fspath(paths.lock_mutex)
+
+
+@functools.lru_cache(maxsize=64)
+def _locks_dir(paths: SquadPaths) -> Path:
+    return paths.locks
+
+
+@functools.lru_cache(maxsize=4096)
+def _lease_file(paths: SquadPaths, target: str) -> Path:
+    return paths.lease_file(target)
+
+
 @contextlib.contextmanager
 def mutex(paths: SquadPaths) -> Iterator[None]:
     """Hold ``locks/.mutex`` (reentrant within a thread); every check-and-write runs inside it.
@@ -86,7 +105,7 @@ def mutex(paths: SquadPaths) -> Iterator[None]:
     """
     depth: dict[str, int] = getattr(_held, "depth", None) or {}
     _held.depth = depth
-    key = str(paths.lock_mutex)
+    key = _mutex_file(paths)
     if depth.get(key):
         depth[key] += 1
         try:
@@ -94,20 +113,25 @@ def mutex(paths: SquadPaths) -> Iterator[None]:
         finally:
             depth[key] -= 1
         return
-    paths.locks.mkdir(parents=True, exist_ok=True)
+    file = key
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
         from filelock import FileLock
 
-        with FileLock(str(paths.lock_mutex)):
+        paths.locks.mkdir(parents=True, exist_ok=True)
+        with FileLock(file):
             depth[key] = 1
             try:
                 yield
             finally:
                 depth[key] = 0
         return
-    fd = os.open(paths.lock_mutex, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(file, os.O_RDWR | os.O_CREAT, 0o644)
+    except FileNotFoundError:
+        paths.locks.mkdir(parents=True, exist_ok=True)
+        fd = os.open(file, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         depth[key] = 1
@@ -142,18 +166,15 @@ def _same_target(a: str, b: str) -> bool:
     return _parts(a) == _parts(b)
 
 
-def _covers(lease_path: str, path: str) -> bool:
-    """True when a lease on ``lease_path`` covers ``path`` (the same, or a folder holding it)."""
-    if lease_path.startswith("@") or path.startswith("@"):
-        return lease_path.lower() == path.lower()
-    pl, pp = _parts(lease_path), _parts(path)
-    return bool(pl) and pp[: len(pl)] == pl
+def same_holder(a: str, b: str) -> bool:
+    """True when two holder names name one agent: by number (``agent-2``, ``Agent 2 (backend)``), else by text."""
+    from squad.protocol.ids import mentioned_agent, parse_agent_id
 
-
-def _same_agent(a: str, b: str) -> bool:
-    from squad.protocol.ids import same_agent
-
-    return same_agent(a, b) or a.strip().lower() == b.strip().lower()
+    pa = parse_agent_id(a) or mentioned_agent(a)
+    pb = parse_agent_id(b) or mentioned_agent(b)
+    if pa is not None and pb is not None:
+        return pa.number == pb.number
+    return a.strip().lower() == b.strip().lower()
 
 
 # -- settings --------------------------------------------------------------------------------
@@ -166,6 +187,24 @@ def _default_ttl(paths: SquadPaths, config: Config | None) -> float:
     """``lock_ttl_s`` without importing yaml when the line is a plain number (the common case)."""
     if config is not None:
         return config.lock_ttl_s
+    file = paths.config
+    try:
+        st = file.stat()
+    except FileNotFoundError:
+        return DEFAULT_TTL_S
+    stamp = (os.fspath(file), st.st_ino, st.st_mtime_ns, st.st_size)
+    cached = _TTL_CACHE.get(stamp[0])
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    ttl = _read_ttl(paths)
+    _TTL_CACHE[stamp[0]] = (stamp, ttl)
+    return ttl
+
+
+_TTL_CACHE: dict[str, tuple[tuple[str, int, int, int], float]] = {}
+
+
+def _read_ttl(paths: SquadPaths) -> float:
     try:
         text = paths.config.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -203,13 +242,13 @@ def _read(file: Path, paths: SquadPaths, ttl: float) -> _Entry | None:
         return None
     if not text.strip():
         return _Entry(file, None, text)
-    return _Entry(file, parse_lease(text, file, target_of(file, paths.locks), ttl, mtime), text)
+    return _Entry(file, parse_lease(text, file, target_of(file, _locks_dir(paths)), ttl, mtime), text)
 
 
 def _scan(paths: SquadPaths, ttl: float) -> list[_Entry]:
     entries = []
     flat_index: dict[str, str] | None = None
-    for file in lease_files(paths.locks):
+    for file in lease_files(_locks_dir(paths)):
         entry = _read(file, paths, ttl)
         if entry is None:
             continue
@@ -250,7 +289,7 @@ def _repo_files(root: Path) -> list[str]:
         result = None
     if result is not None and result.returncode == 0:
         return [n for n in result.stdout.decode("utf-8", "replace").split("\0") if n and not n.startswith(".squad/")]
-    out = []
+    out: list[str] = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if d not in (".git", ".squad", "node_modules", ".venv", "__pycache__")]
         rel = Path(folder).relative_to(root).as_posix()
@@ -362,14 +401,15 @@ def _break(paths: SquadPaths, entry: _Entry, reason: str, now: datetime, by: str
 
     lease = entry.lease or Lease(
         agent="unknown",
-        path=target_of(entry.file, paths.locks),
+        path=target_of(entry.file, _locks_dir(paths)),
         acquired_at=now,
         expires_at=now,
         ttl_s=0.0,
     )
     moved = _broken_name(paths, lease.path, now)
-    os.replace(entry.file, moved)
-    write_atomic(moved, _annotate(entry.text, reason, now, by))
+    entry.file.replace(moved)
+    # Annotate what was actually moved, so the record shows the lease exactly as it was broken.
+    write_atomic(moved, _annotate(moved.read_text(encoding="utf-8"), reason, now, by))
     _prune(paths, entry.file.parent)
     ev.append_event(
         paths.events,
@@ -387,7 +427,7 @@ def _break(paths: SquadPaths, entry: _Entry, reason: str, now: datetime, by: str
 
 def _prune(paths: SquadPaths, folder: Path) -> None:
     """Remove folders under ``locks/`` emptied by a release. Caller holds the mutex."""
-    locks = paths.locks
+    locks = _locks_dir(paths)
     while folder != locks and locks in folder.parents:
         try:
             folder.rmdir()
@@ -415,6 +455,11 @@ def acquire(
     Conflicting stale leases are broken on the way. With ``wait_s`` the call waits, sleeping with
     backoff, for the holder to let go; a wait is logged as a ``lock_wait`` event.
     """
+    pid = (
+        pid
+        if pid is not None
+        else (int(os.environ["SQUAD_AGENT_PID"]) if os.environ.get("SQUAD_AGENT_PID", "").isdigit() else None)
+    )  # a launched agent (squad launch)
     ttl = ttl_s if ttl_s is not None else _default_ttl(paths, config)
     if ttl <= 0:
         raise SquadError(f"ttl must be a positive number of seconds, not {ttl}")
@@ -470,10 +515,10 @@ def _try_acquire(
         judge = _Judge(paths, config, now)
         own: _Entry | None = None
         for entry in _scan(paths, ttl):
-            lease_path = entry.lease.path if entry.lease else target_of(entry.file, paths.locks)
+            lease_path = entry.lease.path if entry.lease else target_of(entry.file, _locks_dir(paths))
             if not conflicts(lease_path, target):
                 continue
-            if entry.lease is not None and _same_agent(entry.lease.agent, agent):
+            if entry.lease is not None and same_holder(entry.lease.agent, agent):
                 if _same_target(lease_path, target):
                     own = entry
                 continue  # an agent's own leases never block it
@@ -490,13 +535,31 @@ def _try_acquire(
                 lease = replace(lease, pid=pid)
             write_atomic(own.file, _to_text(lease))
             return lease
-        lease = new_lease(agent=agent, path=target, now=now, ttl_s=ttl, reason=reason, pid=pid)
-        file = paths.lease_file(target)
+        lease = Lease(
+            agent=agent,
+            path=target,
+            acquired_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+            ttl_s=ttl,
+            reason=reason,
+            host=_hostname(),
+            pid=pid,
+        )
+        file = _lease_file(paths, target)
         if not create_exclusive(file, lease.to_json(), fsync=False):
             # A file we could not read as a conflicting lease (e.g. a folder lease written as
             # ``shared.lock`` next to a file named ``shared``): refuse rather than overwrite.
             raise SquadError(f"cannot create {paths.display(file)}: it exists and is not a lease for {target}")
         return lease
+
+
+def _hostname() -> str:
+    uname = getattr(os, "uname", None)
+    if uname is not None:
+        return str(uname().nodename)
+    import socket  # pragma: no cover - Windows
+
+    return socket.gethostname()
 
 
 def _to_text(lease: Lease) -> str:
@@ -508,13 +571,13 @@ def _to_text(lease: Lease) -> str:
 
 def _find(paths: SquadPaths, target: str, ttl: float) -> _Entry | None:
     """The lease file standing for exactly ``target`` (its mirrored file, or a flat hand-written one)."""
-    file = paths.lease_file(target)
+    file = _lease_file(paths, target)
     if file.is_file():
         entry = _read(file, paths, ttl)
         if entry is not None:
             return entry
     for entry in _scan(paths, ttl):
-        lease_path = entry.lease.path if entry.lease else target_of(entry.file, paths.locks)
+        lease_path = entry.lease.path if entry.lease else target_of(entry.file, _locks_dir(paths))
         if _same_target(lease_path, target):
             return entry
     return None
@@ -531,7 +594,7 @@ def release(paths: SquadPaths, agent: str, target: str, *, force: bool = False) 
         if entry is None:
             raise Refused(f"no lease on {target}")
         lease = entry.lease
-        if lease is None or not _same_agent(lease.agent, agent):
+        if lease is None or not same_holder(lease.agent, agent):
             if not force:
                 if lease is None:
                     raise Refused(f"the lease file for {target} is empty: use --force to remove it")
@@ -565,7 +628,7 @@ def renew(paths: SquadPaths, agent: str, target: str, *, ttl_s: float | None = N
         entry = _find(paths, target, _default_ttl(paths, None))
         if entry is None or entry.lease is None:
             raise Refused(f"{agent} holds no lease on {target}")
-        if not _same_agent(entry.lease.agent, agent):
+        if not same_holder(entry.lease.agent, agent):
             raise LockHeld(target, entry.lease)
         lease = entry.lease.renewed(now, ttl_s)
         write_atomic(entry.file, _to_text(lease))
@@ -574,15 +637,15 @@ def renew(paths: SquadPaths, agent: str, target: str, *, ttl_s: float | None = N
 
 def renew_all(paths: SquadPaths, agent: str, now: datetime) -> list[Lease]:
     """Renew every lease ``agent`` holds (a status update of the holder renews its leases)."""
-    if not any(lease_files(paths.locks)):
+    if not any(lease_files(_locks_dir(paths))):
         return []
     ttl = _default_ttl(paths, None)
-    if not any(e.lease is not None and _same_agent(e.lease.agent, agent) for e in _scan(paths, ttl)):
+    if not any(e.lease is not None and same_holder(e.lease.agent, agent) for e in _scan(paths, ttl)):
         return []
     renewed = []
     with mutex(paths):
         for entry in _scan(paths, ttl):
-            if entry.lease is None or not _same_agent(entry.lease.agent, agent):
+            if entry.lease is None or not same_holder(entry.lease.agent, agent):
                 continue
             lease = entry.lease.renewed(now)
             write_atomic(entry.file, _to_text(lease))

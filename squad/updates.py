@@ -84,6 +84,9 @@ def post_update(
         evidence_exit=evidence.exit_code if evidence else None,
     )
     append_lines(member.comm, block)
+    from squad.locks import renew_all  # any status update of a holder renews its leases
+
+    renew_all(paths, member.name, at or utcnow())
     return member
 
 

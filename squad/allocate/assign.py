@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from squad.allocate.classify import Classifier, is_shared_path, resource_for
+from squad.allocate.graph import resolve_dependencies, task_ids, topological_order
 from squad.allocate.prd import PRD, RawTask
 from squad.errors import SquadError
 from squad.protocol.ownership import Entry, Matrix
@@ -38,6 +39,7 @@ class Task:
             estimate=self.raw.estimate,
             resource=self.resource,
             unclassified=self.stream is None,
+            subtasks=self.raw.subtasks,
         )
 
 
@@ -100,103 +102,13 @@ class _Draft:
         return sum(t.hours for t in self.tasks)
 
 
-def _ids(prd: PRD) -> list[str]:
-    seen: dict[str, int] = {}
-    for raw in prd.tasks:
-        if raw.explicit_id is not None:
-            if raw.explicit_id in seen:
-                raise SquadError(
-                    f"task id {raw.explicit_id} is used twice (also on line {seen[raw.explicit_id]})",
-                    path=prd.path,
-                    line=raw.line,
-                )
-            seen[raw.explicit_id] = raw.line
-    ids, counter = [], 0
-    for raw in prd.tasks:
-        if raw.explicit_id is not None:
-            ids.append(raw.explicit_id)
-            continue
-        counter += 1
-        while f"T{counter}" in seen:
-            counter += 1
-        ids.append(f"T{counter}")
-    return ids
-
-
-def _resolve_dependencies(prd: PRD, ids: list[str]) -> list[tuple[str, ...]]:
-    by_id = set(ids)
-    by_title: dict[str, str] = {}
-    for task_id, raw in zip(ids, prd.tasks, strict=True):
-        by_title.setdefault(raw.title.lower(), task_id)
-    out = []
-    for task_id, raw in zip(ids, prd.tasks, strict=True):
-        deps: list[str] = []
-        for dep in raw.depends:
-            target = dep.target if dep.by_id and dep.target in by_id else by_title.get(dep.target.lower())
-            if target is None and not dep.by_id:
-                wanted = dep.target.lower()
-                matches = [tid for title, tid in by_title.items() if title.startswith(wanted) or wanted in title]
-                target = matches[0] if len(matches) == 1 else None
-            if target is None:
-                raise SquadError(
-                    f"task {task_id} depends on {dep.target!r}, which is no task id or title in this PRD",
-                    path=prd.path,
-                    line=raw.line,
-                )
-            if target != task_id and target not in deps:
-                deps.append(target)
-            elif target == task_id:
-                raise SquadError(f"dependency cycle: {task_id} depends on itself", path=prd.path, line=raw.line)
-        out.append(tuple(deps))
-    return out
-
-
-def topological_order(ids: list[str], deps: list[tuple[str, ...]], prd: PRD) -> list[int]:
-    """Kahn's algorithm, ties broken by document order; a cycle names every task in it."""
-    index = {task_id: i for i, task_id in enumerate(ids)}
-    waiting = [len(d) for d in deps]
-    dependants: list[list[int]] = [[] for _ in ids]
-    for i, task_deps in enumerate(deps):
-        for d in task_deps:
-            dependants[index[d]].append(i)
-    ready = [i for i, n in enumerate(waiting) if n == 0]
-    heapq.heapify(ready)
-    order = []
-    while ready:
-        i = heapq.heappop(ready)
-        order.append(i)
-        for j in dependants[i]:
-            waiting[j] -= 1
-            if waiting[j] == 0:
-                heapq.heappush(ready, j)
-    if len(order) < len(ids):
-        cycle = _find_cycle({i for i, n in enumerate(waiting) if n > 0}, deps, index)
-        names = " -> ".join(ids[i] for i in [*cycle, cycle[0]])
-        lines = ", ".join(f"{ids[i]} (line {prd.tasks[i].line})" for i in sorted(cycle))
-        raise SquadError(f"dependency cycle: {names}; tasks in the cycle: {lines}", path=prd.path,
-                         line=prd.tasks[min(cycle)].line)
-    return order
-
-
-def _find_cycle(stuck: set[int], deps: list[tuple[str, ...]], index: dict[str, int]) -> list[int]:
-    """One cycle among the tasks Kahn's algorithm could not order (walk dependencies until one repeats)."""
-    start = min(stuck)
-    path: list[int] = []
-    position: dict[int, int] = {}
-    node = start
-    while node not in position:
-        position[node] = len(path)
-        path.append(node)
-        node = min(index[d] for d in deps[node] if index[d] in stuck)
-    return path[position[node] :]
-
-
 def _classify(prd: PRD, classifier: Classifier) -> list[str | None]:
+    generic = {"note", "goal", "goals", "summary", "example", "status", "owner", "why"}
     for requirement in prd.requirements:
-        if requirement.stream and classifier.named(requirement.stream) is None and len(requirement.stream.split()) <= 2:
-            # "Payments: Stripe checkout" in the requirements seeds a stream of that name.
-            if requirement.stream not in {"note", "goal", "goals", "summary", "example", "status", "owner", "why"}:
-                classifier.ensure(requirement.stream)
+        # "Payments: Stripe checkout" in the requirements seeds a stream of that name.
+        name = requirement.stream
+        if name and classifier.named(name) is None and len(name.split()) <= 2 and name not in generic:
+            classifier.ensure(name)
     heading_streams: dict[str, str | None] = {}
     out: list[str | None] = []
     for raw in prd.tasks:
@@ -219,20 +131,56 @@ def _heading_stream(heading: str, classifier: Classifier) -> str | None:
     named = classifier.named(heading)
     if named:
         return named
-    if re.search(r"\d", heading) or len(heading.split()) > 3:
+    if re.search(r"\d", heading) or len(heading.split()) > 3 or _has_generic_word(heading):
         return classifier.by_keywords(heading)
     return classifier.by_keywords(heading) or classifier.ensure(heading)
 
 
-def _top_claim(path: str) -> str:
-    return path.split("/", 1)[0] + "/" if "/" in path.rstrip("/") or path.endswith("/") else path
+_GENERIC_HEADINGS = {
+    "other", "others", "misc", "miscellaneous", "general", "cleanup", "polish", "extras", "optional", "stretch",
+    "later", "backlog", "phase", "step", "steps", "week", "sprint", "milestone", "must", "should", "could", "nice",
+}  # fmt: skip
+
+
+def _has_generic_word(heading: str) -> bool:
+    return any(word in _GENERIC_HEADINGS for word in re.findall(r"[a-z]+", heading.lower()))
+
+
+def _resolve_claims(claims: list[tuple[str, str]], depth: int = 0) -> tuple[list[tuple[str, str]], list[str]]:
+    """Folders outside every stream that the PRD's paths reveal: the top folder goes to the stream
+    writing in it; a folder two streams write in is split one level deeper (``src/`` ->
+    ``src/components/`` and ``src/api/``); what cannot be split is contested (SEQUENTIAL)."""
+    groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for path, stream in claims:
+        parts = path.rstrip("/").split("/")
+        is_file = not path.endswith("/")
+        prefix = "/".join(parts[: depth + 1])
+        leaf = len(parts) <= depth + 1
+        groups[prefix if leaf and is_file else prefix + "/"].append((path, stream))
+    owned: list[tuple[str, str]] = []
+    contested: list[str] = []
+    for prefix in sorted(groups):
+        streams = sorted({stream for _, stream in groups[prefix]})
+        if len(streams) == 1:
+            owned.append((prefix, streams[0]))
+        elif not prefix.endswith("/") or depth >= 4 or all(p.rstrip("/") + "/" == prefix for p, _ in groups[prefix]):
+            contested.append(prefix)
+        else:
+            deeper_owned, deeper_contested = _resolve_claims(
+                [(p, s) for p, s in groups[prefix] if p.rstrip("/") + "/" != prefix], depth + 1
+            )
+            owned += deeper_owned
+            contested += deeper_contested
+            if any(p.rstrip("/") + "/" == prefix for p, _ in groups[prefix]):
+                contested.append(prefix)
+    return owned, contested
 
 
 def allocate_tasks(prd: PRD, classifier: Classifier, agents: int | None = None) -> Allocation:
     if agents is not None and agents < 1:
         raise SquadError(f"--agents must be at least 1, not {agents}")
-    ids = _ids(prd)
-    deps = _resolve_dependencies(prd, ids)
+    ids = task_ids(prd)
+    deps = resolve_dependencies(prd, ids)
     order = topological_order(ids, deps, prd)
     streams = _classify(prd, classifier)
     rank = {ids[i]: r for r, i in enumerate(order)}
@@ -261,23 +209,23 @@ def allocate_tasks(prd: PRD, classifier: Classifier, agents: int | None = None) 
 
     # Folders per stream: configured ones, then folders the PRD's paths reveal outside every stream.
     folders: dict[str, list[str]] = {s: list(classifier.streams[s].folders) for s in stream_order}
-    claims: dict[str, set[str]] = defaultdict(set)
+    claims: list[tuple[str, str]] = []
     for path in prd.files_to_create:
         if writable(path) and classifier.by_path([path]) is None:
             stream = classifier.named(path.split("/")[0]) or classifier.by_keywords(path.replace("/", " "))
             if stream in folders:
-                claims[_top_claim(path)].add(stream)
+                claims.append((path, stream))
     for task in ordered:
         for path in task.raw.paths:
             if task.stream is not None and writable(path) and classifier.by_path([path]) is None:
-                claims[_top_claim(path)].add(task.stream)
-    contested: list[str] = []
-    for claim in sorted(claims, key=lambda c: (c.count("/"), c)):
-        owners = claims[claim]
-        if len(owners) == 1:
-            folders[next(iter(owners))].append(claim)
-        else:
-            contested.append(claim)
+                claims.append((path, task.stream))
+    owned, contested = _resolve_claims(claims)
+    mentioned = [*prd.files_to_create, *(p for t in ordered for p in t.raw.paths)]
+    for stream in stream_order:
+        learned = [pattern for pattern, owner in owned if owner == stream]
+        if learned:  # the project keeps this stream elsewhere: drop default folders no path is in
+            configured = [f for f in folders[stream] if any(p.startswith(f) for p in mentioned)]
+            folders[stream] = configured + learned
 
     notes: list[str] = []
     drafts, split_roots = _make_drafts(stream_order, by_stream, folders, agents, notes)
@@ -285,15 +233,63 @@ def allocate_tasks(prd: PRD, classifier: Classifier, agents: int | None = None) 
     # Agents no stream needs take unclassified work (a PRD with no streams at all gets one agent).
     slots = (agents if agents is not None else (0 if drafts else 1)) - len(drafts)
     drafts += [_Draft([], role="general") for _ in range(min(max(slots, 0), len(unclassified)))]
+    loads = [(d.effort, k) for k, d in enumerate(drafts)]
+    heapq.heapify(loads)
     for task in unclassified:
-        target = min(range(len(drafts)), key=lambda k: (drafts[k].effort, k))
+        load, target = heapq.heappop(loads)
         drafts[target].tasks.append(task)
+        heapq.heappush(loads, (load + task.hours, target))
     if agents is not None and len(drafts) < agents:
         notes.append(f"--agents {agents} asked, but the work splits into only {len(drafts)} parts without overlap")
-    for draft in drafts:
-        draft.tasks.sort(key=lambda t: rank[t.id])
+    _schedule(drafts, rank)
     _name_roles(drafts)
     return _finish(prd, drafts, split_roots, contested, read_only, notes)
+
+
+def _schedule(drafts: list[_Draft], rank: dict[str, int]) -> None:
+    """Order each plan by list scheduling: whenever an agent is free it takes its earliest task (in
+    the global dependency order) whose dependencies are done, so it works on ready tasks instead of
+    idling behind one waiting for a handoff. Each plan stays in dependency order."""
+    owner = {t.id: k for k, d in enumerate(drafts) for t in d.tasks}
+    by_id = {t.id: t for d in drafts for t in d.tasks}
+    missing = {t.id: len(t.depends_on) for t in by_id.values()}
+    dependants: dict[str, list[str]] = defaultdict(list)
+    for task in by_id.values():
+        for dep in task.depends_on:
+            dependants[dep].append(task.id)
+    free = [0.0] * len(drafts)
+    waiting: list[list[tuple[float, int, str]]] = [[] for _ in drafts]  # (ready at, rank, id)
+    available: list[list[tuple[int, str]]] = [[] for _ in drafts]  # (rank, id)
+    finish: dict[str, float] = {}
+    for task in by_id.values():
+        if not task.depends_on:
+            heapq.heappush(waiting[owner[task.id]], (0.0, rank[task.id], task.id))
+    orders: list[list[Task]] = [[] for _ in drafts]
+    for _ in range(len(by_id)):
+        best: tuple[float, int] | None = None
+        for k in range(len(drafts)):
+            while waiting[k] and waiting[k][0][0] <= free[k]:
+                _, r, task_id = heapq.heappop(waiting[k])
+                heapq.heappush(available[k], (r, task_id))
+            start = free[k] if available[k] else (waiting[k][0][0] if waiting[k] else None)
+            if start is not None and (best is None or start < best[0]):
+                best = (start, k)
+        assert best is not None  # one global dependency order exists, so some task is always ready
+        start, k = best
+        if not available[k]:
+            _, r, task_id = heapq.heappop(waiting[k])
+            heapq.heappush(available[k], (r, task_id))
+        _, task_id = heapq.heappop(available[k])
+        task = by_id[task_id]
+        finish[task_id] = free[k] = start + task.hours
+        orders[k].append(task)
+        for later in dependants[task_id]:
+            missing[later] -= 1
+            if missing[later] == 0:
+                ready = max(finish[d] for d in by_id[later].depends_on)
+                heapq.heappush(waiting[owner[later]], (ready, rank[later], later))
+    for draft, order in zip(drafts, orders, strict=True):
+        draft.tasks = order
 
 
 def _make_drafts(
@@ -319,13 +315,18 @@ def _make_drafts(
         for b in bins:
             b.streams.sort(key=stream_order.index)
         return sorted(bins, key=lambda b: stream_order.index(b.streams[0])), []
-    components = {s: _components(by_stream[s], folders[s]) for s in stream_order}
+    components = {
+        s: sorted(_components(by_stream[s], folders[s]), key=lambda c: -sum(t.hours for t in c[1]))
+        for s in stream_order
+    }
+    sizes = {s: [sum(t.hours for t in c[1]) for c in components[s]] for s in stream_order}
     parts = dict.fromkeys(stream_order, 1)
     while sum(parts.values()) < n:
+        # Split further the stream whose heaviest piece is the heaviest load overall.
         candidates = [s for s in stream_order if parts[s] < len(components[s])]
         if not candidates:
             break
-        best = max(candidates, key=lambda s: (effort[s] / parts[s], -stream_order.index(s)))
+        best = max(candidates, key=lambda s: (max(_lpt(sizes[s], parts[s])[1]), -stream_order.index(s)))
         parts[best] += 1
     drafts: list[_Draft] = []
     split_roots: list[str] = []
@@ -335,12 +336,25 @@ def _make_drafts(
             continue
         split_roots.extend(folders[stream])
         pieces = [_Draft([stream]) for _ in range(parts[stream])]
-        for units, comp_tasks in sorted(components[stream], key=lambda c: -sum(t.hours for t in c[1])):
-            target = min(range(len(pieces)), key=lambda k: (pieces[k].effort, k))
+        placement, _ = _lpt(sizes[stream], parts[stream])
+        for (units, comp_tasks), target in zip(components[stream], placement, strict=True):
             pieces[target].tasks.extend(comp_tasks)
             pieces[target].owns.extend(units)
         drafts.extend(pieces)
     return drafts, split_roots
+
+
+def _lpt(sizes: list[float], k: int) -> tuple[list[int], list[float]]:
+    """Longest processing time first (``sizes`` sorted descending): each item to the least-loaded bin."""
+    heap = [(0.0, b) for b in range(k)]
+    loads = [0.0] * k
+    placement = []
+    for size in sizes:
+        load, b = heapq.heappop(heap)
+        placement.append(b)
+        loads[b] = load + size
+        heapq.heappush(heap, (loads[b], b))
+    return placement, loads
 
 
 def _components(tasks: list[Task], folders: list[str]) -> list[tuple[list[str], list[Task]]]:
@@ -390,7 +404,11 @@ def _name_roles(drafts: list[_Draft]) -> None:
         if draft.streams and not draft.role:
             role = "-".join(draft.streams)
             if sum(1 for d in drafts if d.streams == draft.streams) > 1 and draft.owns:
-                role = draft.streams[0] + "-" + re.sub(r"[^a-z0-9]+", "-", draft.owns[0].rstrip("/").rsplit("/", 1)[-1].lower()).strip("-")
+                role = (
+                    draft.streams[0]
+                    + "-"
+                    + re.sub(r"[^a-z0-9]+", "-", draft.owns[0].rstrip("/").rsplit("/", 1)[-1].lower()).strip("-")
+                )
             draft.role = role
         used[draft.role] += 1
     counts: dict[str, int] = defaultdict(int)
@@ -423,10 +441,11 @@ def _finish(
     shared: dict[str, str | None] = {}
     for path in (*prd.shared, *(p for p in prd.files_to_create if is_shared_path(p)), *contested):
         shared.setdefault(path, None)
+    ro = Matrix(tuple(Entry(p, None, "READONLY") for p in read_only))
     for draft, agent in zip(drafts, agent_ids, strict=True):
         for task in draft.tasks:
             for path in task.raw.paths:
-                if ro_match(read_only, path):
+                if read_only and ro.rule(path).access == "READONLY":
                     continue
                 if is_shared_path(path):
                     shared.setdefault(path, None)
@@ -448,8 +467,8 @@ def _finish(
                 other = owner_of[dep]
                 if other == agent:
                     continue
-                files = [p for p in task_by_id[dep].raw.paths if p in shared] or [None]
-                handoffs.extend(HandoffRecord(dep, other, agent, f, task.id) for f in files)
+                files: list[str | None] = [p for p in task_by_id[dep].raw.paths if p in shared]
+                handoffs.extend(HandoffRecord(dep, other, agent, f, task.id) for f in files or [None])
     handoffs = list(dict.fromkeys(handoffs))
 
     agents_out = []
@@ -457,8 +476,9 @@ def _finish(
         h_in = tuple(dict.fromkeys(Handoff(h.task, h.from_agent, h.file) for h in handoffs if h.to_agent == agent))
         h_out = tuple(dict.fromkeys(Handoff(h.task, h.to_agent, h.file) for h in handoffs if h.from_agent == agent))
         mine = [p for t in draft.tasks for p in t.raw.paths if p in shared]
-        mine += [h.file for h in h_in if h.file] + [p for p in shared if shared[p] and any(
-            t.resource == shared[p] for t in draft.tasks)]
+        mine += [h.file for h in h_in if h.file] + [
+            p for p in shared if shared[p] and any(t.resource == shared[p] for t in draft.tasks)
+        ]
         agents_out.append(
             AgentAllocation(
                 number=number,
@@ -473,12 +493,6 @@ def _finish(
             )
         )
     return Allocation(prd, tuple(agents_out), matrix, tuple(handoffs), predict(agents_out), tuple(notes))
-
-
-def ro_match(patterns: list[str], path: str) -> bool:
-    if not patterns:
-        return False
-    return Matrix(tuple(Entry(p, None, "READONLY") for p in patterns)).rule(path).access == "READONLY"
 
 
 def predict(agents: list[AgentAllocation]) -> Prediction:

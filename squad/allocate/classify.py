@@ -26,77 +26,95 @@ class Stream:
     aliases: tuple[str, ...] = ()
 
 
+def _stream(name: str, folders: str, keywords: str, aliases: str) -> Stream:
+    def split(text: str) -> tuple[str, ...]:
+        return tuple(w.strip() for w in text.split(",") if w.strip())
+
+    return Stream(name, split(folders), split(keywords), split(aliases))
+
+
+# fmt: off
 DEFAULT_STREAMS: tuple[Stream, ...] = (
-    Stream(
+    _stream(
         "frontend",
-        ("frontend/",),
-        (
-            "frontend", "ui", "ux", "react", "vue", "svelte", "angular", "component", "components", "page", "pages",
-            "layout", "css", "scss", "tailwind", "style", "styles", "responsive", "chart", "charts", "dashboard",
-            "hook", "hooks", "button", "form", "modal", "widget", "card", "cards", "tsx", "jsx", "browser", "client",
-            "view", "screen",
-        ),
-        ("front-end", "front end", "ui", "web", "client"),
+        "frontend/",
+        "frontend, ui, ux, react, vue, svelte, angular, component, components, page, pages, layout, css, scss, tailwind, style, styles, responsive, chart, charts, dashboard, hook, hooks, button, form, modal, widget, card, cards, tsx, jsx, browser, client, view, screen",
+        "front-end, front end, ui, web, client",
     ),
-    Stream(
+    _stream(
         "backend",
-        ("backend/",),
-        (
-            "backend", "api", "apis", "rest", "endpoint", "endpoints", "server", "route", "routes", "handler",
-            "handlers", "controller", "middleware", "auth", "authentication", "graphql", "export", "websocket",
-            "service", "http", "request", "webhook",
-        ),
-        ("back-end", "back end", "api", "server"),
+        "backend/",
+        "backend, api, apis, rest, endpoint, endpoints, server, route, routes, handler, handlers, controller, middleware, auth, authentication, graphql, export, websocket, service, http, request, webhook",
+        "back-end, back end, api, server",
     ),
-    Stream(
+    _stream(
         "ml",
-        ("ml/",),
-        (
-            "ml", "machine learning", "model", "models", "anomaly", "anomalies", "prediction", "predict", "forecast",
-            "trend", "trends", "training", "train", "inference", "insights", "classifier", "embedding", "embeddings",
-            "llm", "detection", "scoring",
-        ),
-        ("machine learning", "ai", "data science", "ml/ai"),
+        "ml/",
+        "ml, machine learning, model, models, anomaly, anomalies, prediction, predict, forecast, trend, trends, training, train, inference, insights, classifier, embedding, embeddings, llm, detection, scoring",
+        "machine learning, ai, data science, ml/ai",
     ),
-    Stream(
+    _stream(
         "database",
-        ("db/",),
-        (
-            "database", "db", "schema", "migration", "migrations", "sql", "table", "tables", "index", "indexes",
-            "postgres", "postgresql", "mysql", "sqlite", "orm", "query", "queries", "seed",
-        ),
-        ("data", "db", "persistence", "storage"),
+        "db/",
+        "database, db, schema, migration, migrations, sql, table, tables, index, indexes, postgres, postgresql, mysql, sqlite, orm, query, queries, seed",
+        "db, persistence, storage",
     ),
-    Stream(
+    _stream(
         "tests",
-        ("tests/",),
-        ("test", "tests", "testing", "e2e", "pytest", "jest", "coverage", "qa", "integration test", "unit test"),
-        ("testing", "qa", "quality"),
+        "tests/",
+        "test, tests, testing, e2e, pytest, jest, coverage, qa, integration test, unit test",
+        "testing, qa, quality",
     ),
-    Stream(
+    _stream(
         "docs",
-        ("docs/",),
-        ("docs", "documentation", "readme", "guide", "tutorial", "changelog", "docstring", "adr"),
-        ("documentation",),
+        "docs/",
+        "docs, documentation, readme, guide, tutorial, changelog, docstring, adr",
+        "documentation",
     ),
-    Stream(
+    _stream(
         "infra",
-        ("infra/",),
-        (
-            "infra", "infrastructure", "docker", "dockerfile", "kubernetes", "k8s", "terraform", "ci", "cd",
-            "pipeline", "deploy", "deployment", "helm", "monitoring", "nginx", "github actions",
-        ),
-        ("devops", "ops", "platform", "deployment"),
+        "infra/",
+        "infra, infrastructure, docker, dockerfile, kubernetes, k8s, terraform, ci, cd, pipeline, deploy, deployment, helm, monitoring, nginx, github actions",
+        "devops, ops, platform, deployment",
     ),
 )
+# fmt: on
 
 # Paths no one agent may own: shared types, package manifests, lock files, root configuration.
 _SHARED_NAMES = {
-    "package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "pnpm-workspace.yaml", "bun.lockb",
-    "pyproject.toml", "poetry.lock", "uv.lock", "Pipfile", "Pipfile.lock", "setup.py", "setup.cfg",
-    "Cargo.toml", "Cargo.lock", "go.mod", "go.sum", "Gemfile", "Gemfile.lock", "composer.json", "composer.lock",
-    "tsconfig.json", "docker-compose.yml", "docker-compose.yaml", "Makefile", ".env", ".env.example",
-    ".gitignore", ".editorconfig", ".eslintrc", ".eslintrc.js", ".eslintrc.json", ".prettierrc",
+    "package.json",
+    "package-lock.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "pnpm-workspace.yaml",
+    "bun.lockb",
+    "pyproject.toml",
+    "poetry.lock",
+    "uv.lock",
+    "Pipfile",
+    "Pipfile.lock",
+    "setup.py",
+    "setup.cfg",
+    "Cargo.toml",
+    "Cargo.lock",
+    "go.mod",
+    "go.sum",
+    "Gemfile",
+    "Gemfile.lock",
+    "composer.json",
+    "composer.lock",
+    "tsconfig.json",
+    "docker-compose.yml",
+    "docker-compose.yaml",
+    "Makefile",
+    ".env",
+    ".env.example",
+    ".gitignore",
+    ".editorconfig",
+    ".eslintrc",
+    ".eslintrc.js",
+    ".eslintrc.json",
+    ".prettierrc",
 }
 _SHARED_DIRS = {"shared", "common", "types", "typings", "contracts", "proto", "protos", "schemas-shared"}
 _SHARED_NAME_RE = re.compile(r"^(requirements[\w.-]*\.txt|[\w.-]+\.config\.[cm]?[jt]s|\.[\w.-]+rc(\.\w+)?)$")
@@ -105,8 +123,10 @@ _RESOURCE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("@db-migrations", re.compile(r"\b(migrations?|migrate|alembic|flyway)\b", re.IGNORECASE)),
     (
         "@package-install",
-        re.compile(r"\b(install|installs|installing|npm i|pip install|add dependenc(y|ies)|upgrade dependencies)\b",
-                   re.IGNORECASE),
+        re.compile(
+            r"\b(install|installs|installing|npm i|pip install|add dependenc(y|ies)|upgrade dependencies)\b",
+            re.IGNORECASE,
+        ),
     ),
     ("@git", re.compile(r"\b(git|rebase|merge branch|tag the release|cherry-pick)\b", re.IGNORECASE)),
     ("@deploy", re.compile(r"\b(deploy|deploys|deploying|deployment|release to|ship to production)\b", re.IGNORECASE)),
@@ -171,9 +191,12 @@ class Classifier:
     def __init__(self, streams: Iterable[Stream]):
         self.streams: dict[str, Stream] = {s.name: s for s in streams}
         self._patterns = {
-            s.name: re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(s.keywords, key=len, reverse=True))
-                               + r")\b", re.IGNORECASE)
-            for s in self.streams.values() if s.keywords
+            s.name: re.compile(
+                r"\b(" + "|".join(re.escape(k) for k in sorted(s.keywords, key=len, reverse=True)) + r")\b",
+                re.IGNORECASE,
+            )
+            for s in self.streams.values()
+            if s.keywords
         }
 
     def named(self, text: str | None) -> str | None:
@@ -203,9 +226,9 @@ class Classifier:
             best: tuple[int, str] | None = None
             for stream in self.streams.values():
                 for folder in stream.folders:
-                    if path.startswith(folder) or path == folder.rstrip("/"):
-                        if best is None or len(folder) > best[0]:
-                            best = (len(folder), stream.name)
+                    inside = path.startswith(folder) or path == folder.rstrip("/")
+                    if inside and (best is None or len(folder) > best[0]):
+                        best = (len(folder), stream.name)
             if best is not None:
                 return best[1]
         return None

@@ -17,7 +17,14 @@ from squad.errors import SquadError
 from squad.paths import strip_path
 
 # Section kinds a heading can give the list items beneath it.
-TASKS, EXCLUDE, FILES, SHARED, READONLY, REQUIREMENTS = "tasks", "exclude", "files", "shared", "readonly", "requirements"
+TASKS, EXCLUDE, FILES, SHARED, READONLY, REQUIREMENTS = (
+    "tasks",
+    "exclude",
+    "files",
+    "shared",
+    "readonly",
+    "requirements",
+)
 
 _EXCLUDE_WORDS = (
     "success criteria",
@@ -60,6 +67,9 @@ _REQUIREMENT_LINE_RE = re.compile(r"^\s*(?:\*\*)?([A-Za-z][\w /&+-]{0,30}?)(?:\*
 class Dependency:
     target: str
     by_id: bool  # an id (``B3``) rather than a title (``after: Create schema``)
+    # Written as an annotation (``depends on: X``, ``after: X``, or an id): an unknown target is an error.
+    # Prose ("an export that depends on the schema") that names no task is just prose.
+    strict: bool = True
 
 
 @dataclass(frozen=True)
@@ -166,17 +176,20 @@ def parse_annotations(text: str) -> tuple[str, str | None, str | None, str | Non
     estimate = None
     depends: list[Dependency] = []
 
-    def paren(m: re.Match[str]) -> str:
+    def take_estimate(part: str) -> bool:
         nonlocal estimate
-        kept = []
-        for part in re.split(r"[,;]", m.group(1)):
-            est = _ESTIMATE_PART_RE.match(part)
-            if est and estimate is None:
-                estimate = f"{est.group(1)}{est.group(2)[0].lower()}"
-            elif _DEPENDS_RE.search(part):
-                depends.extend(_dependencies(_DEPENDS_RE.search(part).group(1)))  # type: ignore[union-attr]
-            elif part.strip():
-                kept.append(part.strip())
+        est = _ESTIMATE_PART_RE.match(part)
+        if est and estimate is None:
+            estimate = f"{est.group(1)}{est.group(2)[0].lower()}"
+        return est is not None
+
+    def paren(m: re.Match[str]) -> str:
+        content = m.group(1)
+        clause = _DEPENDS_RE.search(content)
+        if clause:
+            content = content[: clause.start()] + content[clause.end() :]
+            depends.extend(d for d in _dependencies(clause) if not take_estimate(d.target))
+        kept = [part.strip() for part in re.split(r"[,;]", content) if part.strip() and not take_estimate(part)]
         return f"({', '.join(kept)})" if kept else ""
 
     text = _PAREN_RE.sub(paren, text)
@@ -186,19 +199,27 @@ def parse_annotations(text: str) -> tuple[str, str | None, str | None, str | Non
             estimate = f"{key.group(1)}{key.group(2)[0].lower()}"
         text = text[: key.start()] + text[key.end() :]
     for dep in list(_DEPENDS_RE.finditer(text))[::-1]:
-        depends[:0] = _dependencies(dep.group(1))
-        text = text[: dep.start()] + text[dep.end() :]
+        found = _dependencies(dep)
+        depends[:0] = found
+        if all(d.strict for d in found):  # prose stays part of the title
+            text = text[: dep.start()] + text[dep.end() :]
+    while True:  # paths trailing the title are files, not words of it: "Charts `frontend/Charts.tsx`"
+        tail = re.search(r"`([^`]*)`[\s,]*$", text)
+        if not tail or not looks_like_path(tail.group(1).strip()) or len(text[: tail.start()].split()) < 2:
+            break
+        text = re.sub(r"\s+(?:in|at|to|into|under|on|for|of|from|with|as)\s*$", "", text[: tail.start()])
     title = re.sub(r"\s+", " ", text.replace("`", "").replace("**", "")).strip(" \t-—–:,.;|")
     return title, explicit_id, tag, estimate, tuple(depends)
 
 
-def _dependencies(text: str) -> list[Dependency]:
+def _dependencies(clause: re.Match[str]) -> list[Dependency]:
+    annotated = ":" in clause.group(0)[: clause.start(1) - clause.start(0)]
     out = []
-    for raw in re.split(r",|\band\b|&", text):
+    for raw in re.split(r",|\band\b|&", clause.group(1)):
         target = raw.strip().strip("`'\".*").strip()
         if target:
             by_id = bool(_ID_REF_RE.match(target))
-            out.append(Dependency(target.upper() if by_id else target, by_id))
+            out.append(Dependency(target.upper() if by_id else target, by_id, annotated or by_id))
     return out
 
 
@@ -212,7 +233,7 @@ def parse_prd(text: str, path: Path | str, task_headings: Sequence[str]) -> PRD:
     """Read a PRD. Raises SquadError (with the line) when it holds no tasks."""
     from markdown_it import MarkdownIt
 
-    tokens = MarkdownIt("commonmark").parse(text)
+    tokens = MarkdownIt("commonmark").parse(text.removeprefix("\ufeff"))
     title = ""
     headings: list[tuple[int, str | None, str]] = []  # (level, kind, text)
     requirements: list[Requirement] = []
@@ -229,7 +250,7 @@ def parse_prd(text: str, path: Path | str, task_headings: Sequence[str]) -> PRD:
         """The nearest heading kind, and the stream named by a sub-heading of a task heading."""
         stream = None
         for index in range(len(headings) - 1, -1, -1):
-            level, kind, heading = headings[index]
+            kind = headings[index][1]
             if kind is not None:
                 if kind == TASKS and index < len(headings) - 1:
                     stream = headings[index + 1][2]
@@ -245,12 +266,14 @@ def parse_prd(text: str, path: Path | str, task_headings: Sequence[str]) -> PRD:
             heading_text = heading_text.replace("`", "").strip()
             level = pending_heading
             pending_heading = None
+            kind_here = heading_kind(heading_text, task_headings)
             if level == 1 and not title:
                 title = heading_text
-                continue
+                if kind_here is None:  # "# Tasks" as the first heading is a section too
+                    continue
             while headings and headings[-1][0] >= level:
                 headings.pop()
-            headings.append((level, heading_kind(heading_text, task_headings), heading_text))
+            headings.append((level, kind_here, heading_text))
             seen.append(heading_text)
         elif kind == "list_item_open":
             items.append(_Item(None, len(items) + 1))
@@ -265,9 +288,9 @@ def parse_prd(text: str, path: Path | str, task_headings: Sequence[str]) -> PRD:
             if where == TASKS:
                 _task_item(tasks, items, raw, paths, line, stream)
             elif where == FILES:
-                files.extend(paths)
+                files.extend(paths or _plain_paths(raw))
             elif where == SHARED:
-                shared.extend(paths)
+                shared.extend(paths or _plain_paths(raw))
             elif where == READONLY or _has_phrase(raw, _READONLY_WORDS):
                 read_only.extend(paths)
             elif where in (REQUIREMENTS, None) and not _CHECKBOX_RE.match(raw):
@@ -281,6 +304,12 @@ def parse_prd(text: str, path: Path | str, task_headings: Sequence[str]) -> PRD:
                 shared.extend(paths)
             elif where == FILES:
                 files.extend(paths)
+        elif kind == "fence":
+            # A file list or tree in a code block under "Files to Create" / "Shared Dependencies".
+            where, _ = section()
+            target = {FILES: files, SHARED: shared, READONLY: read_only}.get(where or "")
+            if target is not None:
+                target.extend(_fence_paths(token.content))
     if not tasks:
         looked = ", ".join(f'"{h}"' for h in task_headings)
         raise SquadError(
@@ -342,6 +371,32 @@ def _freeze(task: dict[str, Any]) -> RawTask:
         estimate=task["estimate"],
         subtasks=subtasks,
     )
+
+
+def _plain_paths(text: str) -> list[str]:
+    """Paths written without backticks in a file list: ``- frontend/src/App.tsx (new)``."""
+    words = (w.strip("`*_,;:()[]") for w in text.split())
+    return [strip_path(w) for w in words if "/" in w and looks_like_path(w.lstrip("/"))]
+
+
+def _fence_paths(content: str) -> list[str]:
+    """Paths in a code block: one a line, or a tree (``├── src/``) whose indentation gives the folders."""
+    out: list[str] = []
+    stack: list[tuple[int, str]] = []  # (indent, folder) of the tree so far
+    for line in content.splitlines():
+        match = re.match(r"^([\s│├└─|`+-]*)(\S+)", line)
+        if not match:
+            continue
+        indent, word = len(match.group(1)), match.group(2).strip("`*,;:")
+        if not looks_like_path(word.lstrip("/")):
+            continue
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        full = strip_path("".join(folder for _, folder in stack) + word)
+        if word.endswith("/"):
+            stack.append((indent, word))
+        out.append(full)
+    return out
 
 
 def _requirement(raw: str, line: int) -> Requirement:

@@ -24,11 +24,15 @@ def _agent(paths: SquadPaths, agent: str | None) -> str:
 @click.command("lock")
 @agent_option
 @click.option("--wait", "wait_s", type=float, default=0.0, metavar="S", help="Wait up to S seconds for the holder.")
-@click.option("--ttl", "ttl_s", type=float, default=None, metavar="S", help="Lease lifetime in seconds (config lock_ttl_s).")
+@click.option(
+    "--ttl", "ttl_s", type=float, default=None, metavar="S", help="Lease lifetime in seconds (config lock_ttl_s)."
+)
 @click.option("--reason", "-r", default=None, metavar="R", help="Why you lock it (shown to whoever waits).")
 @click.option("--renew", is_flag=True, help="Only renew a lease you already hold.")
 @click.argument("target", metavar="PATH|@RES")
-def lock_cmd(agent: str | None, wait_s: float, ttl_s: float | None, reason: str | None, renew: bool, target: str) -> None:
+def lock_cmd(
+    agent: str | None, wait_s: float, ttl_s: float | None, reason: str | None, renew: bool, target: str
+) -> None:
     """Take a lease on a file, a folder or a named resource (@git, @db-migrations, ...).
 
     Exit 1 when another agent holds it, naming who, since and until when, and why.

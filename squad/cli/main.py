@@ -20,10 +20,23 @@ COMMANDS: dict[str, str] = {
     "status": "squad.cli.status:status_cmd",
     "update": "squad.cli.agent:update_cmd",
     "handoff": "squad.cli.agent:handoff_cmd",
+    "allocate": "squad.cli.allocate:allocate_cmd",
+    "launch": "squad.cli.launch:launch_cmd",
+    "stop": "squad.cli.launch:stop_cmd",
+    "review": "squad.cli.launch:review_cmd",
+    "merge": "squad.cli.launch:merge_cmd",
+    "clean": "squad.cli.launch:clean_cmd",
     "lock": "squad.cli.locks:lock_cmd",
     "unlock": "squad.cli.locks:unlock_cmd",
     "locks": "squad.cli.locks:locks_cmd",
     "check": "squad.cli.locks:check_cmd",
+    "guard": "squad.cli.hooks:guard_cmd",
+    "hooks": "squad.cli.hooks:hooks_group",
+    "coordinate": "squad.cli.coordinator:coordinate_cmd",
+    "daemon": "squad.cli.coordinator:daemon_group",
+    "monitor": "squad.cli.coordinator:monitor_cmd",
+    "pause": "squad.cli.coordinator:pause_cmd",
+    "resume": "squad.cli.coordinator:resume_cmd",
 }
 
 

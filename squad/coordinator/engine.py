@@ -15,7 +15,15 @@ from typing import Any
 
 from squad.config import Config, load_config
 from squad.coordinator import rules
-from squad.coordinator.state import AgentState, LockView, Snapshot, agent_state, compute_metrics, find_agent, stale_reason
+from squad.coordinator.state import (
+    AgentState,
+    LockView,
+    Snapshot,
+    agent_state,
+    compute_metrics,
+    find_agent,
+    stale_reason,
+)
 from squad.errors import SquadError
 from squad.paths import SQUAD_DIR_NAME, SquadPaths
 from squad.protocol import events as ev
@@ -43,6 +51,9 @@ COMM, PLAN, LOCKS, MATRIX, CONFIG, EVENTS, CONTROL, ALLOCATION, LAUNCH, WORKTREE
 )
 
 
+RELEASED_KEEP_S = 3600.0
+
+
 @dataclass(frozen=True)
 class Change:
     kind: str
@@ -64,7 +75,7 @@ def classify(paths: SquadPaths, absolute: str, ignored: Any = None) -> Change | 
     if parts[0] != SQUAD_DIR_NAME:
         if rel == ".gitignore":
             return Change(GITIGNORE)
-        if ignored is not None and ignored.match_file(rel):
+        if (ignored is not None and ignored.match_file(rel)) or _scratch(parts[-1]):
             return None
         return Change(WORKTREE, rel)
     inner = "/".join(parts[1:])
@@ -72,7 +83,11 @@ def classify(paths: SquadPaths, absolute: str, ignored: Any = None) -> Change | 
         return Change(COMM, number=int(m.group(1)))
     if m := re.fullmatch(r"parallel-plans/agent-(\d+)-plan\.md", inner):
         return Change(PLAN, number=int(m.group(1)))
-    if inner.startswith("locks/") and not inner.startswith(("locks/.broken", "locks/.mutex")) and inner.endswith(".lock"):
+    if (
+        inner.startswith("locks/")
+        and not inner.startswith(("locks/.broken", "locks/.mutex"))
+        and inner.endswith(".lock")
+    ):
         return Change(LOCKS)
     if inner.startswith("locks/") and "/" not in inner[6:] and not inner.endswith((".lock", ".mutex")):
         return None
@@ -86,6 +101,11 @@ def classify(paths: SquadPaths, absolute: str, ignored: Any = None) -> Change | 
     }
     kind = simple.get(inner)
     return Change(kind) if kind else None
+
+
+def _scratch(name: str) -> bool:
+    """Editor and tool scratch files: never a change worth judging."""
+    return name.startswith((".#", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp", ".part", ".lock"))
 
 
 @dataclass
@@ -127,6 +147,7 @@ class Engine:
     changed: dict[str, str] = field(default_factory=dict)  # work-tree path -> mtime marker
     paused: bool = False
     problems: list[SquadError] = field(default_factory=list)
+    released: list[tuple[Lease, datetime]] = field(default_factory=list)  # (lease, when it was seen gone)
     ignored: Any = None
     started_at: datetime | None = None
 
@@ -141,16 +162,12 @@ class Engine:
         self.watch_worktree = bool(self.config.section("coordinator").get("watch_worktree", True))
         self._load_gitignore()
         self._read_events()
-        cutoff = self.events[-1].at if self.events else None
         from squad.roster import members
 
         for member in members(self.paths):
             source = self._source(member.id.number)
             self._load_plan(source)
             self._read_comm(source)
-            # Blocks older than the last logged event were judged by the previous run.
-            if cutoff is not None:
-                source.checked = sum(1 for u in source.updates if u.at is None or u.at <= cutoff)
         self._load_matrix()
         self._load_leases()
         self.paused = self.paths.pause_flag.exists()
@@ -158,7 +175,9 @@ class Engine:
     def _source(self, number: int) -> Source:
         if number not in self.sources:
             comm = self.paths.comm(number)
-            self.sources[number] = Source(number, comm, self.paths.plan(number), CommReader(comm, self.paths.display(comm)))
+            self.sources[number] = Source(
+                number, comm, self.paths.plan(number), CommReader(comm, self.paths.display(comm))
+            )
         return self.sources[number]
 
     def _load_plan(self, source: Source) -> None:
@@ -186,13 +205,22 @@ class Engine:
         except SquadError as exc:
             self._problem(exc)
 
-    def _load_leases(self) -> None:
+    def _load_leases(self, at: datetime | None = None) -> None:
         from squad.locks import held
 
         try:
-            self.leases = held(self.paths, config=self.config)
+            leases = held(self.paths, config=self.config)
         except SquadError as exc:
             self._problem(exc)
+            return
+        if at is not None:
+            # Remember leases that went away: an agent often unlocks before it reports the file.
+            current = {(x.agent, x.path, x.acquired_at) for x in leases}
+            for old in self.leases:
+                if (old.agent, old.path, old.acquired_at) not in current:
+                    self.released.append((old, at))
+            self.released = [(x, t) for x, t in self.released if (at - t).total_seconds() < RELEASED_KEEP_S]
+        self.leases = leases
 
     def _load_gitignore(self) -> None:
         import pathspec
@@ -218,7 +246,7 @@ class Engine:
             self.problems.append(exc)
 
     # -- changes -----------------------------------------------------------------------------------
-    def observe(self, change: Change) -> None:
+    def observe(self, change: Change, at: datetime | None = None) -> None:
         """Bring the part of the state that ``change`` touches up to date."""
         if change.kind == COMM and change.number is not None:
             self._read_comm(self._source(change.number))
@@ -227,7 +255,7 @@ class Engine:
             if not self.paths.ownership.exists():
                 self._load_matrix()  # without ownership.yaml, the matrix comes from the plans
         elif change.kind == LOCKS:
-            self._load_leases()
+            self._load_leases(at)
         elif change.kind == MATRIX:
             self._load_matrix()
         elif change.kind == CONFIG:
@@ -303,6 +331,7 @@ class Engine:
             changed_files=tuple(sorted(self.changed)),
             paused=self.paused,
             extra=extra,
+            released=tuple(self.released),
         )
 
     def mark_checked(self) -> None:
@@ -363,7 +392,7 @@ def react(engine: Engine, changes: list[Change], now: datetime, *, enforce: bool
     Time-based rules run on every call: a ``tick`` change is simply a call with nothing else new.
     """
     for change in changes:
-        engine.observe(change)
+        engine.observe(change, now)
     if not enforce:
         engine.mark_checked()
         return []

@@ -73,4 +73,15 @@ def plain_status(snap: Snapshot) -> str:
 
 
 def markdown_status(snap: Snapshot) -> str:
-    return "# Squad status\n\n```\n" + plain_status(snap) + "```\n"
+    text = "# Squad status\n\n```\n" + plain_status(snap) + "```\n"
+    if "wall_s" in snap.metrics:  # the coordinator's measured metrics, each labelled
+        from squad.coordinator.metrics import labelled
+
+        text += "\n## Metrics\n\n| metric | value |\n| --- | --- |\n"
+        text += "".join(f"| {label} | {value} |\n" for label, value in labelled(snap.metrics))
+    if snap.events:
+        text += "\n## Recent events\n\n"
+        for e in snap.events[-10:]:
+            who = " ".join(x for x in (e.agent, e.path) if x)
+            text += f"- {format_time(e.at)} `{e.kind}` {who} {e.detail}".rstrip() + "\n"
+    return text

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from squad.config import Config
@@ -19,6 +19,7 @@ from squad.paths import SquadPaths
 from squad.protocol import events as ev
 from squad.protocol.comm import HandoffRequest, Status, StatusUpdate
 from squad.protocol.ids import same_agent
+from squad.protocol.lease import Lease
 from squad.protocol.ownership import Matrix
 from squad.protocol.plan import Plan, PlanTask
 from squad.protocol.times import format_time
@@ -114,6 +115,7 @@ class World:
     changed_files: tuple[str, ...] = ()  # work-tree paths that changed (shared checkout)
     paused: bool = False
     extra: dict[str, object] = field(default_factory=dict)
+    released: tuple[tuple[Lease, datetime], ...] = ()  # leases seen released lately, and when
 
     def agent(self, name: str | None) -> AgentView | None:
         return next((a for a in self.agents if same_agent(a.id, name)), None)
@@ -186,7 +188,9 @@ def _live(view: AgentView, config: Config) -> bool:
     return view.state.status is not Status.FAILED and not is_stale(view, config)
 
 
-def pick_target(world: World, source: AgentView, task: PlanTask, config: Config) -> tuple[AgentView, tuple[str, ...]] | None:
+def pick_target(
+    world: World, source: AgentView, task: PlanTask, config: Config
+) -> tuple[AgentView, tuple[str, ...]] | None:
     """The least-loaded live agent that may take ``task`` (lowest number on a tie)."""
     best: tuple[float, str, AgentView, tuple[str, ...]] | None = None
     for view in world.agents:
@@ -218,7 +222,7 @@ def rule_ownership(world: World, now: datetime, config: Config) -> list[Item]:
     for agent, update in world.fresh:
         for file in (*update.files_modified, *update.files_created):
             decision = may_write(world.paths, agent, file, now=now, config=config, matrix=world.matrix, leases=leases)
-            if decision.allowed:
+            if decision.allowed or _held_while_reporting(world, agent, update, file, decision.rule, config):
                 continue
             key = f"violation:{agent}:{file}:{_t(update.at)}:{update.line}"
             out.append(_event(ev.VIOLATION, now, key, agent=agent, path=file, detail=decision.reason,
@@ -226,6 +230,29 @@ def rule_ownership(world: World, now: datetime, config: Config) -> list[Item]:
             fix = f" Fix: {decision.fix}." if decision.fix else ""
             out.append(Notify(key, agent, ev.VIOLATION, f"You modified {file}: {decision.reason}.{fix}"))
     return out
+
+
+def _covers(lease_path: str, path: str) -> bool:
+    if lease_path.endswith("/"):
+        return path.startswith(lease_path) or path == lease_path.rstrip("/")
+    return lease_path == path
+
+
+def _held_while_reporting(world: World, agent: str, update: StatusUpdate, file: str, rule: str, config: Config) -> bool:
+    """A SEQUENTIAL file is fine if the agent held its lease since its previous report (it may
+    have unlocked before posting the update that lists the file)."""
+    if rule not in ("sequential", "default", "resource"):
+        return False
+    view = world.agent(agent)
+    previous = [
+        u.at for u in (view.updates if view else ()) if u.at is not None and update.at is not None and u.at < update.at
+    ]
+    at = update.at
+    since = max(previous) if previous else (at - timedelta(seconds=config.lock_ttl_s) if at else None)
+    for lease, gone in world.released:
+        if same_agent(lease.agent, agent) and _covers(lease.path, file) and (since is None or gone >= since):
+            return True
+    return False
 
 
 def rule_worktree(world: World, now: datetime, config: Config) -> list[Item]:
@@ -264,8 +291,24 @@ def rule_idle(world: World, now: datetime, config: Config) -> list[Item]:
                               idle_s=round(s.idle_s)))  # fmt: skip
         elif s.idle_s >= config.agent_idle_s:
             key = f"idle:{s.id}:{_t(s.last_update)}"
-            out.append(_event(ev.AGENT_IDLE, now, key, agent=s.id, detail=f"no update for {int(s.idle_s)}s", idle_s=round(s.idle_s)))
-            out.append(Notify(key, s.id, ev.AGENT_IDLE, f"No status update from you for {int(s.idle_s)}s: post one (squad update)."))
+            out.append(
+                _event(
+                    ev.AGENT_IDLE,
+                    now,
+                    key,
+                    agent=s.id,
+                    detail=f"no update for {int(s.idle_s)}s",
+                    idle_s=round(s.idle_s),
+                )
+            )
+            out.append(
+                Notify(
+                    key,
+                    s.id,
+                    ev.AGENT_IDLE,
+                    f"No status update from you for {int(s.idle_s)}s: post one (squad update).",
+                )
+            )
     return out
 
 
@@ -284,7 +327,11 @@ def rule_blocked(world: World, now: datetime, config: Config) -> list[Item]:
         detail = f"waiting for {s.waiting_for or 'something unnamed'}" + (f" (held by {holder})" if holder else "")
         out.append(_event(ev.BLOCKED, now, key, agent=s.id, path=s.waiting_path, detail=detail, holder=holder))
         if holder and not same_agent(holder, s.id) and world.agent(holder) is not None:
-            out.append(Notify(key, holder, ev.BLOCKED, f"{s.id} is waiting for {s.waiting_path or s.waiting_for}, which you hold."))
+            out.append(
+                Notify(
+                    key, holder, ev.BLOCKED, f"{s.id} is waiting for {s.waiting_path or s.waiting_for}, which you hold."
+                )
+            )
     return out
 
 
@@ -355,7 +402,9 @@ def rule_handoffs(world: World, now: datetime, config: Config) -> list[Item]:
                                              and not same_agent(rule.owner, receiver.id)):  # fmt: skip
                 why = f"{h.file} is {rule.access}" + (f" owned by {rule.owner}" if rule.owner else "")
                 out.append(_event(HANDOFF_REFUSED, now, key, agent=sender, path=h.file, detail=why, to=receiver.id))
-                out.append(Notify(key, sender, HANDOFF_REFUSED, f"Handoff of {h.file} to {receiver.id} refused: {why}."))
+                out.append(
+                    Notify(key, sender, HANDOFF_REFUSED, f"Handoff of {h.file} to {receiver.id} refused: {why}.")
+                )
                 continue
             unblock = _waiting_on_handoff(receiver, sender, h.file)
             out.append(TransferOwnership(key, h.file, sender, receiver.id, rule.access == "EXCLUSIVE", unblock))
@@ -389,7 +438,11 @@ def rule_reassign(world: World, now: datetime, config: Config) -> list[Item]:
         s = view.state
         if s.status is Status.FAILED or is_stale(view, config):
             tasks, why = unfinished(view), ("failed" if s.status is Status.FAILED else "stale")
-        elif s.status is Status.BLOCKED and view.blocked_since and (now - view.blocked_since).total_seconds() >= config.reassign_after_s:
+        elif (
+            s.status is Status.BLOCKED
+            and view.blocked_since
+            and (now - view.blocked_since).total_seconds() >= config.reassign_after_s
+        ):
             tasks, why = unstarted(view), f"blocked since {_t(view.blocked_since)}"
         else:
             continue
@@ -441,12 +494,14 @@ def _moves(world: World, view: AgentView, tasks: list[PlanTask], now: datetime, 
         entry = plan_by_target.setdefault(target.id, (target, [], []))
         entry[1].append(task.id)
         entry[2].extend(files)
-    for target, ids, files in plan_by_target.values():
+    for target, ids, moved in plan_by_target.values():
         key = f"{kind}:{view.id}:{','.join(ids)}"
-        out.append(MoveTasks(key, view.id, target.id, tuple(ids), tuple(files)))
+        out.append(MoveTasks(key, view.id, target.id, tuple(ids), tuple(moved)))
         out.append(_event(kind, now, key, agent=view.id, detail=f"{', '.join(ids)} from {view.id} ({why}) to {target.id}",
                           source=view.id, target=target.id, tasks=ids))  # fmt: skip
-        out.append(Notify(key, target.id, kind, f"{', '.join(ids)} moved to you from {view.id} ({why}): see your plan."))
+        out.append(
+            Notify(key, target.id, kind, f"{', '.join(ids)} moved to you from {view.id} ({why}): see your plan.")
+        )
         out.append(Notify(key, view.id, kind, f"{', '.join(ids)} moved from you to {target.id} ({why})."))
     return out
 
@@ -456,12 +511,17 @@ def rule_cascade(world: World, now: datetime, config: Config) -> list[Item]:
     out: list[Item] = []
     for view in world.agents:
         s = view.state
-        current = task_of(s.task, view.plan) or (unfinished(view)[:1] or [None])[0]
+        rest = unfinished(view)
+        current = task_of(s.task, view.plan) or (rest[0] if rest else None)
         if current is None:
             continue
         if s.status is Status.FAILED:
             why = f"{current.id} failed ({view.id})"
-        elif s.status is Status.BLOCKED and view.blocked_since and (now - view.blocked_since).total_seconds() >= config.reassign_after_s:
+        elif (
+            s.status is Status.BLOCKED
+            and view.blocked_since
+            and (now - view.blocked_since).total_seconds() >= config.reassign_after_s
+        ):
             why = f"{current.id} blocked since {_t(view.blocked_since)} ({view.id})"
         else:
             continue
@@ -503,9 +563,20 @@ def rule_evidence(world: World, now: datetime, config: Config) -> list[Item]:
     for agent, update in world.fresh:
         if update.status is Status.DONE and update.evidence_exit != 0:
             key = f"evidence:{agent}:{_t(update.at)}:{update.line}"
-            why = "no evidence" if update.evidence_exit is None else f"evidence {update.evidence!r} exited {update.evidence_exit}"
+            why = (
+                "no evidence"
+                if update.evidence_exit is None
+                else f"evidence {update.evidence!r} exited {update.evidence_exit}"
+            )
             out.append(_event(UNPROVEN_DONE, now, key, agent=agent, detail=f"DONE with {why}"))
-            out.append(Notify(key, agent, UNPROVEN_DONE, f"DONE needs passing evidence ({why}): squad update --status DONE --evidence CMD."))
+            out.append(
+                Notify(
+                    key,
+                    agent,
+                    UNPROVEN_DONE,
+                    f"DONE needs passing evidence ({why}): squad update --status DONE --evidence CMD.",
+                )
+            )
     return out
 
 

@@ -28,6 +28,7 @@ class LaunchSettings:
     test_cmd: str | None = None
     tmux_socket: str | None = None
     tmux_session: str | None = None
+    monitor_cmd: str = "squad monitor"  # what the tmux monitor window runs
 
     def with_overrides(self, **values: Any) -> LaunchSettings:
         """These settings with every non-None keyword applied (command-line options)."""
@@ -44,7 +45,7 @@ class LaunchSettings:
 
 _INTS = {"max_parallel", "per_role", "retries"}
 _FLOATS = {"idle_timeout_s", "backoff_s", "backoff_max_s", "grace_s", "sample_s"}
-_STRS = {"cmd", "worktree_dir", "test_cmd", "tmux_socket", "tmux_session"}
+_STRS = {"cmd", "worktree_dir", "test_cmd", "tmux_socket", "tmux_session", "monitor_cmd"}
 _ALIASES = {"idle_timeout": "idle_timeout_s", "backoff": "backoff_s", "grace": "grace_s", "test": "test_cmd"}
 
 

@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from squad.errors import SquadError
+from squad.errors import Refused, SquadError
 from squad.launch import state as st
 from squad.launch.config import LaunchSettings
-from squad.launch.runner import PID_PREAMBLE, AgentSpec, Supervisor, agent_env, build_command
+from squad.launch.runner import PID_PREAMBLE, AgentSpec, Supervisor, agent_env, build_command, wait_group_gone
 from squad.launch.worktree import (
     GitError,
     branch_of,
@@ -58,7 +58,9 @@ def select_agents(paths: SquadPaths, names: tuple[str, ...] = (), *, resume: boo
     if not resume:
         return planned
     last = st.read_report(paths)
-    return [m for m in planned if last.get(m.name, st.AgentReport(st.QUEUED)).state not in (st.DONE, st.FAILED, st.MERGED)]
+    return [
+        m for m in planned if last.get(m.name, st.AgentReport(st.QUEUED)).state not in (st.DONE, st.FAILED, st.MERGED)
+    ]
 
 
 def spec_for(paths: SquadPaths, settings: LaunchSettings, member: Member) -> AgentSpec:
@@ -116,8 +118,17 @@ def _prepared(
     if not settings.cmd:
         raise SquadError("no agent command: pass --cmd TEMPLATE or set launch.cmd in .squad/config.yaml")
     base = current_branch(paths.root)
+    chosen = select_agents(paths, names)
+    last = st.read_report(paths)
+    alive = [
+        f"{m.name} (pid {r.pid})"
+        for m in chosen
+        if (r := last.get(m.name)) is not None and r.state == st.RUNNING and r.pid is not None and st.pid_alive(r.pid)
+    ]
+    if alive:
+        raise Refused(f"still running from an earlier launch: {', '.join(alive)}; run `squad stop` first")
     specs, failed = [], {}
-    for member in select_agents(paths, names):
+    for member in chosen:
         spec = spec_for(paths, settings, member)
         error = prepare(paths, settings, spec, base)
         if error is None:
@@ -125,7 +136,9 @@ def _prepared(
             continue
         echo(spec.agent, f"set-up failed: {error}")
         failed[spec.agent] = st.FAILED
-        st.update_agent(paths, spec.agent, state=st.FAILED, reason=error, worktree=str(spec.worktree), branch=spec.branch)
+        st.update_agent(
+            paths, spec.agent, state=st.FAILED, reason=error, worktree=str(spec.worktree), branch=spec.branch
+        )
     return specs, failed
 
 
@@ -194,24 +207,46 @@ def launch_tmux(
         raise SquadError("no agent to launch")
     session = settings.tmux_session or f"squad-{paths.root.name}"
     socket = ["-L", settings.tmux_socket] if settings.tmux_socket else []
-    _tmux(settings, "new-session", "-d", "-s", session, "-n", "monitor", "-c", str(paths.root), "squad monitor")
+    _tmux(settings, "new-session", "-d", "-s", session, "-n", "monitor", "-c", str(paths.root), settings.monitor_cmd)
     reports = {}
     for spec in specs:
         env = agent_env(paths, spec)
-        flags = [f"-e{key}={env[key]}" for key in ("AGENT_ID", "AGENT_TYPE", "AGENT_PLAN", "AGENT_COMM", "PARALLEL_MODE", "SQUAD_ROOT")]
+        flags = [
+            f"-e{key}={env[key]}"
+            for key in ("AGENT_ID", "AGENT_TYPE", "AGENT_PLAN", "AGENT_COMM", "PARALLEL_MODE", "SQUAD_ROOT")
+        ]
         assert settings.cmd is not None
-        command = PID_PREAMBLE.replace("\n", "; ") + build_command(settings.cmd, spec)
+        # The window waits for a go signal so its log is piped before the agent writes a byte.
+        channel = f"squad-go-{os.getpid()}-{spec.agent}"
+        command = PID_PREAMBLE.replace("\n", "; ") + f"tmux wait-for {channel}; " + build_command(settings.cmd, spec)
         target = f"{session}:{spec.agent}"
-        out = _tmux(settings, "new-window", "-d", "-P", "-F", "#{pane_pid}", "-t", f"{session}:", "-n", spec.agent, "-c", str(spec.worktree), *flags, command)
+        out = _tmux(
+            settings,
+            *("new-window", "-d", "-P", "-F", "#{pane_pid}", "-t", f"{session}:", "-n", spec.agent),
+            *("-c", str(spec.worktree), *flags, command),
+        )
         spec.log.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(SquadError):
             _tmux(settings, "pipe-pane", "-t", target, f"cat >> {_sh_quote(str(spec.log))}")
+        _tmux(settings, "wait-for", "-S", channel)
         pid = int(out.strip()) if out.strip().isdigit() else None
         reports[spec.agent] = st.AgentReport(
-            state=st.RUNNING, attempt=1, pid=pid, worktree=str(spec.worktree), branch=spec.branch, log=str(spec.log), role=spec.role
+            state=st.RUNNING,
+            attempt=1,
+            pid=pid,
+            worktree=str(spec.worktree),
+            branch=spec.branch,
+            log=str(spec.log),
+            role=spec.role,
         )
         echo(spec.agent, f"started in tmux window {target}")
-    launcher = {"pid": None, "state": "tmux", "session": session, "socket": settings.tmux_socket, "updated_at": format_time(utcnow())}
+    launcher = {
+        "pid": None,
+        "state": "tmux",
+        "session": session,
+        "socket": settings.tmux_socket,
+        "updated_at": format_time(utcnow()),
+    }
     st.write_report(paths, {**st.read_report(paths), **reports}, launcher)
     attach = " ".join(["tmux", *socket, "attach", "-t", session])
     return TmuxLaunch(session, ("monitor", *(s.agent for s in specs)), attach)
@@ -265,5 +300,6 @@ def _end_group(pid: int, grace_s: float) -> None:
     deadline = time.monotonic() + grace_s
     while st.pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
+    wait_group_gone(pid, deadline)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)

@@ -14,7 +14,6 @@ from squad.launch import state as st
 from squad.launch.config import LaunchSettings
 from squad.launch.worktree import (
     BRANCH_PREFIX,
-    branch_exists,
     branch_of,
     changed_paths,
     commit_all,
@@ -101,7 +100,12 @@ def agent_branches(paths: SquadPaths) -> list[str]:
     """Every agent, by id, that has a ``squad/<agent>`` branch, ordered by number."""
     out = git(paths.root, "for-each-ref", "--format=%(refname:short)", f"refs/heads/{BRANCH_PREFIX}")
     agents = [line.removeprefix(BRANCH_PREFIX) for line in out.splitlines() if line.startswith(BRANCH_PREFIX)]
-    return sorted(agents, key=lambda a: ((parse_agent_id(a) or parse_agent_id("0")).number, a))  # type: ignore[union-attr]
+    return sorted(agents, key=_order)
+
+
+def _order(agent: str) -> tuple[int, str]:
+    parsed = parse_agent_id(agent)
+    return (parsed.number if parsed else 0, agent)
 
 
 def resolve_branch_agent(paths: SquadPaths, name: str) -> str:
@@ -174,7 +178,7 @@ def review_agent(paths: SquadPaths, agent: str, *, test_cmd: str | None = None) 
         state=state,
         worktree=worktree,
         dirty=dirty,
-        merged=bool(commits) is False and is_merged(paths.root, branch),
+        merged=not commits and is_merged(paths.root, branch),
         commits=tuple(commits),
         diffstat=diffstat(paths.root, base, branch),
         changed=tuple(changed),
@@ -184,7 +188,9 @@ def review_agent(paths: SquadPaths, agent: str, *, test_cmd: str | None = None) 
     )
 
 
-def review(paths: SquadPaths, settings: LaunchSettings, agents: tuple[str, ...] = (), *, tests: bool = True) -> list[BranchReview]:
+def review(
+    paths: SquadPaths, settings: LaunchSettings, agents: tuple[str, ...] = (), *, tests: bool = True
+) -> list[BranchReview]:
     names = [resolve_branch_agent(paths, a) for a in agents] if agents else agent_branches(paths)
     return [review_agent(paths, a, test_cmd=settings.test_cmd if tests else None) for a in names]
 
@@ -211,7 +217,10 @@ def merge(paths: SquadPaths, settings: LaunchSettings, agent: str, *, squash: bo
     if not result.passes:
         raise Refused(f"not merging {result.branch}: {'; '.join(result.problems)}")
     outcome = merge_branch(
-        paths.root, result.branch, squash=squash, message=f"squad: merge {result.branch} ({len(result.commits)} commits)"
+        paths.root,
+        result.branch,
+        squash=squash,
+        message=f"squad: merge {result.branch} ({len(result.commits)} commits)",
     )
     removed = False
     if result.worktree is not None and result.worktree.is_dir() and not is_dirty(result.worktree):
@@ -238,11 +247,16 @@ def clean(paths: SquadPaths, settings: LaunchSettings) -> list[Cleaned]:
     (a squash merge) is kept too: ``git branch -d`` refuses it, and squad never forces.
     """
     worktrees = {w.branch: w.path for w in list_worktrees(paths.root)}
+    report = st.read_report(paths)
     out = []
     for agent in agent_branches(paths):
         branch = branch_of(agent)
         folder = worktrees.get(branch)
         if not is_merged(paths.root, branch):
+            continue
+        launched = report.get(agent)
+        if launched is not None and launched.state in (st.RUNNING, st.QUEUED, st.BACKOFF):
+            out.append(Cleaned(agent, branch, folder, 0, False, f"agent is {launched.state}: kept"))
             continue
         if folder is not None and folder.is_dir() and is_dirty(folder):
             out.append(Cleaned(agent, branch, folder, 0, False, "uncommitted changes in its worktree: kept"))
@@ -252,15 +266,11 @@ def clean(paths: SquadPaths, settings: LaunchSettings) -> list[Cleaned]:
             freed = folder_size(folder) if folder.is_dir() else 0
             remove_worktree(paths.root, folder)
         deleted = delete_merged_branch(paths.root, branch)
-        out.append(Cleaned(agent, branch, folder, freed, deleted, None if deleted else "branch kept: git says not merged"))
+        out.append(
+            Cleaned(agent, branch, folder, freed, deleted, None if deleted else "branch kept: git says not merged")
+        )
     with contextlib.suppress(OSError):
         base = settings.worktree_base(paths.root)
         if base.is_dir() and not any(base.iterdir()):
             base.rmdir()
     return out
-
-
-def squash_leftovers(paths: SquadPaths) -> list[str]:
-    """Agent branches with no worktree that are marked merged but unknown to git as merged."""
-    report = st.read_report(paths)
-    return [a for a in agent_branches(paths) if report.get(a, st.AgentReport(st.QUEUED)).state == st.MERGED and branch_exists(paths.root, branch_of(a)) and not is_merged(paths.root, branch_of(a))]

@@ -273,7 +273,9 @@ class Supervisor:
 
     def _ended(self, run: _Run, now: float, code: int) -> None:
         assert run.proc is not None
-        _signal_group(run.proc, signal.SIGKILL)  # leftovers of the agent's session
+        _signal_group(run.proc, signal.SIGTERM)  # leftovers of the agent's session
+        wait_group_gone(run.proc.pid, time.monotonic() + min(1.0, self.settings.grace_s))
+        _signal_group(run.proc, signal.SIGKILL)
         run.exit_code = code
         run.proc = None
         self._checkpoint(run)
@@ -315,7 +317,7 @@ class Supervisor:
             self.on_event(run.spec.agent, f"work committed on {run.spec.branch} ({sha[:8]})")
 
     def _terminate(self, runs: list[_Run]) -> None:
-        """SIGTERM every group, wait up to the grace period, SIGKILL the rest; reap them all."""
+        """SIGTERM every group, wait up to the grace period for all of it to end, SIGKILL the rest."""
         live = [r for r in runs if r.proc is not None]
         for run in live:
             assert run.proc is not None
@@ -328,6 +330,8 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 _signal_group(run.proc, signal.SIGKILL)
                 run.proc.wait()
+            # the shell may be gone while the agent it started still runs its TERM handler
+            wait_group_gone(run.proc.pid, deadline)
             _signal_group(run.proc, signal.SIGKILL)
             run.exit_code = run.proc.returncode
             run.proc = None
@@ -393,3 +397,31 @@ def _others(paths: SquadPaths, mine: dict[str, st.AgentReport]) -> dict[str, st.
 def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)
+
+
+def group_alive(pgid: int) -> bool:
+    """True while a process of group ``pgid`` runs (zombies waiting for a busy init do not count)."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    import psutil
+
+    for proc in psutil.process_iter():
+        try:
+            if os.getpgid(proc.pid) == pgid and proc.status() != psutil.STATUS_ZOMBIE:
+                return True
+        except (OSError, psutil.Error):
+            continue
+    return False
+
+
+def wait_group_gone(pgid: int, deadline: float) -> bool:
+    """Wait until no process of group ``pgid`` is left, or ``deadline`` (monotonic) passes."""
+    while group_alive(pgid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True

@@ -104,7 +104,9 @@ def ensure_worktree(repo: Path, folder: Path, branch: str, base: str) -> bool:
         return False
     run_git(repo, "worktree", "prune")
     if folder.exists() and any(folder.iterdir()):
-        raise SquadError(f"{folder} exists and is not the worktree of {branch}: move it away or set launch.worktree_dir")
+        raise SquadError(
+            f"{folder} exists and is not the worktree of {branch}: move it away or set launch.worktree_dir"
+        )
     folder.parent.mkdir(parents=True, exist_ok=True)
     if branch_exists(repo, branch):
         git(repo, "worktree", "add", str(folder), branch)
@@ -167,6 +169,12 @@ class MergeOutcome:
 
 def merge_branch(repo: Path, branch: str, *, squash: bool, message: str) -> MergeOutcome:
     """Merge ``branch`` into the checked-out branch of ``repo``; on conflict abort and refuse."""
+    pending = git(repo, "status", "--porcelain", "--untracked-files=no").strip()
+    if pending:
+        first = pending.splitlines()[0][3:]
+        raise Refused(
+            f"the current checkout has uncommitted changes ({first}, ...): commit or stash them before merging"
+        )
     before = head(repo)
     args = ["merge", "--squash", branch] if squash else ["merge", "--no-ff", "--no-edit", "-m", message, branch]
     result = run_git(repo, *args, check=False)

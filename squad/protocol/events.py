@@ -28,6 +28,7 @@ HANDOFF = "handoff"
 REASSIGN = "reassign"
 STUCK = "stuck"
 PARSE_ERROR = "parse_error"
+GUARD_SKIPPED = "guard_skipped"  # squad guard let a call through it could not judge
 
 
 @dataclass(frozen=True)

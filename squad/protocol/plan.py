@@ -49,6 +49,7 @@ class PlanTask:
     estimate: str | None = None
     resource: str | None = None
     unclassified: bool = False
+    subtasks: tuple[str, ...] = ()
 
     @property
     def estimate_h(self) -> float:
@@ -65,6 +66,8 @@ class PlanTask:
             out["resource"] = self.resource
         if self.unclassified:
             out["unclassified"] = True
+        if self.subtasks:
+            out["subtasks"] = list(self.subtasks)
         return out
 
 
@@ -179,6 +182,7 @@ def parse_plan(text: str, path: Path) -> Plan:
                 estimate=str(estimate) if estimate is not None else None,
                 resource=raw.get("resource"),
                 unclassified=bool(raw.get("unclassified", False)),
+                subtasks=tuple(str(s) for s in raw.get("subtasks") or () if s is not None),
             )
         )
     role = meta.pop("role", None)

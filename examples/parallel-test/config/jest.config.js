@@ -1,0 +1,2 @@
+// Test settings: READONLY during a squad run.
+module.exports = { testEnvironment: 'jsdom', roots: ['<rootDir>/../frontend', '<rootDir>/../backend'] };

@@ -1,0 +1,2 @@
+// Build settings: READONLY during a squad run (see ownership.yaml).
+module.exports = { entry: './frontend/src/index.tsx', output: { path: __dirname + '/../dist' } };

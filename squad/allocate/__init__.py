@@ -1,0 +1,83 @@
+"""``squad allocate``: a feature PRD becomes conflict-free, balanced, dependency-ordered agent plans.
+
+Library API::
+
+    from squad.allocate import allocate, plan_allocation
+    result = allocate("feature-prd.md", agents=3, dry_run=True)
+    result.allocation.prediction.speedup
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from squad.allocate.assign import AgentAllocation, Allocation, HandoffRecord, Prediction, allocate_tasks
+from squad.allocate.classify import Classifier, Stream, load_streams
+from squad.allocate.prd import PRD, parse_prd
+from squad.config import Config, load_config
+from squad.errors import SquadError
+from squad.paths import SquadPaths, find_project_root, find_root
+
+__all__ = [
+    "PRD",
+    "AgentAllocation",
+    "AllocateResult",
+    "Allocation",
+    "HandoffRecord",
+    "Prediction",
+    "Stream",
+    "allocate",
+    "plan_allocation",
+]
+
+DEFAULT_PRD = "feature-prd.md"
+
+
+@dataclass(frozen=True)
+class AllocateResult:
+    allocation: Allocation
+    paths: SquadPaths
+    locations: list[tuple[str, str]]  # (plan, comm) per agent, repo-relative
+    written: bool
+
+
+def plan_allocation(
+    text: str, prd_path: Path | str, config: Config | None = None, agents: int | None = None
+) -> Allocation:
+    """Parse and allocate a PRD's text: pure, nothing is read or written."""
+    config = config or Config()
+    prd = parse_prd(text, prd_path, config.task_headings)
+    classifier = Classifier(load_streams(config.section("streams")))
+    return allocate_tasks(prd, classifier, agents)
+
+
+def allocate(
+    prd: Path | str = DEFAULT_PRD,
+    *,
+    agents: int | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+    start: Path | None = None,
+    now: datetime | None = None,
+) -> AllocateResult:
+    """Allocate ``prd`` and, unless ``dry_run``, write the plans, the matrix and the comm files."""
+    base = (start or Path.cwd()).resolve()
+    prd_path = Path(prd) if Path(prd).is_absolute() else base / prd
+    try:
+        text = prd_path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise SquadError(f"no PRD at {prd}: give its path (`squad allocate PRD`; default ./{DEFAULT_PRD})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SquadError(f"cannot read the PRD: {exc}", path=prd) from None
+    root = find_root(base) or find_project_root(base)
+    paths = SquadPaths(root)
+    config = load_config(paths.config)
+    allocation = plan_allocation(text, prd, config, agents)
+    locations = [(paths.display(paths.plan(a.number)), paths.display(paths.comm(a.number))) for a in allocation.agents]
+    if not dry_run:
+        from squad.allocate.write import write_allocation
+
+        paths = write_allocation(allocation, text, paths, base, force=force, now=now)
+    return AllocateResult(allocation, paths, locations, written=not dry_run)

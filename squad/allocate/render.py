@@ -1,0 +1,195 @@
+"""Allocation -> text: plan files, the stdout table and paste lines, and the ``--json`` document."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from squad.allocate.assign import AgentAllocation, Allocation
+from squad.protocol.plan import Handoff, Plan, format_estimate
+
+
+@cache
+def _template() -> Template:
+    return Template((Path(__file__).parent.parent / "templates" / "plan.md").read_text(encoding="utf-8"))
+
+
+def _code_list(items: tuple[str, ...] | list[str], empty: str = "none") -> str:
+    return ", ".join(f"`{i}`" for i in items) if items else empty
+
+
+def _hours(hours: float) -> str:
+    return format_estimate(hours)
+
+
+def _task_lines(agent: AgentAllocation, allocation: Allocation) -> str:
+    owner = {t.id: a.id for a in allocation.agents for t in a.tasks}
+    lines = []
+    for number, task in enumerate(agent.tasks, start=1):
+        notes = [_hours(task.hours)]
+        if task.raw.paths:
+            notes.append("files " + _code_list(task.raw.paths))
+        mine = [dep for dep in task.depends_on if owner[dep] == agent.id]
+        if mine:
+            notes.append("after " + ", ".join(mine))
+        notes += [f"after {d} from {owner[d]} (handoff)" for d in task.depends_on if owner[d] != agent.id]
+        if task.resource:
+            notes.append(f"lock `{task.resource}`")
+        if task.stream is None:
+            notes.append("unclassified: matched no stream, check where it belongs")
+        lines.append(f"{number}. **{task.id}** {task.raw.title} ({'; '.join(notes)})")
+        lines.extend(f"   - {sub}" for sub in task.raw.subtasks)
+    return "\n".join(lines)
+
+
+def _handoff_text(handoffs: tuple[Handoff, ...], word: str) -> str:
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for h in handoffs:
+        files = grouped.setdefault((h.task, h.agent), [])
+        if h.file:
+            files.append(h.file)
+    return (
+        "; ".join(
+            f"{task} {word} {agent}" + (f" ({_code_list(files)})" if files else "")
+            for (task, agent), files in grouped.items()
+        )
+        or "nothing"
+    )
+
+
+def render_body(agent: AgentAllocation, allocation: Allocation, plan_path: str, comm_path: str) -> str:
+    handoffs_in = _handoff_text(agent.handoffs_in, "from")
+    handoffs_out = _handoff_text(agent.handoffs_out, "to")
+    return _template().substitute(
+        agent=agent.id,
+        role=agent.role,
+        team=len(allocation.agents),
+        title=allocation.prd.title,
+        plan=plan_path,
+        comm=comm_path,
+        tasks=_task_lines(agent, allocation),
+        owns=_code_list(agent.owns),
+        shared=_code_list(agent.shared),
+        read_only=_code_list(agent.read_only),
+        count=len(agent.tasks),
+        first=f"{agent.tasks[0].id} {agent.tasks[0].raw.title}".replace('"', "'") if agent.tasks else "T1",
+        handoffs_in=handoffs_in,
+        handoffs_out=handoffs_out,
+    )
+
+
+def build_plan(agent: AgentAllocation, allocation: Allocation, plan_path: str, comm_path: str) -> Plan:
+    return Plan(
+        agent=agent.id,
+        role=agent.role,
+        owns=agent.owns,
+        shared=agent.shared,
+        read_only=agent.read_only,
+        tasks=tuple(t.plan_task() for t in agent.tasks),
+        handoffs_in=agent.handoffs_in,
+        handoffs_out=agent.handoffs_out,
+        body=render_body(agent, allocation, plan_path, comm_path),
+    )
+
+
+def env_lines(agent: AgentAllocation, plan_path: str, comm_path: str) -> list[str]:
+    return [
+        f"export AGENT_ID={agent.id} AGENT_TYPE={agent.role} AGENT_PLAN={plan_path} "
+        f"AGENT_COMM={comm_path} PARALLEL_MODE=true",
+    ]
+
+
+def instruction(agent: AgentAllocation, plan_path: str, comm_path: str) -> str:
+    return (
+        f"You are {agent.id}. Read {plan_path} and do its tasks in order, writing only the files it says "
+        f"you own; post status to {comm_path} with `squad update` and lock shared files with `squad lock` first."
+    )
+
+
+def render_text(allocation: Allocation, locations: list[tuple[str, str]], written: bool) -> str:
+    rows = [("AGENT", "ROLE", "TASKS", "EFFORT", "OWNS")]
+    for agent in allocation.agents:
+        rows.append((agent.id, agent.role, str(len(agent.tasks)), _hours(agent.effort_h), ", ".join(agent.owns) or "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    out = [
+        f"{allocation.prd.title}: {sum(len(a.tasks) for a in allocation.agents)} tasks for "
+        f"{len(allocation.agents)} agents",
+        "",
+    ]
+    out += ["  ".join(cell.ljust(widths[i]) if i < 4 else cell for i, cell in enumerate(r)).rstrip() for r in rows]
+    p = allocation.prediction
+    out += [
+        "",
+        f"Predicted: {p.sequential_h:g}h for one agent, {p.makespan_h:g}h with {len(allocation.agents)} "
+        f"(speedup {p.speedup:g}x).",
+    ]
+    if allocation.handoffs:
+        out.append(
+            f"Handoffs: {len(allocation.handoffs)} ("
+            + ", ".join(sorted({f"{h.from_agent} -> {h.to_agent}" for h in allocation.handoffs}))
+            + ")"
+        )
+    unclassified = sum(1 for a in allocation.agents for t in a.tasks if t.stream is None)
+    if unclassified:
+        out.append(f"Unclassified: {unclassified} task(s) matched no stream; each went to the least-loaded agent.")
+    out += [f"Note: {note}" for note in allocation.notes]
+    out.append("")
+    out.append("Wrote .squad/ plans, ownership.yaml and comm files." if written else "Dry run: nothing written.")
+    for agent, (plan_path, comm_path) in zip(allocation.agents, locations, strict=True):
+        out += ["", f"# Terminal {agent.number}: {agent.id}", *env_lines(agent, plan_path, comm_path)]
+        out.append(f'Tell the agent: "{instruction(agent, plan_path, comm_path)}"')
+    return "\n".join(out)
+
+
+def to_json(allocation: Allocation, locations: list[tuple[str, str]], written: bool) -> dict[str, Any]:
+    return {
+        "prd": allocation.prd.path,
+        "title": allocation.prd.title,
+        "written": written,
+        "agents": [
+            {
+                "id": agent.id,
+                "role": agent.role,
+                "streams": list(agent.streams),
+                "owns": list(agent.owns),
+                "shared": list(agent.shared),
+                "read_only": list(agent.read_only),
+                "plan": plan_path,
+                "comm": comm_path,
+                "tasks": [
+                    {
+                        "id": t.id,
+                        "title": t.raw.title,
+                        "depends_on": list(t.depends_on),
+                        "estimate_h": round(t.hours, 2),
+                        "files": list(t.raw.paths),
+                        "stream": t.stream,
+                        "resource": t.resource,
+                        "unclassified": t.stream is None,
+                        "line": t.raw.line,
+                    }
+                    for t in agent.tasks
+                ],
+                "effort_h": round(agent.effort_h, 2),
+                "handoffs_in": [{"task": h.task, "from": h.agent, "file": h.file} for h in agent.handoffs_in],
+                "handoffs_out": [{"task": h.task, "to": h.agent, "file": h.file} for h in agent.handoffs_out],
+            }
+            for agent, (plan_path, comm_path) in zip(allocation.agents, locations, strict=True)
+        ],
+        "ownership": [
+            {"pattern": e.pattern, "owner": e.owner, "access": e.access, "resource": e.resource}
+            for e in allocation.matrix.entries
+        ],
+        "handoffs": [
+            {"task": h.task, "from": h.from_agent, "to": h.to_agent, "file": h.file, "for_task": h.for_task}
+            for h in allocation.handoffs
+        ],
+        "prediction": {
+            "sequential_h": allocation.prediction.sequential_h,
+            "makespan_h": allocation.prediction.makespan_h,
+            "speedup": allocation.prediction.speedup,
+        },
+        "notes": list(allocation.notes),
+    }

@@ -1,0 +1,56 @@
+"""Writing an allocation into ``.squad/``: the PRD copy, the matrix, plans and comm files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from squad.allocate.assign import Allocation
+from squad.allocate.render import build_plan
+from squad.atomic import append_lines, write_atomic
+from squad.errors import SquadError
+from squad.paths import SquadPaths
+from squad.protocol.comm import Progress, Status, format_status_update
+from squad.protocol.ownership import write_matrix
+from squad.protocol.plan import write_plan
+from squad.protocol.times import now as utc_now
+
+
+def write_allocation(
+    allocation: Allocation, prd_text: str, paths: SquadPaths, start: Path, *, force: bool, now: datetime | None
+) -> SquadPaths:
+    existing = sorted(paths.plans.glob("agent-*-plan.md")) if paths.plans.is_dir() else []
+    if existing and not force:
+        names = ", ".join(p.name for p in existing[:3]) + (", ..." if len(existing) > 3 else "")
+        raise SquadError(
+            f"plans already exist ({names}): pass --force to replace them",
+            path=paths.display(paths.plans) + "/",
+        )
+    if not paths.squad.is_dir():
+        from squad.workspace import init_squad
+
+        paths, _ = init_squad(start)
+    moment = now or utc_now()
+    write_atomic(paths.prd, prd_text)
+    write_matrix(paths.ownership, allocation.matrix)
+    keep = {paths.plan(a.number) for a in allocation.agents}
+    for old in existing:
+        if old not in keep:  # --force: a plan of an agent this allocation no longer has
+            old.unlink(missing_ok=True)
+    for agent in allocation.agents:
+        plan_path, comm_path = paths.plan(agent.number), paths.comm(agent.number)
+        write_plan(plan_path, build_plan(agent, allocation, paths.display(plan_path), paths.display(comm_path)))
+        first = agent.tasks[0] if agent.tasks else None
+        block = format_status_update(
+            agent=agent.id,
+            status=Status.STARTING,
+            at=moment,
+            task=f"{first.id} {first.raw.title}" if first else None,
+            progress=Progress(0, len(agent.tasks)),
+            next_step=f"read {paths.display(plan_path)}",
+        )
+        if comm_path.exists():
+            append_lines(comm_path, block)
+        else:
+            write_atomic(comm_path, f"# {agent.id} communication log\n{block}")
+    return paths

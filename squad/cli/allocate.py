@@ -1,0 +1,36 @@
+"""``squad allocate``."""
+
+from __future__ import annotations
+
+import click
+
+from squad.cli.common import json_option, print_json
+
+
+@click.command("allocate")
+@click.argument("prd", required=False, default="feature-prd.md", metavar="[PRD]")
+@click.option(
+    "--agents", "-n", type=click.IntRange(min=1), default=None, help="Number of agents (default: one per stream)."
+)
+@click.option("--dry-run", is_flag=True, help="Show the allocation; write nothing.")
+@click.option("--force", is_flag=True, help="Replace existing plans (comm files are appended to, never truncated).")
+@json_option
+def allocate_cmd(prd: str, agents: int | None, dry_run: bool, force: bool, as_json: bool) -> None:
+    """Split a feature PRD into conflict-free, balanced agent plans (PRD defaults to ./feature-prd.md).
+
+    Writes .squad/feature-prd.md, ownership.yaml, parallel-plans/agent-<n>-plan.md and a comm
+    file per agent, then prints a table and, for each terminal, the lines to paste.
+
+    \b
+    Example:
+      squad allocate examples/parallel-test/feature-prd.md --dry-run
+      squad allocate feature-prd.md --agents 4 --force
+    """
+    from squad.allocate import allocate
+    from squad.allocate.render import render_text, to_json
+
+    result = allocate(prd, agents=agents, dry_run=dry_run, force=force)
+    if as_json:
+        print_json(to_json(result.allocation, result.locations, result.written))
+    else:
+        click.echo(render_text(result.allocation, result.locations, result.written))

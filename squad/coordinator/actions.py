@@ -1,0 +1,161 @@
+"""The one place the coordinator writes: events, notices, plan and ownership rewrites, the status report.
+
+Each write is atomic (plans, ``ownership.yaml``, ``reports/status.md``) or a whole-block append
+(``events.jsonl``, ``coordinator-comm.md``). Actions run before their events are logged, so a crash
+in between redoes an action (each is idempotent) rather than losing one.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+
+from squad.atomic import append_lines, write_atomic
+from squad.config import Config
+from squad.coordinator import rules
+from squad.coordinator.state import Snapshot
+from squad.errors import SquadError
+from squad.paths import SquadPaths
+from squad.protocol import events as ev
+from squad.protocol.comm import format_notice
+from squad.protocol.ids import same_agent
+from squad.protocol.ownership import Entry, load_matrix, write_matrix
+from squad.protocol.plan import Plan, read_plan, write_plan
+
+log = logging.getLogger("squad.coordinator")
+
+
+def apply(paths: SquadPaths, config: Config, items: list[rules.Item], now: datetime) -> list[ev.Event]:
+    """Carry out ``items``; return the events logged (locks log their own ``lock_broken``)."""
+    notices: list[str] = []
+    events = [i for i in items if isinstance(i, ev.Event)]
+    for item in items:
+        if isinstance(item, ev.Event):
+            continue
+        try:
+            notices.extend(_apply_one(paths, config, item, now))
+        except (SquadError, OSError) as exc:
+            log.warning("could not apply %s: %s", type(item).__name__, exc)
+    if notices:
+        append_lines(paths.coordinator_comm, "".join(notices))
+    ev.append_events(paths.events, events)
+    return events
+
+
+def _notice(to: str, kind: str, text: str, now: datetime) -> str:
+    return format_notice(to_agent=to, at=now, kind=kind, text=text)
+
+
+def _apply_one(paths: SquadPaths, config: Config, item: rules.Action, now: datetime) -> list[str]:
+    from squad import locks
+
+    if isinstance(item, rules.Notify):
+        return [_notice(item.to, item.kind, item.text, now)]
+    if isinstance(item, rules.BreakStale):
+        broken = locks.break_stale(paths, now, config=config)
+        return [
+            _notice(b.lease.agent, ev.LOCK_BROKEN, f"Your lease on {b.lease.path} was broken: {b.reason}.", now)
+            for b in broken
+        ]
+    if isinstance(item, rules.BreakLease):
+        locks.break_lease(paths, item.target, item.reason, now=now, by="coordinator")
+        return []
+    if isinstance(item, rules.MoveTasks):
+        move_tasks(paths, item.source, item.target, item.task_ids, item.files)
+        return []
+    if isinstance(item, rules.TransferOwnership):
+        transfer(paths, item)
+        return []
+    if isinstance(item, rules.MarkBlocked):
+        mark_blocked(paths, item.agent, item.task, item.reason)
+        return []
+    raise AssertionError(item)
+
+
+def _plan(paths: SquadPaths, agent: str) -> Plan | None:
+    path = rules.plan_path(paths, agent)
+    return read_plan(path) if path.exists() else None
+
+
+def _give(paths: SquadPaths, files: tuple[str, ...], to: str) -> None:
+    """Append ``file: {owner: to}`` entries to ``ownership.yaml`` (last match wins); no-op if it says so."""
+    if not files or not paths.ownership.exists():
+        return
+    matrix = load_matrix(paths.ownership)
+    entries = list(matrix.entries)
+    for file in files:
+        rule = matrix.rule(file)
+        if rule.access == "EXCLUSIVE" and same_agent(rule.owner, to):
+            continue
+        entries = [e for e in entries if e.pattern.lstrip("/") != file]
+        entries.append(Entry(file, to, "EXCLUSIVE"))
+    if entries != list(matrix.entries):
+        write_matrix(paths.ownership, matrix.with_entries(entries))
+
+
+def move_tasks(paths: SquadPaths, source: str, target: str, task_ids: tuple[str, ...], files: tuple[str, ...]) -> None:
+    """Move tasks between plans. The target is written first: a crash leaves a task twice, never nowhere."""
+    src, dst = _plan(paths, source), _plan(paths, target)
+    if src is None or dst is None:
+        raise SquadError(f"cannot move {', '.join(task_ids)}: {source} or {target} has no plan")
+    moving = [t for t in src.tasks if t.id in task_ids]
+    have = {t.id for t in dst.tasks}
+    owns = tuple(dict.fromkeys((*dst.owns, *files)))
+    _give(paths, files, target)
+    write_plan(
+        rules.plan_path(paths, target),
+        replace(dst, tasks=(*dst.tasks, *(t for t in moving if t.id not in have)), owns=owns),
+    )
+    write_plan(rules.plan_path(paths, source), src.with_tasks(tuple(t for t in src.tasks if t.id not in task_ids)))
+
+
+def transfer(paths: SquadPaths, item: rules.TransferOwnership) -> None:
+    """A handoff: the receiver owns the file (when EXCLUSIVE), and its wait for it ends."""
+    if item.exclusive:
+        _give(paths, (item.file,), item.to_agent)
+    receiver = _plan(paths, item.to_agent)
+    if receiver is not None:
+        unblocked = {task for _, task in item.unblock}
+        blocked = receiver.extra.get("blocked")
+        extra = dict(receiver.extra)
+        if isinstance(blocked, dict):
+            rest = {k: v for k, v in blocked.items() if str(k) not in unblocked}
+            if rest:
+                extra["blocked"] = rest
+            else:
+                extra.pop("blocked", None)
+        handoffs_in = tuple(
+            h
+            for h in receiver.handoffs_in
+            if not (same_agent(h.agent, item.from_agent) and h.file in (None, item.file))
+        )
+        owns = (*receiver.owns, item.file) if item.exclusive and item.file not in receiver.owns else receiver.owns
+        write_plan(
+            rules.plan_path(paths, item.to_agent), replace(receiver, extra=extra, handoffs_in=handoffs_in, owns=owns)
+        )
+    sender = _plan(paths, item.from_agent)
+    if sender is not None:
+        out = tuple(
+            h for h in sender.handoffs_out if not (same_agent(h.agent, item.to_agent) and h.file in (None, item.file))
+        )
+        owns = tuple(o for o in sender.owns if o != item.file) if item.exclusive else sender.owns
+        if out != sender.handoffs_out or owns != sender.owns:
+            write_plan(rules.plan_path(paths, item.from_agent), replace(sender, handoffs_out=out, owns=owns))
+
+
+def mark_blocked(paths: SquadPaths, agent: str, task: str, reason: str) -> None:
+    plan = _plan(paths, agent)
+    if plan is None:
+        return
+    blocked = dict(plan.extra.get("blocked") or {})
+    if blocked.get(task) == reason:
+        return
+    blocked[task] = reason
+    write_plan(rules.plan_path(paths, agent), replace(plan, extra={**plan.extra, "blocked": blocked}))
+
+
+def write_report(paths: SquadPaths, snap: Snapshot) -> None:
+    from squad.coordinator.report import markdown_status
+
+    write_atomic(paths.status_report, markdown_status(snap))

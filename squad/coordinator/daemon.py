@@ -1,0 +1,374 @@
+"""The coordinator process: one per repository, event-driven, restartable.
+
+``Coordinator`` is the loop (engine + watcher + one slow timer); the daemon and the in-process monitor
+both run one. The rest manages the process: a pidfile beside a filelock that refuses a second
+coordinator, a detached start in a new session logging to ``logs/coordinator.log``, a stop by
+SIGTERM, and a status with pid and uptime.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from squad.atomic import write_atomic
+from squad.coordinator import actions
+from squad.coordinator.engine import EVENTS, TICK, Change, Engine, classify, react
+from squad.coordinator.state import Snapshot
+from squad.coordinator.watcher import Watcher
+from squad.errors import Refused, SquadError
+from squad.paths import SQUAD_DIR_NAME, SquadPaths
+from squad.protocol import events as ev
+from squad.protocol.times import format_time, now, parse_time
+
+log = logging.getLogger("squad.coordinator")
+DEFAULT_TICK_S = 5.0
+
+
+def pid_file(paths: SquadPaths) -> Path:
+    return paths.control / "coordinator.pid"
+
+
+def lock_file(paths: SquadPaths) -> Path:
+    return paths.control / "coordinator.lock"
+
+
+def checkpoint_file(paths: SquadPaths) -> Path:
+    return paths.control / "coordinator.state"
+
+
+def log_file(paths: SquadPaths) -> Path:
+    return paths.logs / "coordinator.log"
+
+
+class Coordinator:
+    """Watch the files, react to each batch of changes, apply what the rules find, keep the report fresh.
+
+    ``enforce=False`` only follows the files (a monitor beside a running daemon): no rule runs and
+    nothing is written.
+    """
+
+    def __init__(
+        self,
+        paths: SquadPaths,
+        *,
+        enforce: bool = True,
+        tick_s: float | None = None,
+        on_update: Callable[[Snapshot], None] | None = None,
+        clock: Callable[[], datetime] = now,
+    ) -> None:
+        self.paths = paths
+        self.enforce = enforce
+        self.engine = Engine(paths)
+        self.on_update = on_update
+        self.clock = clock
+        self._tick_s = tick_s
+        self.watcher: Watcher | None = None
+        self.stopping = threading.Event()
+        self.cycles = 0
+        self.last_applied: datetime | None = None
+
+    @property
+    def tick_s(self) -> float:
+        if self._tick_s is not None:
+            return self._tick_s
+        value = self.engine.config.section("coordinator").get("tick_s", DEFAULT_TICK_S)
+        return float(value) if isinstance(value, int | float) and value > 0 else DEFAULT_TICK_S
+
+    def open(self) -> Coordinator:
+        self.engine.rebuild(self.clock())
+        if self.enforce:
+            self._restore_checkpoint()
+        if self.engine.watch_worktree:
+            self.watcher = Watcher([self.paths.root], prune=self._prune).start()
+        else:
+            self.watcher = Watcher([self.paths.squad]).start()
+        self.cycle([Change(TICK)])
+        return self
+
+    def _prune(self, folder: Path) -> bool:
+        if folder.name == SQUAD_DIR_NAME:
+            return False  # even when .gitignore lists .squad/: it is what the coordinator watches
+        if folder.name == ".git":
+            return True
+        ignored = self.engine.ignored
+        rel = folder.relative_to(self.paths.root).as_posix() + "/"
+        return ignored is not None and bool(ignored.match_file(rel))
+
+    def close(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+
+    def __enter__(self) -> Coordinator:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.watcher is not None:
+            self.watcher.wake()
+
+    def changes(self, raw: set[str]) -> list[Change]:
+        out = []
+        for path in sorted(raw):
+            change = classify(self.paths, path, self.engine.ignored)
+            if change is not None and change not in out:
+                out.append(change)
+        return out
+
+    def step(self, timeout: float | None = None) -> bool:
+        """Wait for one batch of changes (or the timer) and react; False once stopping."""
+        assert self.watcher is not None, "open() first"
+        raw = self.watcher.batch(self.tick_s if timeout is None else timeout)
+        if self.stopping.is_set():
+            return False
+        changes = [Change(TICK)] if raw is None else self.changes(raw)
+        if changes:
+            try:
+                self.cycle(changes)
+            except Exception:  # one bad file or rule must not end the coordinator
+                log.exception("coordinator cycle failed; going on")
+        return True
+
+    def run(self) -> None:
+        while self.step():
+            pass
+
+    def cycle(self, changes: list[Change]) -> list[ev.Event]:
+        moment = self.clock()
+        items = react(self.engine, changes, moment, enforce=self.enforce)
+        logged: list[ev.Event] = []
+        if items:
+            logged = actions.apply(self.paths, self.engine.config, items, moment)
+            self.engine.observe(Change(EVENTS))  # read our own events back: the snapshot shows them
+            self.engine.reported.update(e.key for e in logged if e.key)
+            for e in logged:
+                log.info("%s %s %s %s", e.kind, e.agent or "-", e.path or "-", e.detail)
+        self.cycles += 1
+        snap = self.engine.snapshot(moment)
+        if self.enforce:
+            actions.write_report(self.paths, snap)
+            self._save_checkpoint()
+        self.last_applied = moment
+        if self.on_update is not None:
+            self.on_update(snap)
+        return logged
+
+    # Which status blocks were judged already, so a restart does not judge them against new leases.
+    def _restore_checkpoint(self) -> None:
+        try:
+            data = json.loads(checkpoint_file(self.paths).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        checked = data.get("checked", {}) if isinstance(data, dict) else {}
+        for number, source in self.engine.sources.items():
+            count = checked.get(str(number))
+            if isinstance(count, int) and count <= len(source.updates):
+                source.checked = max(source.checked, count)
+
+    def _save_checkpoint(self) -> None:
+        data = {"checked": {str(n): s.checked for n, s in sorted(self.engine.sources.items())}}
+        text = json.dumps(data, sort_keys=True) + "\n"
+        if text != getattr(self, "_last_checkpoint", None):
+            write_atomic(checkpoint_file(self.paths), text)
+            self._last_checkpoint = text
+
+
+# -- the process ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DaemonInfo:
+    pid: int
+    started_at: datetime | None
+    root: str
+
+    def uptime_s(self, at: datetime) -> float | None:
+        return (at - self.started_at).total_seconds() if self.started_at else None
+
+    def as_json(self, at: datetime) -> dict[str, Any]:
+        up = self.uptime_s(at)
+        return {
+            "running": True,
+            "pid": self.pid,
+            "started_at": format_time(self.started_at) if self.started_at else None,
+            "uptime_s": round(up, 1) if up is not None else None,
+            "root": self.root,
+        }
+
+
+def _lock(paths: SquadPaths) -> Any:
+    from filelock import FileLock
+
+    paths.control.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(lock_file(paths)), timeout=0)
+
+
+def _read_pid(paths: SquadPaths) -> DaemonInfo | None:
+    try:
+        data = json.loads(pid_file(paths).read_text(encoding="utf-8"))
+        return DaemonInfo(int(data["pid"]), parse_time(str(data.get("started_at", ""))), str(data.get("root", "")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def running(paths: SquadPaths) -> DaemonInfo | None:
+    """The running coordinator, or None. The filelock, not the pidfile, is the truth: a killed
+    coordinator leaves a pidfile but releases its lock."""
+    from filelock import Timeout
+
+    lock = _lock(paths)
+    try:
+        lock.acquire()
+    except Timeout:
+        for _ in range(100):  # the holder writes its pidfile right after taking the lock
+            info = _read_pid(paths)
+            if info is not None:
+                return info
+            time.sleep(0.02)
+        return DaemonInfo(0, None, str(paths.root))
+    lock.release()
+    return None
+
+
+@contextlib.contextmanager
+def claim(paths: SquadPaths) -> Iterator[DaemonInfo]:
+    """Be the one coordinator of this repository while the block runs: the filelock plus a pidfile."""
+    from filelock import Timeout
+
+    lock = _lock(paths)
+    try:
+        lock.acquire()
+    except Timeout:
+        info = _read_pid(paths)
+        raise Refused(f"a coordinator already runs for {paths.root}" + (f" (pid {info.pid})" if info else "")) from None
+    me = DaemonInfo(os.getpid(), now(), str(paths.root))
+    try:
+        started = format_time(me.started_at) if me.started_at else None
+        write_atomic(pid_file(paths), json.dumps({"pid": me.pid, "started_at": started, "root": me.root}) + "\n")
+        yield me
+    finally:
+        info = _read_pid(paths)
+        if info is not None and info.pid == me.pid:
+            with contextlib.suppress(OSError):
+                pid_file(paths).unlink()
+        lock.release()
+
+
+def serve(paths: SquadPaths, *, tick_s: float | None = None, foreground: bool = False) -> int:
+    """Run the coordinator in this process until SIGTERM / SIGINT; refuse if one already runs."""
+    with claim(paths):
+        _setup_logging(paths, foreground)
+        coordinator = Coordinator(paths, tick_s=tick_s)
+
+        def _on_signal(signum: int, frame: FrameType | None) -> None:
+            log.info("signal %s: stopping", signum)
+            coordinator.stop()
+
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
+        with coordinator:
+            log.info("coordinator started (pid %s) for %s", os.getpid(), paths.root)
+            coordinator.run()
+        log.info("coordinator stopped")
+    return 0
+
+
+def _setup_logging(paths: SquadPaths, foreground: bool) -> None:
+    logger = logging.getLogger("squad")
+    logger.setLevel(logging.INFO)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+    if not any(isinstance(h, logging.FileHandler) for h in logger.handlers):
+        paths.logs.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log_file(paths), encoding="utf-8")
+        handler.setFormatter(fmt)
+        logger.addHandler(handler)
+    if foreground and not any(type(h) is logging.StreamHandler for h in logger.handlers):
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(fmt)
+        logger.addHandler(stream)
+
+
+def start(paths: SquadPaths, *, tick_s: float | None = None, wait_s: float = 20.0) -> DaemonInfo:
+    """Start a detached coordinator (new session, output to ``logs/coordinator.log``)."""
+    info = running(paths)
+    if info is not None:
+        raise Refused(f"a coordinator already runs for {paths.root} (pid {info.pid})")
+    paths.logs.mkdir(parents=True, exist_ok=True)
+    args = [sys.executable, "-m", "squad.coordinator.daemon", str(paths.root)]
+    if tick_s is not None:
+        args += ["--tick", str(tick_s)]
+    env = {**os.environ, "SQUAD_ROOT": str(paths.root)}
+    with log_file(paths).open("ab") as out:
+        proc = subprocess.Popen(  # a detached daemon outlives this command on purpose
+            args, cwd=paths.root, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True
+        )
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        info = _read_pid(paths)
+        if info is not None and info.pid == proc.pid:
+            return info
+        if proc.poll() is not None:
+            raise SquadError(
+                f"the coordinator exited at once ({proc.returncode}): see {paths.display(log_file(paths))}\n"
+                + _tail(paths)
+            )
+        time.sleep(0.05)
+    raise SquadError(f"the coordinator did not start within {wait_s:g}s: see {paths.display(log_file(paths))}")
+
+
+def _tail(paths: SquadPaths, lines: int = 5) -> str:
+    try:
+        return "\n".join(log_file(paths).read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def stop(paths: SquadPaths, *, wait_s: float = 20.0) -> DaemonInfo:
+    """SIGTERM the running coordinator and wait for it to end (SIGKILL after ``wait_s``)."""
+    info = running(paths)
+    if info is None or info.pid <= 0:
+        raise Refused(f"no coordinator runs for {paths.root}")
+    try:
+        os.kill(info.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return info
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if running(paths) is None:
+            return info
+        time.sleep(0.05)
+    os.kill(info.pid, signal.SIGKILL)
+    return info
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m squad.coordinator.daemon")
+    parser.add_argument("root")
+    parser.add_argument("--tick", type=float, default=None)
+    args = parser.parse_args(argv)
+    try:
+        return serve(SquadPaths(Path(args.root)), tick_s=args.tick)
+    except SquadError as exc:
+        print(f"squad: error: {exc.render()}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":  # pragma: no cover - the detached process
+    sys.exit(main())

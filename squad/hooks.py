@@ -1,0 +1,326 @@
+"""Installing squad's enforcement hooks, and taking them out again leaving things as they were.
+
+Two layers: a git pre-commit hook (every agent that commits: Codex CLI, Aider, humans' tools) and
+Claude Code's PreToolUse hook (refuses the edit itself). Installing never destroys what was there:
+an existing pre-commit hook is kept beside ours and run first; our entry is added to Claude's
+settings next to the user's own. Uninstalling puts the original back byte for byte when nothing
+was changed since, and otherwise removes exactly our entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from squad.atomic import write_atomic
+from squad.errors import SquadError
+from squad.paths import work_root
+
+HOOK_MARKER = "# squad-managed-hook"
+CHAINED_SUFFIX = ".squad-chained"  # an existing hook, kept and run before squad's
+CLAUDE_MATCHER = "Edit|Write|MultiEdit|NotebookEdit|Bash"
+BACKUP_SUFFIX = ".squad-backup"  # beside a Claude settings file: what was there before install
+
+
+@dataclass(frozen=True)
+class Change:
+    layer: str  # "git" | "claude"
+    path: Path
+    action: str  # "installed", "updated", "unchanged", "removed", "restored", "absent"
+    note: str = ""
+
+
+def squad_command() -> list[str]:
+    """How a hook runs this squad: the absolute console script, else ``python -m squad``.
+
+    Hooks run with whatever PATH git or Claude Code has, often not this virtualenv's.
+    """
+    argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if argv0 is not None and argv0.name == "squad" and argv0.is_file():
+        return [str(argv0.absolute())]
+    sibling = Path(sys.executable).with_name("squad")
+    if sibling.is_file() and os.access(sibling, os.X_OK):
+        return [str(sibling)]
+    return [sys.executable, "-m", "squad"]
+
+
+def guard_argv(extra: list[str], command: list[str] | None = None) -> list[str]:
+    return [*(command or squad_command()), "guard", *extra]
+
+
+# -- git -----------------------------------------------------------------------------------------
+
+
+def git_hooks_dir(cwd: Path) -> Path:
+    """Where git looks for hooks from ``cwd``: honours ``core.hooksPath`` and linked worktrees."""
+    top = work_root(cwd)
+    result = subprocess.run(
+        ["git", "rev-parse", "--git-path", "hooks"], cwd=top, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise SquadError(f"not a git repository: {top} ({result.stderr.strip() or 'git rev-parse failed'})")
+    folder = Path(result.stdout.strip())
+    return folder if folder.is_absolute() else (top / folder).resolve()
+
+
+def pre_commit_script(check: list[str]) -> str:
+    """Our pre-commit hook: run the hook that was there first, then squad's check."""
+    chained = f"pre-commit{CHAINED_SUFFIX}"
+    program = shlex.quote(check[0])
+    return f"""#!/bin/sh
+{HOOK_MARKER}: installed by `squad hooks install --git`; `squad hooks uninstall` restores what was here.
+# Refuses a commit that touches paths this agent may not write (ownership matrix and leases).
+here=$(dirname "$0")
+if [ -x "$here/{chained}" ]; then
+    "$here/{chained}" "$@" || exit $?
+fi
+if ! command -v {program} >/dev/null 2>&1; then
+    echo "squad: {program} not found: the squad pre-commit check is skipped" >&2
+    exit 0
+fi
+exec {shlex.join(check)}
+"""
+
+
+def install_git(cwd: Path, guard_args: list[str], command: list[str] | None = None) -> Change:
+    hooks = git_hooks_dir(cwd)
+    hook = hooks / "pre-commit"
+    chained = hooks / f"pre-commit{CHAINED_SUFFIX}"
+    script = pre_commit_script(guard_argv(["--git", *guard_args], command))
+    existing = _read_text(hook)
+    if existing is not None and HOOK_MARKER in existing:
+        if existing == script:
+            return Change("git", hook, "unchanged")
+        _write_executable(hook, script)
+        return Change("git", hook, "updated")
+    note = ""
+    if existing is not None or hook.is_symlink():
+        if chained.exists() or chained.is_symlink():
+            raise SquadError(f"{chained} already exists: move it away, then install again", path=chained)
+        hook.rename(chained)  # keeps its mode, its bytes, and a symlink as a symlink
+        note = f"existing hook kept as {chained.name}, run first"
+    _write_executable(hook, script)
+    return Change("git", hook, "installed", note)
+
+
+def uninstall_git(cwd: Path) -> Change:
+    hooks = git_hooks_dir(cwd)
+    hook = hooks / "pre-commit"
+    chained = hooks / f"pre-commit{CHAINED_SUFFIX}"
+    existing = _read_text(hook)
+    if existing is None or HOOK_MARKER not in existing:
+        note = "pre-commit hook is not squad's: left alone" if existing is not None else ""
+        return Change("git", hook, "absent", note)
+    if chained.exists() or chained.is_symlink():
+        chained.replace(hook)
+        return Change("git", hook, "restored", "the hook that was there before is back")
+    hook.unlink()
+    return Change("git", hook, "removed")
+
+
+def _write_executable(path: Path, text: str) -> None:
+    write_atomic(path, text)
+    path.chmod(0o755)
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+# -- Claude Code ---------------------------------------------------------------------------------
+
+
+def claude_settings(cwd: Path, *, local: bool) -> Path:
+    return work_root(cwd) / ".claude" / ("settings.local.json" if local else "settings.json")
+
+
+def is_guard_command(command: object) -> bool:
+    """True for a hook command this module wrote: ``.../squad guard ...`` or ``python -m squad guard``."""
+    if not isinstance(command, str):
+        return False
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return False
+    for i, word in enumerate(words[:-1]):
+        if words[i + 1] != "guard":
+            continue
+        if Path(word).name == "squad" and (i == 0 or words[i - 1] == "-m" or "=" in words[i - 1]):
+            return True
+    return False
+
+
+def _load_settings(path: Path) -> tuple[str | None, dict[str, Any]]:
+    text = _read_text(path)
+    if text is None or not text.strip():
+        return text, {}
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SquadError(f"bad JSON: {exc.msg}", path=path, line=exc.lineno) from None
+    if not isinstance(data, dict):
+        raise SquadError("settings must be a JSON object", path=path, line=1)
+    return text, data
+
+
+def _dump(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def with_guard(settings: dict[str, Any], command: str) -> dict[str, Any]:
+    """``settings`` with our PreToolUse entry (a group of its own), any older entry of ours replaced."""
+    data: dict[str, Any] = json.loads(json.dumps(settings))  # a deep copy; the input stays untouched
+    hooks = data.setdefault("hooks", {})
+    if not isinstance(hooks, dict):
+        raise SquadError("`hooks` in Claude settings is not an object")
+    groups = hooks.setdefault("PreToolUse", [])
+    if not isinstance(groups, list):
+        raise SquadError("`hooks.PreToolUse` in Claude settings is not a list")
+    groups[:] = _without_guard(groups)
+    groups.append({"matcher": CLAUDE_MATCHER, "hooks": [{"type": "command", "command": command}]})
+    return data
+
+
+def without_guard(settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` minus our entry; containers left empty by the removal go too."""
+    data: dict[str, Any] = json.loads(json.dumps(settings))
+    hooks = data.get("hooks")
+    if not isinstance(hooks, dict) or not isinstance(hooks.get("PreToolUse"), list):
+        return data
+    groups = _without_guard(hooks["PreToolUse"])
+    if groups:
+        hooks["PreToolUse"] = groups
+    else:
+        del hooks["PreToolUse"]
+        if not hooks:
+            del data["hooks"]
+    return data
+
+
+def _without_guard(groups: list[Any]) -> list[Any]:
+    out = []
+    for group in groups:
+        if not isinstance(group, dict) or not isinstance(group.get("hooks"), list):
+            out.append(group)
+            continue
+        kept = [h for h in group["hooks"] if not (isinstance(h, dict) and is_guard_command(h.get("command")))]
+        if len(kept) == len(group["hooks"]):
+            out.append(group)
+        elif kept:
+            out.append({**group, "hooks": kept})
+    return out
+
+
+def install_claude(cwd: Path, guard_args: list[str], *, local: bool, command: list[str] | None = None) -> Change:
+    path = claude_settings(cwd, local=local)
+    text, data = _load_settings(path)
+    new_data = with_guard(data, shlex.join(guard_argv(guard_args, command)))
+    if new_data == data:
+        return Change("claude", path, "unchanged")
+    new_text = _dump(new_data)
+    backup = path.with_name(path.name + BACKUP_SUFFIX)
+    action = "updated" if any(_has_guard(data)) else "installed"
+    if not backup.exists():
+        record = {"original": text, "installed": new_text, "created_dir": not path.parent.exists()}
+        write_atomic(backup, _dump(record))
+    else:
+        record = json.loads(backup.read_text(encoding="utf-8"))
+        record["installed"] = new_text
+        write_atomic(backup, _dump(record))
+    write_atomic(path, new_text)
+    return Change("claude", path, action)
+
+
+def _has_guard(data: dict[str, Any]) -> list[bool]:
+    hooks = data.get("hooks")
+    groups = hooks.get("PreToolUse") if isinstance(hooks, dict) else None
+    if not isinstance(groups, list):
+        return []
+    return [
+        is_guard_command(h.get("command"))
+        for g in groups
+        if isinstance(g, dict) and isinstance(g.get("hooks"), list)
+        for h in g["hooks"]
+        if isinstance(h, dict)
+    ]
+
+
+def uninstall_claude(cwd: Path, *, local: bool) -> Change:
+    path = claude_settings(cwd, local=local)
+    backup = path.with_name(path.name + BACKUP_SUFFIX)
+    text, data = _load_settings(path)
+    record = _read_backup(backup)
+    if record is not None and text == record.get("installed"):
+        original = record.get("original")
+        if isinstance(original, str):
+            write_atomic(path, original)
+            backup.unlink()
+        else:
+            path.unlink(missing_ok=True)
+            backup.unlink()
+            if record.get("created_dir"):
+                _rmdir_if_empty(path.parent)
+        return Change("claude", path, "restored", "settings are as they were before install")
+    if not any(_has_guard(data)):
+        backup.unlink(missing_ok=True)
+        return Change("claude", path, "absent")
+    # Edited since install: take out exactly our entry and keep everything else as it is now.
+    write_atomic(path, _dump(without_guard(data)))
+    backup.unlink(missing_ok=True)
+    return Change("claude", path, "removed", "settings changed since install: only squad's entry removed")
+
+
+def _read_backup(path: Path) -> dict[str, Any] | None:
+    text = _read_text(path)
+    if text is None:
+        return None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _rmdir_if_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
+# -- both ----------------------------------------------------------------------------------------
+
+
+def install(cwd: Path, *, git: bool, claude: bool, local: bool = False, agent: str | None = None) -> list[Change]:
+    """Install the chosen layers (both when neither is chosen)."""
+    if not git and not claude:
+        git = claude = True
+    guard_args = ["--agent", agent] if agent else []
+    changes = []
+    if git:
+        changes.append(install_git(cwd, guard_args))
+    if claude:
+        changes.append(install_claude(cwd, guard_args, local=local))
+    return changes
+
+
+def uninstall(cwd: Path, *, git: bool, claude: bool, local: bool | None = None) -> list[Change]:
+    """Remove the chosen layers (both when neither is chosen); Claude: both settings files unless told."""
+    if not git and not claude:
+        git = claude = True
+    changes = []
+    if git:
+        changes.append(uninstall_git(cwd))
+    if claude:
+        found = [uninstall_claude(cwd, local=which) for which in ((False, True) if local is None else (local,))]
+        done = [c for c in found if c.action != "absent"]
+        changes.extend(done or found[:1])
+    return changes

@@ -1,0 +1,327 @@
+"""``squad monitor``: a rich view of a Snapshot, redrawn when the files change.
+
+``render(snapshot, extras)`` is a pure function to a rich renderable, so tests and an SVG export
+(``Console(record=True).save_svg``) use exactly what the terminal shows.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from squad.coordinator.metrics import labelled
+from squad.coordinator.report import age
+from squad.coordinator.state import AgentState, LockView, Snapshot
+from squad.paths import SquadPaths
+from squad.protocol import events as ev
+from squad.protocol.ids import same_agent
+
+SYMBOL = {"ACTIVE": "⚡", "DONE": "✅", "STARTING": "🔄", "WAITING": "⏸", "BLOCKED": "⏸", "FAILED": "❌"}
+RELAUNCHED = "🔧"  # a launched agent on a retry, or one that took over tasks
+STYLE = {
+    "ACTIVE": "green",
+    "DONE": "cyan",
+    "STARTING": "blue",
+    "WAITING": "yellow",
+    "BLOCKED": "yellow",
+    "FAILED": "red",
+}
+ALERT_KINDS = (ev.STUCK, ev.DEADLOCK)
+VIOLATION_KINDS = (ev.VIOLATION, ev.VIOLATION_ATTEMPT)
+
+
+@dataclass(frozen=True)
+class Extras:
+    """What the dashboard shows beyond the snapshot."""
+
+    started_at: datetime | None = None
+    paused: bool = False
+    mode: str = ""  # "coordinator in-process" / "daemon pid 123" / "one frame"
+    launch: dict[str, dict[str, Any]] = field(default_factory=dict)  # reports/launch.json "agents"
+
+
+def bar(done: int, total: int, width: int = 10) -> str:
+    filled = round(width * done / total) if total else 0
+    return "█" * filled + "░" * (width - filled)
+
+
+def _launch_row(extras: Extras, agent: str) -> dict[str, Any] | None:
+    return next((v for k, v in extras.launch.items() if same_agent(k, agent)), None)
+
+
+def _lease_for(snap: Snapshot, path: str | None) -> LockView | None:
+    if not path:
+        return None
+    from squad.locks import conflicts
+
+    return next((lv for lv in snap.locks if conflicts(lv.lease.path, path)), None)
+
+
+def _doing(snap: Snapshot, a: AgentState, *, two_lines: bool = False) -> Text:
+    """The task and last file; or what a waiting agent waits for and who holds it, how long."""
+    if a.status.value in ("BLOCKED", "WAITING") and (a.waiting_for or a.waiting_path):
+        text = f"waiting: {a.waiting_path or a.waiting_for}"
+        lease = _lease_for(snap, a.waiting_path)
+        holder = lease.lease.agent if lease else a.waiting_holder
+        if holder:
+            held = f"held by {holder}" + (f", {age(lease.held_s)}" if lease else "")
+            text += f"\n{held}" if two_lines else f" ({held})"
+        return Text(text, style="yellow")
+    task = a.task or "-"
+    if a.files_modified:
+        task += ("\n" if two_lines else "  ") + a.files_modified[-1]
+    return Text(task)
+
+
+def header(snap: Snapshot, extras: Extras) -> Text:
+    m = snap.metrics
+    done, total = int(m.get("tasks_done", 0) or 0), int(m.get("tasks_total", 0) or 0)
+    pct = f"{100 * done // total}%" if total else "-"
+    counts: dict[str, int] = {}
+    for a in snap.agents:
+        counts[a.status.value.lower()] = counts.get(a.status.value.lower(), 0) + 1
+    states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    elapsed = (snap.at - extras.started_at).total_seconds() if extras.started_at else None
+    text = Text()
+    text.append("PARALLEL AGENT MONITOR", style="bold")
+    text.append(f"  Overall {bar(done, total, 12)} {pct}")
+    text.append(f"  Elapsed {age(elapsed)}\n")
+    text.append(f"Agents {len(snap.agents)}" + (f" ({states})" if states else ""))
+    stale = sum(1 for lv in snap.locks if lv.stale)
+    text.append(f"  Locks {len(snap.locks)}" + (f" ({stale} stale)" if stale else ""))
+    if extras.paused:
+        text.append("  PAUSED", style="bold red")
+    if extras.mode:
+        text.append(f"  [{extras.mode}]", style="dim")
+    return text
+
+
+def agents_table(snap: Snapshot, extras: Extras, width: int) -> Table:
+    """One row per agent; fixed columns sized to fit ``width``, the rest for what it is doing."""
+    from rich.cells import cell_len
+
+    wide = width >= 120
+    bar_w = 10 if wide else 6
+    agent_w = min(max((len(a.id) for a in snap.agents), default=5), 22 if wide else 16)
+    prog_w = (
+        max((len(f"{a.progress.done}/{a.progress.total}") for a in snap.agents if a.progress), default=1) + bar_w + 1
+    )
+    state_w = max(cell_len(f"{SYMBOL['BLOCKED']} {a.status.value}") for a in snap.agents) if snap.agents else 9
+    fixed = [agent_w, state_w + 1, prog_w, 5] + ([5] if extras.launch else [])
+    doing_w = max(10, width - sum(fixed) - len(fixed))
+    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, expand=False, padding=(0, 1, 0, 0))
+    table.add_column("AGENT", no_wrap=True, overflow="ellipsis", width=agent_w)
+    table.add_column("STATE", no_wrap=True, width=state_w + 1)
+    table.add_column("PROGRESS", no_wrap=True, width=prog_w)
+    table.add_column("LAST", no_wrap=True, justify="right", width=5)
+    if extras.launch:
+        table.add_column("SCORE", no_wrap=True, justify="right", width=5)
+    # Narrow screens give what an agent does (or waits for, and who holds it) two lines.
+    table.add_column("DOING", no_wrap=True, overflow="ellipsis", width=doing_w)
+    stuck = {e.agent for e in snap.events if e.kind == ev.STUCK}
+    for a in snap.agents:
+        launch = _launch_row(extras, a.id)
+        attempt = int(launch.get("attempt", 1) or 1) if launch else 1
+        symbol = RELAUNCHED if attempt > 1 or a.id in stuck else SYMBOL.get(a.status.value, "?")
+        p = a.progress
+        progress = f"{bar(p.done, p.total, bar_w)} {p.done}/{p.total}" if p else "-"
+        row: list[RenderableType] = [
+            a.id,
+            Text(f"{symbol} {a.status.value}", style=STYLE.get(a.status.value, "")),
+            progress,
+            age(a.idle_s),
+        ]
+        if extras.launch:
+            score = launch.get("score") if launch else None
+            row.append(f"{score:.2f}" if isinstance(score, int | float) else "-")
+        row.append(_doing(snap, a, two_lines=not wide and doing_w < 60))
+        table.add_row(*row)
+    return table
+
+
+def locks_table(snap: Snapshot) -> Table:
+    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, padding=(0, 1))
+    table.add_column("LEASE", no_wrap=True, overflow="ellipsis", ratio=1)
+    table.add_column("HOLDER", no_wrap=True, overflow="ellipsis", max_width=18)
+    table.add_column("AGE", no_wrap=True, justify="right")
+    table.add_column("STATE", no_wrap=True, overflow="ellipsis", max_width=30)
+    for lv in snap.locks:
+        if lv.stale:
+            state = Text(f"STALE {lv.stale_reason or ''}".strip(), style="red")
+        elif lv.long_held:
+            state = Text("long-held", style="yellow")
+        else:
+            state = Text("live", style="green")
+        table.add_row(lv.lease.path, lv.lease.agent, age(lv.held_s), state)
+    return table
+
+
+def pending_handoffs(snap: Snapshot) -> list[str]:
+    done = {(e.agent, str(e.data.get("to")), e.path) for e in snap.events if e.kind == ev.HANDOFF}
+    out = []
+    for owner, h in snap.handoffs:
+        sender = h.from_agent or owner
+        if not any(same_agent(a, sender) and same_agent(t, h.to_agent) and p == h.file for a, t, p in done):
+            out.append(f"{sender} → {h.to_agent}: {h.file or '?'} {h.status or ''}".rstrip())
+    return out
+
+
+def latest_events(snap: Snapshot, limit: int) -> list[ev.Event]:
+    """Violations first (newest first), then the rest, newest first."""
+    recent = list(reversed(snap.events))
+    violations = [e for e in recent if e.kind in VIOLATION_KINDS]
+    for v in reversed(snap.violations):
+        if v not in violations and len(violations) < limit:
+            violations.append(v)
+    others = [e for e in recent if e.kind not in VIOLATION_KINDS]
+    return (violations + others)[:limit]
+
+
+def _event_line(e: ev.Event, at: datetime) -> Text:
+    style = "red" if e.kind in VIOLATION_KINDS or e.kind in ALERT_KINDS else ""
+    text = Text(f"{age((at - e.at).total_seconds()):>6} ago  ", style="dim")
+    text.append(e.kind.upper() if e.kind in VIOLATION_KINDS else e.kind, style=style or "bold")
+    who = " ".join(x for x in (e.agent, e.path) if x)
+    if who:
+        text.append(f"  {who}")
+    if e.detail:
+        text.append(f"  {e.detail}", style="dim")
+    text.no_wrap = True
+    text.overflow = "ellipsis"
+    return text
+
+
+def metrics_grid(snap: Snapshot, width: int) -> Table:
+    pairs = labelled(snap.metrics)
+    per_row = max(1, min(4, width // 40))
+    grid = Table.grid(padding=(0, 1))
+    for _ in range(per_row):
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column(no_wrap=True, min_width=6)
+    for start in range(0, len(pairs), per_row):
+        row: list[str] = []
+        for label, value in pairs[start : start + per_row]:
+            row += [label, value]
+        grid.add_row(*row)
+    return grid
+
+
+def render(
+    snap: Snapshot, extras: Extras | None = None, *, width: int = 80, height: int | None = None
+) -> RenderableType:
+    """The whole dashboard for ``snap``; ``height`` trims the event list to fit a small terminal."""
+    extras = extras or Extras()
+    parts: list[RenderableType] = [header(snap, extras)]
+    alerts = [e for e in snap.events if e.kind in ALERT_KINDS]
+    for e in alerts[-3:]:
+        parts.append(
+            Text(
+                f"ALERT {e.kind}: {e.agent or ''} {e.detail}".replace("  ", " "),
+                style="bold red",
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+        )
+    parts.append(Text(""))
+    if snap.agents:
+        parts.append(agents_table(snap, extras, width))
+    else:
+        parts.append(Text("no agents yet: squad allocate PRD, or squad update --agent 1 --status ACTIVE", style="dim"))
+    if snap.locks:
+        parts += [Text(""), locks_table(snap)]
+    handoffs = pending_handoffs(snap)
+    if handoffs:
+        parts.append(Text("\nPENDING HANDOFFS", style="bold"))
+        parts += [Text(f"  {h}", no_wrap=True, overflow="ellipsis") for h in handoffs[-3:]]
+    used = (
+        4 + len(snap.agents) + (len(snap.locks) + 2 if snap.locks else 0) + (len(handoffs[-3:]) + 2 if handoffs else 0)
+    )
+    used += len(alerts[-3:])
+    room = 8 if height is None else max(1, min(8, height - used - 5))
+    events = latest_events(snap, room)
+    if events:
+        parts.append(Text("\nEVENTS", style="bold"))
+        parts += [_event_line(e, snap.at) for e in events]
+    parts += [Text("\nMETRICS", style="bold"), metrics_grid(snap, width)]
+    return Group(*parts)
+
+
+def read_launch(paths: SquadPaths) -> dict[str, dict[str, Any]]:
+    try:
+        data = json.loads((paths.reports / "launch.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    agents = data.get("agents") if isinstance(data, dict) else None
+    return {str(k): v for k, v in agents.items() if isinstance(v, dict)} if isinstance(agents, dict) else {}
+
+
+def first_update(snap: Snapshot) -> datetime | None:
+    times = [a.last_update for a in snap.agents if a.last_update] + [e.at for e in snap.events[:1]]
+    return min(times) if times else None
+
+
+def run_monitor(paths: SquadPaths, *, once: bool = False, width: int | None = None) -> None:
+    """Draw the dashboard; with ``once`` one frame. Runs the coordinator here unless a daemon runs."""
+    from squad.coordinator.daemon import Coordinator, claim, running
+
+    terminal = sys.stdout.isatty()
+    console = Console(width=width, force_terminal=terminal or None, no_color=not terminal, highlight=False)
+    if not terminal and width is None:
+        console = Console(width=80, no_color=True, highlight=False)
+    daemon = running(paths)
+    mode = f"daemon pid {daemon.pid}" if daemon else "coordinator in-process"
+    state: dict[str, Any] = {"started": None}
+
+    def frame(snap: Snapshot) -> RenderableType:
+        state["started"] = state["started"] or first_update(snap)
+        extras = Extras(state["started"], paths.pause_flag.exists(), mode, read_launch(paths))
+        return render(snap, extras, width=console.width, height=console.height if terminal else None)
+
+    if daemon is None:
+        with claim(paths):
+            _loop(Coordinator(paths, enforce=True, tick_s=2.0), console, frame, once=once, terminal=terminal)
+    else:
+        _loop(Coordinator(paths, enforce=False, tick_s=2.0), console, frame, once=once, terminal=terminal)
+
+
+def _loop(coordinator: Any, console: Console, frame: Any, *, once: bool, terminal: bool) -> None:
+    latest: dict[str, Snapshot] = {}
+
+    def keep(snap: Snapshot) -> None:
+        latest["snap"] = snap
+
+    coordinator.on_update = keep
+    with coordinator:
+        if once:
+            console.print(frame(latest["snap"]))
+            return
+        if not terminal:
+            console.print(frame(latest["snap"]))
+            shown = latest["snap"]
+            while coordinator.step():
+                if latest["snap"] is not shown:
+                    shown = latest["snap"]
+                    console.print(Text("-" * 40))
+                    console.print(frame(shown))
+            return
+        from rich.live import Live
+
+        with Live(frame(latest["snap"]), console=console, auto_refresh=False, screen=True) as live:
+
+            def redraw(snap: Snapshot) -> None:
+                latest["snap"] = snap
+                live.update(frame(snap), refresh=True)
+
+            coordinator.on_update = redraw
+            try:
+                while coordinator.step():
+                    pass
+            except KeyboardInterrupt:
+                return

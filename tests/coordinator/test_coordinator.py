@@ -1,0 +1,84 @@
+"""The coordinator loop with a real watchdog observer: files written by the test drive the rules."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from squad.coordinator.daemon import Coordinator
+from squad.coordinator.watcher import Watcher
+from squad.paths import SquadPaths
+from squad.protocol import events as ev
+from squad.protocol.comm import Status
+from squad.protocol.times import now
+
+from .conftest import events, lease, plan, poll_until, post
+
+
+@contextmanager
+def coordinating(paths: SquadPaths, offset: list[float]) -> Iterator[Coordinator]:
+    coordinator = Coordinator(paths, tick_s=0.2, clock=lambda: now() + timedelta(seconds=offset[0]))
+    with coordinator:
+        thread = threading.Thread(target=coordinator.run, name="coordinator-test")
+        thread.start()
+        try:
+            yield coordinator
+        finally:
+            coordinator.stop()
+            thread.join(timeout=30)
+
+
+def test_watcher_batches_changes(tmp_path: Path) -> None:
+    with Watcher([tmp_path]) as watcher:
+        (tmp_path / "a.txt").write_text("1")
+        (tmp_path / "b.txt").write_text("2")
+        seen: set[str] = set()
+        poll_until(lambda: seen.update(watcher.batch(0.5) or ()) or {"a.txt", "b.txt"} <= {Path(p).name for p in seen},
+                   what="both files in a batch")  # fmt: skip
+        assert watcher.batch(0.05) is None
+
+
+def test_rules_fire_on_file_changes_and_on_the_timer(squad: SquadPaths) -> None:
+    plan(squad, 1, "frontend", ["frontend/"], [("T1", ["frontend/a.tsx"], [])])
+    plan(squad, 2, "backend", ["backend/"], [("T2", ["backend/a.py"], ["T1"])])
+    offset = [0.0]
+    with coordinating(squad, offset):
+        post(squad, 1, "frontend", Status.ACTIVE, now(), task="T1", files=("backend/a.py",))
+        poll_until(lambda: events(squad, ev.VIOLATION), what="a violation from a comm append")
+        # a SEQUENTIAL file changing in the shared checkout while nobody holds its lease
+        (squad.root / "shared").mkdir()
+        (squad.root / "shared" / "types.ts").write_text("export type A = 1\n")
+        poll_until(
+            lambda: any(e.path == "shared/types.ts" for e in events(squad, ev.VIOLATION)), what="work-tree violation"
+        )
+        # a lease that expires: broken on the timer
+        lease(squad, "agent-2-backend", "@db", now(), ttl_s=60)
+        offset[0] = 120.0
+        poll_until(lambda: events(squad, ev.LOCK_BROKEN), what="the stale lease broken by the timer")
+        # time passes: agent 1 goes idle, then agent 2 (never posted) is ignored
+        offset[0] = 700.0
+        poll_until(lambda: events(squad, ev.AGENT_IDLE), what="agent_idle from the timer")
+        post(squad, 1, "frontend", Status.FAILED, now() + timedelta(seconds=700), task="T1")
+        poll_until(lambda: events(squad, "task_blocked"), what="the failure cascade")
+    assert "agent-1-frontend" in squad.status_report.read_text()
+    assert len(events(squad, ev.AGENT_IDLE)) == 1
+    assert not squad.lease_file("@db").exists()
+
+
+def test_unlocking_before_reporting_the_file_is_no_violation(squad: SquadPaths) -> None:
+    from squad import locks
+
+    plan(squad, 1, "frontend", ["frontend/"], [("T1", ["shared/types.ts"], [])])
+    post(squad, 1, "frontend", Status.ACTIVE, now(), task="T1")
+    with coordinating(squad, [0.0]) as coordinator:
+        locks.acquire(squad, "agent-1-frontend", "shared/types.ts")
+        poll_until(lambda: coordinator.engine.leases, what="the lease seen")
+        locks.release(squad, "agent-1-frontend", "shared/types.ts")
+        poll_until(lambda: coordinator.engine.released, what="the release seen")
+        post(squad, 1, "frontend", Status.ACTIVE, now(), task="T1", files=("shared/types.ts",))
+        post(squad, 1, "frontend", Status.ACTIVE, now(), task="T1", files=("shared/other.ts",))
+        poll_until(lambda: events(squad, ev.VIOLATION), what="the violation for the unlocked file")
+    assert [e.path for e in events(squad, ev.VIOLATION)] == ["shared/other.ts"]
