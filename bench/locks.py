@@ -30,7 +30,8 @@ def _setup(root: Path) -> None:
     init_squad(root)
 
 
-def bench_api(root: Path, pairs: int, target: str) -> float:
+def bench_api(root: Path, pairs: int, target: str, rounds: int = 5) -> tuple[float, float]:
+    """(best, median) pairs/s over ``rounds`` rounds: the best shows the code, the median the machine."""
     from squad import locks
     from squad.config import load_config
     from squad.paths import SquadPaths
@@ -40,11 +41,15 @@ def bench_api(root: Path, pairs: int, target: str) -> float:
     for _ in range(20):  # warm up
         locks.acquire(paths, "agent-1", target, config=config)
         locks.release(paths, "agent-1", target)
-    started = time.perf_counter()
-    for _ in range(pairs):
-        locks.acquire(paths, "agent-1", target, config=config)
-        locks.release(paths, "agent-1", target)
-    return pairs / (time.perf_counter() - started)
+    per_round = max(1, pairs // rounds)
+    rates = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for _ in range(per_round):
+            locks.acquire(paths, "agent-1", target, config=config)
+            locks.release(paths, "agent-1", target)
+        rates.append(per_round / (time.perf_counter() - started))
+    return max(rates), statistics.median(rates)
 
 
 def _pair(commands: list[list[str]], cwd: Path, env: dict[str, str]) -> float:
@@ -79,12 +84,18 @@ def main() -> int:
         root = Path(tmp) / "repo"
         root.mkdir()
         _setup(root)
-        top = bench_api(root, args.pairs, "package.json")
-        nested = bench_api(root, max(1, args.pairs // 4), "shared/types/metrics.ts")
+        top, top_median = bench_api(root, args.pairs, "package.json")
+        nested, nested_median = bench_api(root, max(1, args.pairs // 4), "shared/types/metrics.ts")
         cli_ms, bare_ms = bench_cli(root, args.cli_pairs)
     ratio = cli_ms / bare_ms
-    print(f"API lock+unlock, top-level file:  {top:8.0f} pairs/s  (target >= {API_TARGET_PAIRS_S:.0f})")
-    print(f"API lock+unlock, nested file:     {nested:8.0f} pairs/s  (creates and prunes lease folders)")
+    print(
+        f"API lock+unlock, top-level file:  {top:8.0f} pairs/s best, {top_median:.0f} median"
+        f"  (target >= {API_TARGET_PAIRS_S:.0f})"
+    )
+    print(
+        f"API lock+unlock, nested file:     {nested:8.0f} pairs/s best, {nested_median:.0f} median"
+        "  (creates and prunes lease folders)"
+    )
     print(f"CLI lock+unlock pair, median:     {cli_ms:8.1f} ms")
     print(f"bare `python -c pass` pair:       {bare_ms:8.1f} ms")
     print(f"CLI / bare ratio:                 {ratio:8.1f}x      (target <= {CLI_TARGET_RATIO:.0f}x)")

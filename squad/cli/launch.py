@@ -91,6 +91,8 @@ def launch_cmd(
             click.echo(f"tmux session {opened.session}: {', '.join(opened.windows)}\nattach with: {opened.attach}")
         return
     results = launch(paths, settings, agents, echo=_echo)
+    if not results and not as_json:
+        click.echo("nothing to launch: every agent is done, failed or merged (name agents to run them again)")
     if as_json:
         print_json({"agents": results})
     else:

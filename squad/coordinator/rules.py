@@ -189,9 +189,10 @@ def _live(view: AgentView, config: Config) -> bool:
 
 
 def pick_target(
-    world: World, source: AgentView, task: PlanTask, config: Config
+    world: World, source: AgentView, task: PlanTask, config: Config, added: dict[str, float] | None = None
 ) -> tuple[AgentView, tuple[str, ...]] | None:
-    """The least-loaded live agent that may take ``task`` (lowest number on a tie)."""
+    """The least-loaded live agent that may take ``task`` (lowest number on a tie); ``added`` is
+    load already given out in this round."""
     best: tuple[float, str, AgentView, tuple[str, ...]] | None = None
     for view in world.agents:
         if same_agent(view.id, source.id) or view.plan is None or not _live(view, config):
@@ -199,7 +200,7 @@ def pick_target(
         ok, files = may_take(world.matrix, view.id, source.id, task)
         if not ok:
             continue
-        rank = (load(view), view.id)
+        rank = (load(view) + (added or {}).get(view.id, 0.0), view.id)
         if best is None or rank < best[:2]:
             best = (*rank, view, files)
     return (best[2], best[3]) if best else None
@@ -486,11 +487,13 @@ def _moves(world: World, view: AgentView, tasks: list[PlanTask], now: datetime, 
            why: str) -> list[Item]:  # fmt: skip
     out: list[Item] = []
     plan_by_target: dict[str, tuple[AgentView, list[str], list[str]]] = {}
+    added: dict[str, float] = {}
     for task in tasks:
-        picked = pick_target(world, view, task, config)
+        picked = pick_target(world, view, task, config, added)
         if picked is None:
             continue
         target, files = picked
+        added[target.id] = added.get(target.id, 0.0) + task.estimate_h
         entry = plan_by_target.setdefault(target.id, (target, [], []))
         entry[1].append(task.id)
         entry[2].extend(files)

@@ -16,7 +16,8 @@ from pathlib import Path
 from squad.errors import Refused, SquadError
 from squad.launch import state as st
 from squad.launch.config import LaunchSettings
-from squad.launch.runner import PID_PREAMBLE, AgentSpec, Supervisor, agent_env, build_command, wait_group_gone
+from squad.launch.process import wait_group_gone
+from squad.launch.runner import PID_PREAMBLE, AgentSpec, Supervisor, agent_env, build_command
 from squad.launch.worktree import (
     GitError,
     branch_of,
@@ -143,18 +144,19 @@ def _prepared(
 
 
 @contextlib.contextmanager
-def _stop_on_signals(supervisor: Supervisor) -> Iterator[None]:
-    """SIGTERM (``squad stop``) and Ctrl-C ask the supervisor to stop every agent gracefully."""
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """SIGTERM (``squad stop``), SIGHUP and Ctrl-C set the event: every agent stops gracefully."""
+    event = threading.Event()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield event
         return
 
     def handler(_signum: int, _frame: object) -> None:
-        supervisor.request_stop()
+        event.set()
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     try:
-        yield
+        yield event
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
@@ -164,12 +166,11 @@ def launch(
     paths: SquadPaths, settings: LaunchSettings, names: tuple[str, ...] = (), *, echo: Echo = _quiet
 ) -> dict[str, str]:
     """Run the agents headless until all have ended (or a stop); agent -> final state."""
-    with st.launcher_claim(paths):
+    with st.launcher_claim(paths), _stop_on_signals() as stop_event:
         specs, results = _prepared(paths, settings, names, echo)
         if specs:
-            supervisor = Supervisor(paths, specs, settings, on_event=echo)
-            with _stop_on_signals(supervisor):
-                results.update(supervisor.run())
+            supervisor = Supervisor(paths, specs, settings, on_event=echo, stop_event=stop_event)
+            results.update(supervisor.run())
     return results
 
 

@@ -12,6 +12,7 @@ import os
 import shlex
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 
 from squad.launch import state as st
 from squad.launch.config import LaunchSettings
+from squad.launch.process import sample_tree_usage, signal_group, wait_group_gone
 from squad.launch.productivity import Sample, score
 from squad.launch.worktree import GitError, commit_all, status_lines
 from squad.paths import SquadPaths
@@ -87,7 +89,7 @@ class _Run:
     rss_mb: float = 0.0
     reason: str | None = None
     exit_code: int | None = None
-    watched: dict[int, Any] = field(default_factory=dict)  # pid -> psutil.Process
+    watched: dict[int, Any] = field(default_factory=dict)  # pid -> psutil.Process, for CPU deltas
 
 
 def _size(path: Path) -> int:
@@ -116,6 +118,7 @@ class Supervisor:
         *,
         clock: Callable[[], float] = time.monotonic,
         on_event: Callable[[str, str], None] | None = None,
+        stop_event: threading.Event | None = None,
     ) -> None:
         if not settings.cmd:
             msg = "no agent command"
@@ -125,16 +128,16 @@ class Supervisor:
         self.runs = [_Run(spec) for spec in specs]
         self.clock = clock
         self.on_event = on_event or (lambda _agent, _text: None)
-        self._stop_requested = False
+        self._stop = stop_event or threading.Event()
         self._last_report = -1e9
 
     # -- control -------------------------------------------------------------------------
 
     def request_stop(self) -> None:
-        self._stop_requested = True
+        self._stop.set()
 
     def _stop_wanted(self) -> bool:
-        return self._stop_requested or st.stop_flag(self.paths).exists()
+        return self._stop.is_set() or st.stop_flag(self.paths).exists()
 
     def run(self) -> dict[str, str]:
         """Supervise until every agent has ended; returns agent -> final state."""
@@ -225,7 +228,7 @@ class Supervisor:
             run.log_size = size
             run.last_sample = now
             self._sample_tree(run, now)
-            self._sample_process(run)
+            run.cpu_percent, run.rss_mb = sample_tree_usage(run.proc.pid, run.watched)
         if now - run.last_activity > self.settings.idle_timeout_s:
             idle = now - run.last_activity
             self._terminate([run])
@@ -247,35 +250,13 @@ class Supervisor:
             run.last_activity = now
         run.files_changed = len(lines)
 
-    def _sample_process(self, run: _Run) -> None:
-        import psutil
-
-        assert run.proc is not None
-        try:
-            root = psutil.Process(run.proc.pid)
-            procs = [root, *root.children(recursive=True)]
-        except psutil.Error:
-            return
-        cpu = rss = 0.0
-        seen: dict[int, Any] = {}
-        for proc in procs:
-            known = run.watched.get(proc.pid, proc)
-            try:
-                cpu += known.cpu_percent(None)
-                rss += known.memory_info().rss
-            except psutil.Error:
-                continue
-            seen[proc.pid] = known
-        run.watched = seen
-        run.cpu_percent, run.rss_mb = cpu, rss / (1024 * 1024)
-
     # -- ending --------------------------------------------------------------------------
 
     def _ended(self, run: _Run, now: float, code: int) -> None:
         assert run.proc is not None
-        _signal_group(run.proc, signal.SIGTERM)  # leftovers of the agent's session
+        signal_group(run.proc, signal.SIGTERM)  # leftovers of the agent's session
         wait_group_gone(run.proc.pid, time.monotonic() + min(1.0, self.settings.grace_s))
-        _signal_group(run.proc, signal.SIGKILL)
+        signal_group(run.proc, signal.SIGKILL)
         run.exit_code = code
         run.proc = None
         self._checkpoint(run)
@@ -321,18 +302,18 @@ class Supervisor:
         live = [r for r in runs if r.proc is not None]
         for run in live:
             assert run.proc is not None
-            _signal_group(run.proc, signal.SIGTERM)
+            signal_group(run.proc, signal.SIGTERM)
         deadline = time.monotonic() + self.settings.grace_s
         for run in live:
             assert run.proc is not None
             try:
                 run.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                _signal_group(run.proc, signal.SIGKILL)
+                signal_group(run.proc, signal.SIGKILL)
                 run.proc.wait()
             # the shell may be gone while the agent it started still runs its TERM handler
             wait_group_gone(run.proc.pid, deadline)
-            _signal_group(run.proc, signal.SIGKILL)
+            signal_group(run.proc, signal.SIGKILL)
             run.exit_code = run.proc.returncode
             run.proc = None
 
@@ -392,36 +373,3 @@ class Supervisor:
 def _others(paths: SquadPaths, mine: dict[str, st.AgentReport]) -> dict[str, st.AgentReport]:
     """Entries of agents this launch does not run (a partial launch keeps the others' state)."""
     return {name: r for name, r in st.read_report(paths).items() if name not in mine}
-
-
-def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, sig)
-
-
-def group_alive(pgid: int) -> bool:
-    """True while a process of group ``pgid`` runs (zombies waiting for a busy init do not count)."""
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    import psutil
-
-    for proc in psutil.process_iter():
-        try:
-            if os.getpgid(proc.pid) == pgid and proc.status() != psutil.STATUS_ZOMBIE:
-                return True
-        except (OSError, psutil.Error):
-            continue
-    return False
-
-
-def wait_group_gone(pgid: int, deadline: float) -> bool:
-    """Wait until no process of group ``pgid`` is left, or ``deadline`` (monotonic) passes."""
-    while group_alive(pgid):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.05)
-    return True

@@ -110,3 +110,16 @@ def test_prose_depends_on_is_lenient_but_annotations_are_strict() -> None:
     tasks = {t.raw.title: t for a in allocation.agents for t in a.tasks}
     assert tasks["Export that depends on the weather"].depends_on == ()
     assert tasks["Report"].depends_on == ("T1",)
+
+
+def test_file_lists_in_code_blocks_trees_and_plain_text() -> None:
+    text = (
+        "# X\n\n## Files to Create\n```\nfrontend/\n├── src/\n│   ├── App.tsx\n│   └── hooks/\n"
+        "│       └── useX.ts\n└── index.html\nbackend/api.py\n```\n- web/plain/path.ts (new)\n\n"
+        "## Shared Dependencies\n- shared/types/user.ts\n\n## Tasks\n- a\n"
+    )
+    prd = parse_prd(text, "x.md", HEADINGS)
+    assert "frontend/src/hooks/useX.ts" in prd.files_to_create
+    assert "frontend/index.html" in prd.files_to_create
+    assert "backend/api.py" in prd.files_to_create and "web/plain/path.ts" in prd.files_to_create
+    assert prd.shared == ("shared/types/user.ts",)
