@@ -1,12 +1,86 @@
 #!/usr/bin/env bash
-# The parallel-test example: set up a squad in a temporary copy and show its status.
+# The parallel-test example, played by three scripted agents in a temporary copy of this folder.
+#
+#   run-demo.sh            run the story, then print the final status and the event log summary
+#   run-demo.sh --watch    the same with the live monitor in this terminal (Ctrl-C to finish)
+#   run-demo.sh --keep     leave the temporary repository behind and print where it is
 set -euo pipefail
+
+watch=0 keep=0
+for arg in "$@"; do
+  case "$arg" in
+    --watch) watch=1 ;;
+    --keep) keep=1 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    *) echo "run-demo.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
 here="$(cd "$(dirname "$0")" && pwd)"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+SQUAD_BIN="$(command -v squad)" || { echo "run-demo.sh: squad is not installed (pip install -e .)" >&2; exit 2; }
+PYTHON="$(dirname "$SQUAD_BIN")/python"
+[ -x "$PYTHON" ] || PYTHON=python3
+export SQUAD_BIN
+work="$(mktemp -d "${TMPDIR:-/tmp}/squad-demo.XXXXXX")"
+cleanup() {
+  (cd "$work" && "$SQUAD_BIN" daemon stop >/dev/null 2>&1) || true
+  if [ "$keep" -eq 1 ]; then echo "kept: $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
 cp -r "$here"/. "$work"/
 cd "$work"
-git init -q
-squad init
-squad update --agent 1 --status ACTIVE --task "T1 Dashboard layout" --progress 0/5
-squad status
+rm -f run-demo.sh
+git init -q -b main
+git -c user.name=demo -c user.email=demo@example.invalid add -A
+git -c user.name=demo -c user.email=demo@example.invalid commit -q -m "sample repository"
+
+echo "== squad allocate feature-prd.md"
+"$SQUAD_BIN" allocate feature-prd.md --agents 3 | sed -n '1,9p'
+
+# Demo timings: agents go idle after 3 s of silence and stale after 6 s (defaults: 10 and 30 min).
+"$PYTHON" - <<'PY'
+from pathlib import Path
+p = Path(".squad/config.yaml")
+text = p.read_text()
+for key, value in {"agent_idle_s": 3, "agent_stale_s": 6, "reassign_after_s": 6}.items():
+    text = "\n".join(f"{key}: {value}" if line.startswith(f"{key}:") else line for line in text.splitlines()) + "\n"
+p.write_text(text)
+PY
+
+"$SQUAD_BIN" daemon start
+
+echo "== three agents at work"
+pids=()
+for role in frontend backend ml; do
+  case $role in frontend) id=agent-1-frontend ;; backend) id=agent-2-backend ;; ml) id=agent-3-ml ;; esac
+  AGENT_ID=$id "$PYTHON" fake_agent.py "$role" &
+  pids+=($!)
+done
+
+if [ "$watch" -eq 1 ]; then
+  "$SQUAD_BIN" monitor || true
+fi
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+if [ "$failed" -ne 0 ]; then echo "run-demo.sh: an agent script failed" >&2; exit 1; fi
+
+# The ML agent went silent: wait (at most 30 s) for the coordinator to break its lease and hand its tasks on.
+for _ in $(seq 1 60); do
+  if grep -q '"reassign"' .squad/logs/events.jsonl 2>/dev/null && grep -q '"lock_broken"' .squad/logs/events.jsonl; then break; fi
+  sleep 0.5
+done
+
+echo
+echo "== squad status"
+NO_COLOR=1 "$SQUAD_BIN" status
+echo "== event log summary (.squad/logs/events.jsonl)"
+"$PYTHON" - <<'PY'
+import collections, json
+events = [json.loads(line) for line in open(".squad/logs/events.jsonl") if line.strip()]
+for kind, count in sorted(collections.Counter(e["kind"] for e in events).items()):
+    print(f"  {kind:<20} {count}")
+for e in events:
+    if e["kind"] in ("violation_attempt", "violation", "lock_broken", "agent_stale", "reassign", "handoff", "lock_wait"):
+        print(f"  {e['kind']:<20} {e.get('agent') or '':<18} {e.get('path') or ''}  {e.get('detail', '')[:70]}")
+PY

@@ -60,6 +60,10 @@ class LazyGroup(click.Group):
         except SquadError as exc:
             click.echo(f"squad: error: {exc.render()}", err=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:  # the environment said no: a missing folder, a permission, a full disk
+            where = f": {exc.filename}" if exc.filename else ""
+            click.echo(f"squad: error: {exc.strerror or exc}{where}", err=True)
+            ctx.exit(2)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

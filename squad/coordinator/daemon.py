@@ -26,7 +26,7 @@ from typing import Any
 
 from squad.atomic import write_atomic
 from squad.coordinator import actions
-from squad.coordinator.engine import EVENTS, TICK, Change, Engine, classify, react
+from squad.coordinator.engine import EVENTS, TICK, Change, Engine, classify, judge
 from squad.coordinator.state import Snapshot
 from squad.coordinator.watcher import Watcher
 from squad.errors import Refused, SquadError
@@ -152,7 +152,10 @@ class Coordinator:
 
     def cycle(self, changes: list[Change]) -> list[ev.Event]:
         moment = self.clock()
-        items = react(self.engine, changes, moment, enforce=self.enforce)
+        news = [self.engine.observe(change, moment) for change in changes]
+        if not any(news) and all(c.kind != TICK for c in changes):
+            return []  # only our own writes coming back: nothing to judge or redraw
+        items = judge(self.engine, moment, enforce=self.enforce)
         logged: list[ev.Event] = []
         if items:
             logged = actions.apply(self.paths, self.engine.config, items, moment)

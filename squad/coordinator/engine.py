@@ -231,14 +231,15 @@ class Engine:
             lines = []
         self.ignored = pathspec.GitIgnoreSpec.from_lines(lines)
 
-    def _read_events(self) -> None:
+    def _read_events(self) -> bool:
         try:
             new = self._event_reader.read_new()
         except SquadError as exc:
             self._problem(exc)
-            return
+            return False
         self.events.extend(new)
         self.reported.update(e.key for e in new if e.key)
+        return bool(new)
 
     def _problem(self, exc: SquadError) -> None:
         log.warning("%s", exc.render() if hasattr(exc, "render") else exc)
@@ -246,8 +247,9 @@ class Engine:
             self.problems.append(exc)
 
     # -- changes -----------------------------------------------------------------------------------
-    def observe(self, change: Change, at: datetime | None = None) -> None:
-        """Bring the part of the state that ``change`` touches up to date."""
+    def observe(self, change: Change, at: datetime | None = None) -> bool:
+        """Bring the part of the state that ``change`` touches up to date; False if it was news
+        to nobody (the coordinator's own events, read back already)."""
         if change.kind == COMM and change.number is not None:
             self._read_comm(self._source(change.number))
         elif change.kind == PLAN and change.number is not None:
@@ -264,7 +266,7 @@ class Engine:
             except SquadError as exc:
                 self._problem(exc)
         elif change.kind == EVENTS:
-            self._read_events()
+            return self._read_events()
         elif change.kind == CONTROL:
             self.paused = self.paths.pause_flag.exists()
         elif change.kind == GITIGNORE:
@@ -274,9 +276,11 @@ class Engine:
             try:
                 stat = file.stat()
             except OSError:
-                return
-            if file.is_file():
-                self.changed[change.path] = str(stat.st_mtime_ns)
+                return False
+            if not file.is_file():
+                return False
+            self.changed[change.path] = str(stat.st_mtime_ns)
+        return True
 
     # -- views -------------------------------------------------------------------------------------
     def agent_states(self, now: datetime) -> list[tuple[Source, AgentState]]:
@@ -393,6 +397,11 @@ def react(engine: Engine, changes: list[Change], now: datetime, *, enforce: bool
     """
     for change in changes:
         engine.observe(change, now)
+    return judge(engine, now, enforce=enforce)
+
+
+def judge(engine: Engine, now: datetime, *, enforce: bool = True) -> list[rules.Item]:
+    """Run the rules on the current state; only findings not reported before come out."""
     if not enforce:
         engine.mark_checked()
         return []

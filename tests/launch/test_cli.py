@@ -250,6 +250,11 @@ def test_ctrl_c_stops_agents_gracefully(squad: SquadPaths, tmp_path: Path) -> No
             lambda: st.read_report(squad).get("agent-1-api", st.AgentReport("x")).files_changed >= 1,
             what="agent working",
         )
+        running = st.read_report(squad)["agent-1-api"]
+        assert running.state == st.RUNNING
+        assert running.pid is not None
+        assert 0 < running.score <= 100
+        assert running.log.endswith("agent-1-api.log")
         launcher.send_signal(signal.SIGINT)
         out, err = launcher.communicate(timeout=60)
     finally:

@@ -1,0 +1,32 @@
+"""The README's main command: the parallel-test demo, end to end, as a newcomer runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from tests.conftest import SQUAD_BIN
+
+DEMO = Path(__file__).resolve().parent.parent / "examples" / "parallel-test" / "run-demo.sh"
+
+
+def test_demo_plays_the_whole_story(tmp_path: Path) -> None:
+    env = {**os.environ, "PATH": f"{Path(SQUAD_BIN).parent}{os.pathsep}{os.environ['PATH']}", "TMPDIR": str(tmp_path)}
+    result = subprocess.run(["bash", str(DEMO)], capture_output=True, text=True, env=env, timeout=180, check=False)
+    out = result.stdout
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "12 tasks for 3 agents" in out
+    # The story: types handed over, a refused write, a contended lease, a silent agent whose lease breaks
+    # and whose tasks move on, two agents that finish.
+    for expected in (
+        "agent-1-frontend -> agent-2-backend: shared/types/metrics.ts",
+        "violation_attempt    agent-2-backend    frontend/src/App.tsx",
+        "lock_wait",
+        "lock_broken          agent-3-ml         shared/types/analytics.ts",
+        "agent_stale          agent-3-ml",
+        "reassign",
+    ):
+        assert expected in out, expected
+    assert out.count(" DONE ") >= 2
+    assert list(tmp_path.iterdir()) == []  # the temporary repository is cleaned up
