@@ -15,7 +15,6 @@ import contextlib
 import functools
 import os
 import re
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -76,9 +75,6 @@ class Broken:
 
 # -- the mutex -------------------------------------------------------------------------------
 
-_held = threading.local()
-
-
 # SquadPaths builds a new Path on every property access; pathlib was a measurable share of a
 # lock+unlock pair, so the few paths on the hot path are computed once per squad.
 @functools.lru_cache(maxsize=64)
@@ -98,50 +94,17 @@ def _lease_file(paths: SquadPaths, target: str) -> Path:
 
 @contextlib.contextmanager
 def mutex(paths: SquadPaths) -> Iterator[None]:
-    """Hold ``locks/.mutex`` (reentrant within a thread); every check-and-write runs inside it.
+    """Hold the filelock mutex ``locks/.mutex``; every check-and-write of a lease runs inside it.
 
-    On POSIX this is ``flock`` on the mutex file, exactly what ``filelock.FileLock`` does, taken
-    directly so ``squad lock`` does not pay filelock's import cost; the two interoperate.
+    One FileLock instance per path (``is_singleton``), so it is reentrant within a thread: the
+    coordinator may call into this module while it already holds the mutex. The lease data never
+    lives in the mutex file (filelock's Unix lock truncates the file it locks).
     """
-    depth: dict[str, int] = getattr(_held, "depth", None) or {}
-    _held.depth = depth
-    key = _mutex_file(paths)
-    if depth.get(key):
-        depth[key] += 1
-        try:
-            yield
-        finally:
-            depth[key] -= 1
-        return
-    file = key
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        from filelock import FileLock
+    from filelock import FileLock
 
-        paths.locks.mkdir(parents=True, exist_ok=True)
-        with FileLock(file):
-            depth[key] = 1
-            try:
-                yield
-            finally:
-                depth[key] = 0
-        return
-    try:
-        fd = os.open(file, os.O_RDWR | os.O_CREAT, 0o644)
-    except FileNotFoundError:
-        paths.locks.mkdir(parents=True, exist_ok=True)
-        fd = os.open(file, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        depth[key] = 1
-        try:
-            yield
-        finally:
-            depth[key] = 0
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    _locks_dir(paths).mkdir(parents=True, exist_ok=True)
+    with FileLock(_mutex_file(paths), is_singleton=True):
+        yield
 
 
 # -- targets ---------------------------------------------------------------------------------
@@ -387,7 +350,7 @@ def _annotate(text: str, reason: str, now: datetime, by: str | None) -> str:
         except json.JSONDecodeError:
             data = None
         if isinstance(data, dict):
-            data["broken"] = {"at": format_time(now), "reason": reason, "by": by}
+            data["broken"] = {"at": format_time(now, precise=True), "reason": reason, "by": by}
             return json.dumps(data, indent=2) + "\n"
     tail = f"BROKEN_AT: {format_time(now)}\nBROKEN_REASON: {' '.join(reason.split())}\n"
     if by:

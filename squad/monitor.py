@@ -41,7 +41,7 @@ VIOLATION_KINDS = (ev.VIOLATION, ev.VIOLATION_ATTEMPT)
 class Extras:
     """What the dashboard shows beyond the snapshot."""
 
-    started_at: datetime | None = None
+    started_at: datetime | None = None  # default: the measured wall time (first status update to now)
     paused: bool = False
     mode: str = ""  # "coordinator in-process" / "daemon pid 123" / "one frame"
     launch: dict[str, dict[str, Any]] = field(default_factory=dict)  # reports/launch.json "agents"
@@ -88,7 +88,8 @@ def header(snap: Snapshot, extras: Extras) -> Text:
     for a in snap.agents:
         counts[a.status.value.lower()] = counts.get(a.status.value.lower(), 0) + 1
     states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda kv: -kv[1]))
-    elapsed = (snap.at - extras.started_at).total_seconds() if extras.started_at else None
+    wall = snap.metrics.get("wall_s")
+    elapsed = (snap.at - extras.started_at).total_seconds() if extras.started_at else wall
     text = Text()
     text.append("PARALLEL AGENT MONITOR", style="bold")
     text.append(f"  Overall {bar(done, total, 12)} {pct}")
@@ -229,6 +230,8 @@ def render(
                 overflow="ellipsis",
             )
         )
+    for problem in snap.problems[-2:]:
+        parts.append(Text(f"problem: {problem}", style="yellow", no_wrap=True, overflow="ellipsis"))
     parts.append(Text(""))
     if snap.agents:
         parts.append(agents_table(snap, extras, width))
@@ -262,11 +265,6 @@ def read_launch(paths: SquadPaths) -> dict[str, dict[str, Any]]:
     return {str(k): v for k, v in agents.items() if isinstance(v, dict)} if isinstance(agents, dict) else {}
 
 
-def first_update(snap: Snapshot) -> datetime | None:
-    times = [a.last_update for a in snap.agents if a.last_update] + [e.at for e in snap.events[:1]]
-    return min(times) if times else None
-
-
 def run_monitor(paths: SquadPaths, *, once: bool = False, width: int | None = None) -> None:
     """Draw the dashboard; with ``once`` one frame. Runs the coordinator here unless a daemon runs."""
     from squad.coordinator.daemon import Coordinator, claim, running
@@ -277,11 +275,9 @@ def run_monitor(paths: SquadPaths, *, once: bool = False, width: int | None = No
         console = Console(width=80, no_color=True, highlight=False)
     daemon = running(paths)
     mode = f"daemon pid {daemon.pid}" if daemon else "coordinator in-process"
-    state: dict[str, Any] = {"started": None}
 
     def frame(snap: Snapshot) -> RenderableType:
-        state["started"] = state["started"] or first_update(snap)
-        extras = Extras(state["started"], paths.pause_flag.exists(), mode, read_launch(paths))
+        extras = Extras(None, paths.pause_flag.exists(), mode, read_launch(paths))
         return render(snap, extras, width=console.width, height=console.height if terminal else None)
 
     if daemon is None:

@@ -339,8 +339,10 @@ class Engine:
         )
 
     def mark_checked(self) -> None:
+        """Every status block but the last is judged for good. The last one may still grow (agents
+        that ``echo >>`` a block line by line), so it is judged again each time; keys stop repeats."""
         for source in self.sources.values():
-            source.checked = len(source.updates)
+            source.checked = max(source.checked, len(source.updates) - 1)
         self.changed.clear()
 
     def snapshot(self, now: datetime) -> Snapshot:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from squad.atomic import write_atomic
 from squad.errors import Refused, SquadError
 from squad.launch import state as st
 from squad.launch.config import LaunchSettings
@@ -26,6 +27,7 @@ from squad.launch.worktree import (
     current_branch,
     ensure_worktree,
     find_worktree,
+    untracked_only,
 )
 from squad.paths import SquadPaths
 from squad.protocol.ids import parse_agent_id
@@ -78,7 +80,7 @@ def spec_for(paths: SquadPaths, settings: LaunchSettings, member: Member) -> Age
         worktree=folder,
         branch=branch,
         log=paths.logs / f"{member.name}.log",
-        exclude=settings.setup_copy,
+        exclude=untracked_only(paths.root, settings.setup_copy),
     )
 
 
@@ -108,8 +110,7 @@ def prepare(paths: SquadPaths, settings: LaunchSettings, spec: AgentSpec, base: 
             )
             if result.returncode != 0:
                 return f"set-up command `{command}` exited with code {result.returncode}"
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(format_time(utcnow()) + "\n", encoding="utf-8")
+    write_atomic(marker, format_time(utcnow()) + "\n")
     return None
 
 
@@ -273,8 +274,6 @@ def stop(paths: SquadPaths, settings: LaunchSettings, *, timeout_s: float | None
     before = st.read_report(paths)
     pid = st.launcher_pid(paths)
     if pid is not None:
-        from squad.atomic import write_atomic
-
         write_atomic(st.stop_flag(paths), f"{format_time(utcnow())}\n")
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
@@ -290,7 +289,7 @@ def stop(paths: SquadPaths, settings: LaunchSettings, *, timeout_s: float | None
         if report.pid is not None and st.pid_alive(report.pid):
             _end_group(report.pid, settings.grace_s)
         with contextlib.suppress(GitError):
-            commit_all(Path(report.worktree), name, utcnow(), settings.setup_copy)
+            commit_all(Path(report.worktree), name, utcnow(), untracked_only(paths.root, settings.setup_copy))
         st.update_agent(paths, name, state=st.STOPPED, pid=None, reason="stopped by squad stop")
     return stopped
 

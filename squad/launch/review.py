@@ -28,6 +28,7 @@ from squad.launch.worktree import (
     list_worktrees,
     merge_branch,
     remove_worktree,
+    untracked_only,
 )
 from squad.paths import SquadPaths
 from squad.protocol.ids import parse_agent_id, same_agent
@@ -212,7 +213,7 @@ def merge(paths: SquadPaths, settings: LaunchSettings, agent: str, *, squash: bo
         raise Refused(f"{name} is {launched.state}: run `squad stop` before merging its branch")
     result = review_agent(paths, name, test_cmd=settings.test_cmd)
     if result.worktree is not None and result.dirty:
-        commit_all(result.worktree, name, utcnow(), settings.setup_copy)  # never lose work
+        commit_all(result.worktree, name, utcnow(), untracked_only(paths.root, settings.setup_copy))  # never lose work
         result = review_agent(paths, name, test_cmd=settings.test_cmd)
     if not result.passes:
         raise Refused(f"not merging {result.branch}: {'; '.join(result.problems)}")

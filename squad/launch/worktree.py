@@ -228,6 +228,16 @@ def delete_merged_branch(repo: Path, branch: str) -> bool:
     return ok(repo, "branch", "-d", branch)
 
 
+def untracked_only(repo: Path, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The set-up files git does not track: only those are kept out of agent commits."""
+    if not names:
+        return ()
+    tracked = set(git(repo, "ls-files", "--", *names).splitlines())
+    return tuple(
+        n for n in names if n.rstrip("/") not in tracked and not any(t.startswith(n.rstrip("/") + "/") for t in tracked)
+    )
+
+
 def copy_untracked(source_root: Path, worktree: Path, names: tuple[str, ...]) -> list[str]:
     """Copy set-up files (``.env``) that git does not carry into a fresh worktree; never overwrite."""
     copied = []

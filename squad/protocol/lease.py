@@ -47,8 +47,8 @@ class Lease:
         data: dict[str, Any] = {
             "agent": self.agent,
             "path": self.path,
-            "acquired_at": format_time(self.acquired_at),
-            "expires_at": format_time(self.expires_at),
+            "acquired_at": format_time(self.acquired_at, precise=True),
+            "expires_at": format_time(self.expires_at, precise=True),
             "ttl_s": self.ttl_s,
             "reason": self.reason,
             "host": self.host,
@@ -60,8 +60,8 @@ class Lease:
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["acquired_at"] = format_time(self.acquired_at)
-        data["expires_at"] = format_time(self.expires_at)
+        data["acquired_at"] = format_time(self.acquired_at, precise=True)
+        data["expires_at"] = format_time(self.expires_at, precise=True)
         return data
 
 

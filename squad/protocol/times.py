@@ -60,9 +60,16 @@ def parse_time(text: str) -> datetime | None:
     return parsed.astimezone(UTC)  # a naive time is local time
 
 
-def format_time(moment: datetime) -> str:
-    """ISO 8601 in UTC with a ``Z``, to the second: ``2026-11-22T14:05:00Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def format_time(moment: datetime, *, precise: bool = False) -> str:
+    """ISO 8601 in UTC with a ``Z``, to the second: ``2026-11-22T14:05:00Z``.
+
+    ``precise`` keeps milliseconds (``14:05:00.250Z``): leases need them, or a short lease would
+    expire up to a second early.
+    """
+    utc = moment.astimezone(UTC)
+    if precise:
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def from_timestamp(seconds: float) -> datetime:

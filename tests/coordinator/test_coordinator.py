@@ -82,3 +82,64 @@ def test_unlocking_before_reporting_the_file_is_no_violation(squad: SquadPaths) 
         post(squad, 1, "frontend", Status.ACTIVE, now(), task="T1", files=("shared/other.ts",))
         poll_until(lambda: events(squad, ev.VIOLATION), what="the violation for the unlocked file")
     assert [e.path for e in events(squad, ev.VIOLATION)] == ["shared/other.ts"]
+
+
+def test_work_tree_watch_skips_git_and_gitignored_folders(squad: SquadPaths) -> None:
+    (squad.root / ".gitignore").write_text("node_modules/\n")
+    (squad.root / "node_modules" / "pkg").mkdir(parents=True)
+    (squad.root / "src").mkdir()
+    with coordinating(squad, [0.0]) as coordinator:
+        assert coordinator.watcher is not None and coordinator.watcher._observer is not None
+        watched = {Path(w.path).name for w in coordinator.watcher._observer.emitters and
+                   [e.watch for e in coordinator.watcher._observer.emitters]}  # fmt: skip
+        assert "src" in watched and ".squad" in watched
+        assert "node_modules" not in watched and ".git" not in watched
+        (squad.root / "node_modules" / "pkg" / "index.js").write_text("x\n")
+        (squad.root / "notes.txt~").write_text("scratch\n")
+        (squad.root / "src" / "a.py").write_text("x = 1\n")
+        poll_until(lambda: any(e.path == "src/a.py" for e in events(squad, ev.VIOLATION)), what="src/a.py flagged")
+    assert [e.path for e in events(squad, ev.VIOLATION)] == ["src/a.py"]
+
+
+def test_story_ml_agent_goes_silent_and_its_tasks_move(squad: SquadPaths) -> None:
+    """The demo's story with real time: short idle/stale limits in config.yaml, the timer does the rest."""
+    from squad.protocol.plan import read_plan
+
+    squad.config.write_text("agent_idle_s: 1\nagent_stale_s: 2\nreassign_after_s: 60\ncoordinator:\n  tick_s: 0.2\n")
+    plan(squad, 1, "frontend", ["frontend/"], [("T1", ["frontend/a.tsx"], [])])
+    plan(squad, 2, "backend", ["backend/"], [("T2", ["backend/a.py"], []), ("T3", ["backend/b.py"], [])])
+    plan(squad, 3, "ml", ["ml/"], [("T4", ["ml/a.py"], []), ("T5", ["ml/b.py"], ["T4"])])
+    post(squad, 3, "ml", Status.ACTIVE, now(), task="T4")
+    lease(squad, "agent-3-ml", "shared/types.ts", now())
+    coordinator = Coordinator(squad)  # tick_s from config
+    with coordinator:
+        thread = threading.Thread(target=coordinator.run, name="coordinator-story")
+        thread.start()
+        try:
+            keep_alive = threading.Event()
+
+            def heartbeat() -> None:  # agents 1 and 2 keep posting; agent 3 is silent
+                while not keep_alive.wait(0.3):
+                    post(squad, 1, "frontend", Status.ACTIVE, now(), task="T1")
+                    post(squad, 2, "backend", Status.ACTIVE, now(), task="T2")
+
+            beat = threading.Thread(target=heartbeat, name="heartbeat")
+            beat.start()
+            try:
+                poll_until(lambda: events(squad, ev.AGENT_STALE), what="agent 3 stale")
+                poll_until(lambda: events(squad, ev.REASSIGN), what="its tasks reassigned")
+                poll_until(lambda: not squad.lease_file("shared/types.ts").exists(), what="its lease broken")
+            finally:
+                keep_alive.set()
+                beat.join()
+        finally:
+            coordinator.stop()
+            thread.join(timeout=30)
+    [reassign] = events(squad, ev.REASSIGN)
+    assert reassign.data["source"] == "agent-3-ml" and reassign.data["tasks"] == ["T4", "T5"]
+    target = 1 if reassign.data["target"] == "agent-1-frontend" else 2
+    assert {"T4", "T5"} <= {t.id for t in read_plan(squad.plan(target)).tasks}
+    assert read_plan(squad.plan(3)).tasks == ()
+    assert [e.agent for e in events(squad, ev.AGENT_STALE)] == ["agent-3-ml"]
+    comm = squad.coordinator_comm.read_text()
+    assert "TO: agent-3-ml" in comm and f"TO: agent-{target}-" in comm

@@ -341,3 +341,17 @@ def test_metrics_measure_busy_time_and_read_the_prediction(squad: SquadPaths) ->
     assert (m["busy_s"], m["idle_s"], m["wall_s"]) == (150.0, 50.0, 100.0)
     assert m["parallel_efficiency"] == 1.5 and m["predicted_parallel_efficiency"] == 1.8
     assert m["time_saved"] == round(1 - 100 / 150, 3)
+
+
+def test_a_block_written_line_by_line_is_judged_when_complete(squad: SquadPaths) -> None:
+    from squad.atomic import append_lines
+
+    two_agents(squad)
+    engine = Engine(squad)
+    engine.rebuild(at(0))
+    comm = squad.comm(1)
+    append_lines(comm, "## Status Update [2026-11-22T14:00:00Z]\nStatus: ACTIVE\n")
+    assert react(engine, [Change("comm", number=1)], at(1)) == []
+    append_lines(comm, "Files Modified:\n  - frontend/a.tsx\n  - backend/x.py\n")
+    items = react(engine, [Change("comm", number=1)], at(2))
+    assert [(i.kind, i.path) for i in items if isinstance(i, ev.Event)] == [(ev.VIOLATION, "backend/x.py")]

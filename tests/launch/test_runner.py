@@ -142,3 +142,12 @@ def test_a_finished_launch_is_not_rerun(squad: SquadPaths, tmp_path: Path, fast:
     assert launch(squad, settings, ("1",)) == {"agent-1-api": st.DONE}  # named: run again, same worktree
     worktree = Path(st.read_report(squad)["agent-1-api"].worktree)
     assert (worktree / "runs.txt").read_text() == "run\nrun\n"
+
+
+def test_failed_setup_fails_that_agent_only(squad: SquadPaths, tmp_path: Path, fast: Fast) -> None:
+    add_plan(squad, 1, "api")
+    add_plan(squad, 2, "web")
+    agent = script(tmp_path, "ok", "echo fine > fine.txt")
+    settings = fast(str(agent)).with_overrides(setup_run=('test "$AGENT_ID" != agent-1-api',))
+    assert launch(squad, settings) == {"agent-1-api": st.FAILED, "agent-2-web": st.DONE}
+    assert "set-up command" in (st.read_report(squad)["agent-1-api"].reason or "")

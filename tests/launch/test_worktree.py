@@ -15,6 +15,7 @@ from squad.launch.worktree import (
     is_dirty,
     merge_branch,
     remove_worktree,
+    untracked_only,
 )
 from squad.paths import find_root
 from tests.conftest import git
@@ -93,3 +94,12 @@ def test_find_root_from_a_worktree_uses_the_main_squad(repo: Path, tmp_path: Pat
     folder = tmp_path / "wt" / "x"
     ensure_worktree(repo, folder, "squad/agent-1-x", "main")
     assert find_root(folder) == repo.resolve()
+
+
+def test_only_untracked_setup_files_are_kept_out_of_commits(repo: Path) -> None:
+    (repo / "config").mkdir()
+    (repo / "config" / "app.env").write_text("tracked\n")
+    (repo / ".envrc").write_text("tracked\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "tracked config")
+    assert untracked_only(repo, (".env", ".envrc", "config/", "local/")) == (".env", "local/")
