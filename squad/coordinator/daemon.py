@@ -89,13 +89,15 @@ class Coordinator:
         return float(value) if isinstance(value, int | float) and value > 0 else DEFAULT_TICK_S
 
     def open(self) -> Coordinator:
-        self.engine.rebuild(self.clock())
-        if self.enforce:
-            self._restore_checkpoint()
+        # Watch first, then read: a change made while reading is queued, never lost.
+        self.engine.load_settings()
         if self.engine.watch_worktree:
             self.watcher = Watcher([self.paths.root], prune=self._prune).start()
         else:
             self.watcher = Watcher([self.paths.squad]).start()
+        self.engine.rebuild(self.clock())
+        if self.enforce:
+            self._restore_checkpoint()
         self.cycle([Change(TICK)])
         return self
 
@@ -112,6 +114,8 @@ class Coordinator:
         if self.watcher is not None:
             self.watcher.stop()
             self.watcher = None
+        if self.enforce and self.cycles:
+            self._save_checkpoint()
 
     def __enter__(self) -> Coordinator:
         return self.open()
@@ -167,7 +171,8 @@ class Coordinator:
         snap = self.engine.snapshot(moment)
         if self.enforce:
             actions.write_report(self.paths, snap)
-            self._save_checkpoint()
+            if any(c.kind == TICK for c in changes):
+                self._save_checkpoint()  # on the timer, not per change: a crash re-judges a few seconds, keys stop repeats
         self.last_applied = moment
         if self.on_update is not None:
             self.on_update(snap)
@@ -199,6 +204,7 @@ class DaemonInfo:
     pid: int
     started_at: datetime | None
     root: str
+    ready: bool = True
 
     def uptime_s(self, at: datetime) -> float | None:
         return (at - self.started_at).total_seconds() if self.started_at else None
@@ -224,7 +230,12 @@ def _lock(paths: SquadPaths) -> Any:
 def _read_pid(paths: SquadPaths) -> DaemonInfo | None:
     try:
         data = json.loads(pid_file(paths).read_text(encoding="utf-8"))
-        return DaemonInfo(int(data["pid"]), parse_time(str(data.get("started_at", ""))), str(data.get("root", "")))
+        return DaemonInfo(
+            int(data["pid"]),
+            parse_time(str(data.get("started_at", ""))),
+            str(data.get("root", "")),
+            bool(data.get("ready", True)),
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -262,7 +273,8 @@ def claim(paths: SquadPaths) -> Iterator[DaemonInfo]:
     me = DaemonInfo(os.getpid(), now(), str(paths.root))
     try:
         started = format_time(me.started_at) if me.started_at else None
-        write_atomic(pid_file(paths), json.dumps({"pid": me.pid, "started_at": started, "root": me.root}) + "\n")
+        record = {"pid": me.pid, "started_at": started, "root": me.root, "ready": False}
+        write_atomic(pid_file(paths), json.dumps(record) + "\n")
         yield me
     finally:
         info = _read_pid(paths)
@@ -270,6 +282,17 @@ def claim(paths: SquadPaths) -> Iterator[DaemonInfo]:
             with contextlib.suppress(OSError):
                 pid_file(paths).unlink()
         lock.release()
+
+
+def mark_ready(paths: SquadPaths) -> None:
+    """Say in the pidfile that the coordinator watches and has read the files."""
+    try:
+        record = json.loads(pid_file(paths).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(record, dict) and record.get("pid") == os.getpid():
+        record["ready"] = True
+        write_atomic(pid_file(paths), json.dumps(record) + "\n")
 
 
 def serve(paths: SquadPaths, *, tick_s: float | None = None, foreground: bool = False) -> int:
@@ -285,6 +308,7 @@ def serve(paths: SquadPaths, *, tick_s: float | None = None, foreground: bool = 
         signal.signal(signal.SIGTERM, _on_signal)
         signal.signal(signal.SIGINT, _on_signal)
         with coordinator:
+            mark_ready(paths)
             log.info("coordinator started (pid %s) for %s", os.getpid(), paths.root)
             coordinator.run()
         log.info("coordinator stopped")
@@ -323,7 +347,7 @@ def start(paths: SquadPaths, *, tick_s: float | None = None, wait_s: float = 20.
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         info = _read_pid(paths)
-        if info is not None and info.pid == proc.pid:
+        if info is not None and info.pid == proc.pid and info.ready:
             return info
         if proc.poll() is not None:
             raise SquadError(

@@ -8,7 +8,7 @@ A restart after ``kill -9`` rebuilds the same state and, thanks to the keys, rep
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from squad.coordinator.state import (
 from squad.errors import SquadError
 from squad.paths import SQUAD_DIR_NAME, SquadPaths
 from squad.protocol import events as ev
-from squad.protocol.comm import CommFile, CommReader, HandoffRequest, Status, StatusUpdate
+from squad.protocol.comm import CommFile, CommReader, HandoffRequest, Progress, Status, StatusUpdate
 from squad.protocol.lease import Lease
 from squad.protocol.ownership import Matrix
 from squad.protocol.plan import Plan, read_plan
@@ -103,6 +103,10 @@ def classify(paths: SquadPaths, absolute: str, ignored: Any = None) -> Change | 
     return Change(kind) if kind else None
 
 
+def _signature(update: StatusUpdate) -> tuple[object, ...]:
+    return (update.line, update.at, update.status, update.files_modified, update.files_created, update.evidence_exit)
+
+
 def _scratch(name: str) -> bool:
     """Editor and tool scratch files: never a change worth judging."""
     return name.startswith((".#", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp", ".part", ".lock"))
@@ -119,6 +123,13 @@ class Source:
     comm: CommFile | None = None
     plan: Plan | None = None
     checked: int = 0  # status blocks already checked by the ownership rules
+    last_seen: tuple[object, ...] | None = None  # the last block as judged, in case it grows
+
+    def unjudged(self) -> tuple[StatusUpdate, ...]:
+        todo = self.updates[self.checked :]
+        if todo and self.checked == len(self.updates) - 1 and _signature(todo[0]) == self.last_seen:
+            return ()
+        return todo
 
     @property
     def name(self) -> str:
@@ -158,9 +169,7 @@ class Engine:
     def rebuild(self, now: datetime) -> None:
         """Read everything from the files, as after a restart."""
         self.started_at = self.started_at or now
-        self.config = load_config(self.paths.config)
-        self.watch_worktree = bool(self.config.section("coordinator").get("watch_worktree", True))
-        self._load_gitignore()
+        self.load_settings()
         self._read_events()
         from squad.roster import members
 
@@ -171,6 +180,27 @@ class Engine:
         self._load_matrix()
         self._load_leases()
         self.paused = self.paths.pause_flag.exists()
+
+    def load_settings(self) -> None:
+        """``config.yaml`` and ``.gitignore``: what the watcher needs before it starts."""
+        self.config = load_config(self.paths.config)
+        self.watch_worktree = bool(self.config.section("coordinator").get("watch_worktree", True))
+        self._load_gitignore()
+
+    def catch_up(self) -> bool:
+        """The timer's safety net: read any comm file that grew without a file event (an
+        overflowed inotify queue). One ``stat`` per agent; no walk over the tree."""
+        grown = False
+        for source in self.sources.values():
+            try:
+                size = source.comm_path.stat().st_size
+            except OSError:
+                continue
+            if size != source.reader.offset and size > 0:
+                before = len(source.updates)
+                self._read_comm(source)
+                grown = grown or len(source.updates) != before
+        return grown
 
     def _source(self, number: int) -> Source:
         if number not in self.sources:
@@ -269,6 +299,8 @@ class Engine:
             return self._read_events()
         elif change.kind == CONTROL:
             self.paused = self.paths.pause_flag.exists()
+        elif change.kind == TICK:
+            self.catch_up()
         elif change.kind == GITIGNORE:
             self._load_gitignore()
         elif change.kind == WORKTREE and change.path and self.watch_worktree:
@@ -291,8 +323,22 @@ class Engine:
                 continue
             if source.plan is None and not source.comm_path.exists():
                 continue
-            out.append((source, agent_state(source.name, source.comm, source.plan, now)))
+            state = agent_state(source.name, source.comm, source.plan, now)
+            out.append((source, self._reopened(state, source.plan)))
         return out
+
+    def _reopened(self, state: AgentState, plan: Plan | None) -> AgentState:
+        """An agent that reported DONE and was then given tasks (stealing, reassignment) is not done:
+        it is WAITING to pick them up, with those tasks still to do."""
+        if state.status is not Status.DONE or plan is None:
+            return state
+        given = {t for at, agent, tasks in _moved_since(self.events)
+                 if _same(agent, state.id) and (state.last_update is None or at >= state.last_update) for t in tasks}  # fmt: skip
+        todo = [t for t in plan.tasks if t.id in given]
+        if not todo:
+            return state
+        total = len(plan.tasks)
+        return replace(state, status=Status.WAITING, progress=Progress(total - len(todo), total))
 
     def lock_views(self, agents: tuple[AgentState, ...], now: datetime) -> list[LockView]:
         views = []
@@ -310,7 +356,7 @@ class Engine:
         fresh: list[tuple[str, StatusUpdate]] = []
         for source, state in states:
             updates = source.updates
-            fresh.extend((state.id, u) for u in updates[source.checked :])
+            fresh.extend((state.id, u) for u in source.unjudged())
             assigned = tuple(
                 t for at, agent, tasks in moved if state.last_update is None or at >= state.last_update
                 if _same(agent, state.id) for t in tasks
@@ -340,9 +386,10 @@ class Engine:
 
     def mark_checked(self) -> None:
         """Every status block but the last is judged for good. The last one may still grow (agents
-        that ``echo >>`` a block line by line), so it is judged again each time; keys stop repeats."""
+        that ``echo >>`` a block line by line): it is judged again if it changes."""
         for source in self.sources.values():
             source.checked = max(source.checked, len(source.updates) - 1)
+            source.last_seen = _signature(source.updates[-1]) if source.updates else None
         self.changed.clear()
 
     def snapshot(self, now: datetime) -> Snapshot:

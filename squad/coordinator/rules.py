@@ -9,207 +9,43 @@ log already holds and never reports a thing twice.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from squad.config import Config
-from squad.coordinator.state import AgentState, LockView
-from squad.paths import SquadPaths
+from squad.coordinator.state import LockView
+from squad.coordinator.world import (
+    HANDOFF_REFUSED,
+    PAUSED,
+    RESUMED,
+    STEAL,
+    TASK_BLOCKED,
+    UNPROVEN_DONE,
+    Action,
+    AgentView,
+    BreakLease,
+    BreakStale,
+    Item,
+    MarkBlocked,
+    MoveTasks,
+    Notify,
+    TransferOwnership,
+    World,
+    is_stale,
+    live_lease,
+    load,
+    make_event,
+    may_take,
+    pick_target,
+    plan_path,
+    stamp,
+    task_of,
+    unfinished,
+    unstarted,
+)
 from squad.protocol import events as ev
-from squad.protocol.comm import HandoffRequest, Status, StatusUpdate
+from squad.protocol.comm import Status, StatusUpdate
 from squad.protocol.ids import same_agent
-from squad.protocol.lease import Lease
-from squad.protocol.ownership import Matrix
-from squad.protocol.plan import Plan, PlanTask
-from squad.protocol.times import format_time
-
-# Event kinds the coordinator adds to those in protocol/events.py.
-TASK_BLOCKED = "task_blocked"
-UNPROVEN_DONE = "unproven_done"
-STEAL = "steal"
-PAUSED = "paused"
-RESUMED = "resumed"
-HANDOFF_REFUSED = "handoff_refused"
-
-
-# -- actions: what a rule asks ``actions.apply`` to do -------------------------------------------
-@dataclass(frozen=True)
-class Notify:
-    key: str
-    to: str
-    kind: str
-    text: str
-
-
-@dataclass(frozen=True)
-class BreakStale:
-    """Break every stale lease (``locks.break_stale``) and tell each holder."""
-
-    key: str
-
-
-@dataclass(frozen=True)
-class BreakLease:
-    key: str
-    target: str
-    holder: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class MoveTasks:
-    """Move tasks from one plan to another; ``files`` change owner with them."""
-
-    key: str
-    source: str
-    target: str
-    task_ids: tuple[str, ...]
-    files: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class TransferOwnership:
-    key: str
-    file: str
-    from_agent: str
-    to_agent: str
-    exclusive: bool
-    unblock: tuple[tuple[str, str], ...] = ()  # (agent, task id) whose wait ends
-
-
-@dataclass(frozen=True)
-class MarkBlocked:
-    key: str
-    agent: str
-    task: str
-    reason: str
-
-
-Action = Notify | BreakStale | BreakLease | MoveTasks | TransferOwnership | MarkBlocked
-Item = ev.Event | Action
-
-
-# -- the world a rule sees ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class AgentView:
-    state: AgentState
-    plan: Plan | None
-    updates: tuple[StatusUpdate, ...] = ()
-    handoffs: tuple[HandoffRequest, ...] = ()
-    blocked_since: datetime | None = None
-    assigned: tuple[str, ...] = ()  # task ids moved to this agent since its last update
-
-    @property
-    def id(self) -> str:
-        return self.state.id
-
-
-@dataclass(frozen=True)
-class World:
-    paths: SquadPaths
-    agents: tuple[AgentView, ...]
-    matrix: Matrix
-    locks: tuple[LockView, ...]
-    fresh: tuple[tuple[str, StatusUpdate], ...] = ()  # status blocks not yet checked for ownership
-    changed_files: tuple[str, ...] = ()  # work-tree paths that changed (shared checkout)
-    paused: bool = False
-    extra: dict[str, object] = field(default_factory=dict)
-    released: tuple[tuple[Lease, datetime], ...] = ()  # leases seen released lately, and when
-
-    def agent(self, name: str | None) -> AgentView | None:
-        return next((a for a in self.agents if same_agent(a.id, name)), None)
-
-
-def _t(moment: datetime | None) -> str:
-    return format_time(moment) if moment else "-"
-
-
-def _event(kind: str, now: datetime, key: str, *, agent: str | None = None, path: str | None = None,
-           detail: str = "", **data: object) -> ev.Event:  # fmt: skip
-    return ev.Event(kind=kind, at=now, agent=agent, path=path, detail=detail, data=data, key=key)
-
-
-# -- helpers on plans -----------------------------------------------------------------------------
-def task_of(text: str | None, plan: Plan | None) -> PlanTask | None:
-    """The plan task a ``Current Task:`` text names (``T3 Add charts`` -> T3)."""
-    if not text or plan is None:
-        return None
-    head = text.split()[0].strip(":.,-") if text.split() else ""
-    for task in plan.tasks:
-        if task.id.lower() == head.lower() or task.title.lower() == text.strip().lower():
-            return task
-    return None
-
-
-def unfinished(view: AgentView) -> list[PlanTask]:
-    """Tasks after the ones the agent reports done (progress counts tasks in plan order)."""
-    if view.plan is None:
-        return []
-    if view.state.status is Status.DONE:
-        return [t for t in view.plan.tasks if t.id in view.assigned]
-    done = view.state.progress.done if view.state.progress else 0
-    return list(view.plan.tasks[min(done, len(view.plan.tasks)) :])
-
-
-def unstarted(view: AgentView) -> list[PlanTask]:
-    """Unfinished tasks other than the one the agent is on."""
-    rest = unfinished(view)
-    current = task_of(view.state.task, view.plan)
-    if current is not None:
-        return [t for t in rest if t.id != current.id]
-    return rest[1:] if view.state.status is not Status.STARTING else rest
-
-
-def load(view: AgentView) -> float:
-    return sum(t.estimate_h for t in unfinished(view))
-
-
-def is_stale(view: AgentView, config: Config) -> bool:
-    idle = view.state.idle_s
-    return idle is not None and idle >= config.agent_stale_s and view.state.status is not Status.DONE
-
-
-def may_take(matrix: Matrix, taker: str, source: str, task: PlanTask) -> tuple[bool, tuple[str, ...]]:
-    """Whether ``taker`` may do ``task`` of ``source``; and which files change owner if it does."""
-    moving = []
-    for file in task.files:
-        rule = matrix.rule(file)
-        if rule.access == "READONLY":
-            return False, ()
-        if rule.access == "EXCLUSIVE" and rule.owner and not same_agent(rule.owner, taker):
-            if not same_agent(rule.owner, source):
-                return False, ()
-            moving.append(file)
-    return True, tuple(moving)
-
-
-def _live(view: AgentView, config: Config) -> bool:
-    return view.state.status is not Status.FAILED and not is_stale(view, config)
-
-
-def pick_target(
-    world: World, source: AgentView, task: PlanTask, config: Config, added: dict[str, float] | None = None
-) -> tuple[AgentView, tuple[str, ...]] | None:
-    """The least-loaded live agent that may take ``task`` (lowest number on a tie); ``added`` is
-    load already given out in this round."""
-    best: tuple[float, str, AgentView, tuple[str, ...]] | None = None
-    for view in world.agents:
-        if same_agent(view.id, source.id) or view.plan is None or not _live(view, config):
-            continue
-        ok, files = may_take(world.matrix, view.id, source.id, task)
-        if not ok:
-            continue
-        rank = (load(view) + (added or {}).get(view.id, 0.0), view.id)
-        if best is None or rank < best[:2]:
-            best = (*rank, view, files)
-    return (best[2], best[3]) if best else None
-
-
-def _lease_on(world: World, path: str) -> LockView | None:
-    from squad.locks import conflicts
-
-    return next((lv for lv in world.locks if not lv.stale and conflicts(lv.lease.path, path)), None)
+from squad.protocol.plan import PlanTask
 
 
 # -- the rules ------------------------------------------------------------------------------------
@@ -225,8 +61,8 @@ def rule_ownership(world: World, now: datetime, config: Config) -> list[Item]:
             decision = may_write(world.paths, agent, file, now=now, config=config, matrix=world.matrix, leases=leases)
             if decision.allowed or _held_while_reporting(world, agent, update, file, decision.rule, config):
                 continue
-            key = f"violation:{agent}:{file}:{_t(update.at)}:{update.line}"
-            out.append(_event(ev.VIOLATION, now, key, agent=agent, path=file, detail=decision.reason,
+            key = f"violation:{agent}:{file}:{stamp(update.at)}:{update.line}"
+            out.append(make_event(ev.VIOLATION, now, key, agent=agent, path=file, detail=decision.reason,
                               rule=decision.rule, owner=decision.owner, holder=decision.holder))  # fmt: skip
             fix = f" Fix: {decision.fix}." if decision.fix else ""
             out.append(Notify(key, agent, ev.VIOLATION, f"You modified {file}: {decision.reason}.{fix}"))
@@ -263,12 +99,14 @@ def rule_worktree(world: World, now: datetime, config: Config) -> list[Item]:
         rule = world.matrix.rule(file)
         if rule.access == "READONLY":
             why = f"{file} is read-only ({rule.pattern})"
-        elif rule.access == "SEQUENTIAL" and _lease_on(world, file) is None:
+        elif rule.access == "SEQUENTIAL" and live_lease(world, file) is None:
             why = f"{file} is sequential and changed while nobody holds its lease"
         else:
             continue
-        key = f"worktree:{file}:{world.extra.get('mtime:' + file, _t(now))}"
-        out.append(_event(ev.VIOLATION, now, key, path=file, detail=why, rule=rule.access.lower(), source="worktree"))
+        key = f"worktree:{file}:{world.extra.get('mtime:' + file, stamp(now))}"
+        out.append(
+            make_event(ev.VIOLATION, now, key, path=file, detail=why, rule=rule.access.lower(), source="worktree")
+        )
     return out
 
 
@@ -276,7 +114,7 @@ def rule_stale_leases(world: World, now: datetime, config: Config) -> list[Item]
     stale = [lv for lv in world.locks if lv.stale]
     if not stale:
         return []
-    return [BreakStale("break:" + ",".join(f"{lv.lease.path}@{_t(lv.lease.acquired_at)}" for lv in stale))]
+    return [BreakStale("break:" + ",".join(f"{lv.lease.path}@{stamp(lv.lease.acquired_at)}" for lv in stale))]
 
 
 def rule_idle(world: World, now: datetime, config: Config) -> list[Item]:
@@ -287,13 +125,13 @@ def rule_idle(world: World, now: datetime, config: Config) -> list[Item]:
         if s.idle_s is None or s.status in (Status.DONE, Status.FAILED):
             continue
         if s.idle_s >= config.agent_stale_s:
-            key = f"stale:{s.id}:{_t(s.last_update)}"
-            out.append(_event(ev.AGENT_STALE, now, key, agent=s.id, detail=f"no update for {int(s.idle_s)}s; its leases are stale",
+            key = f"stale:{s.id}:{stamp(s.last_update)}"
+            out.append(make_event(ev.AGENT_STALE, now, key, agent=s.id, detail=f"no update for {int(s.idle_s)}s; its leases are stale",
                               idle_s=round(s.idle_s)))  # fmt: skip
         elif s.idle_s >= config.agent_idle_s:
-            key = f"idle:{s.id}:{_t(s.last_update)}"
+            key = f"idle:{s.id}:{stamp(s.last_update)}"
             out.append(
-                _event(
+                make_event(
                     ev.AGENT_IDLE,
                     now,
                     key,
@@ -321,12 +159,12 @@ def rule_blocked(world: World, now: datetime, config: Config) -> list[Item]:
         if s.status is not Status.BLOCKED:
             continue
         holder = s.waiting_holder
-        lease = _lease_on(world, s.waiting_path) if s.waiting_path else None
+        lease = live_lease(world, s.waiting_path) if s.waiting_path else None
         if lease is not None:
             holder = lease.lease.agent
-        key = f"blocked:{s.id}:{_t(view.blocked_since or s.last_update)}"
+        key = f"blocked:{s.id}:{stamp(view.blocked_since or s.last_update)}"
         detail = f"waiting for {s.waiting_for or 'something unnamed'}" + (f" (held by {holder})" if holder else "")
-        out.append(_event(ev.BLOCKED, now, key, agent=s.id, path=s.waiting_path, detail=detail, holder=holder))
+        out.append(make_event(ev.BLOCKED, now, key, agent=s.id, path=s.waiting_path, detail=detail, holder=holder))
         if holder and not same_agent(holder, s.id) and world.agent(holder) is not None:
             out.append(
                 Notify(
@@ -343,7 +181,7 @@ def wait_edges(world: World) -> dict[str, tuple[str, LockView]]:
         s = view.state
         if s.status is not Status.BLOCKED or not s.waiting_path:
             continue
-        lease = _lease_on(world, s.waiting_path)
+        lease = live_lease(world, s.waiting_path)
         holder = world.agent(lease.lease.agent) if lease else None
         if lease is not None and holder is not None and not same_agent(holder.id, s.id):
             edges[s.id] = (holder.id, lease)
@@ -369,7 +207,7 @@ def rule_deadlock(world: World, now: datetime, config: Config) -> list[Item]:
     if not cycle:
         return []
     leases = [edges[a][1] for a in cycle]
-    key = "deadlock:" + ",".join(sorted(f"{lv.lease.path}@{_t(lv.lease.acquired_at)}" for lv in leases))
+    key = "deadlock:" + ",".join(sorted(f"{lv.lease.path}@{stamp(lv.lease.acquired_at)}" for lv in leases))
     ring = " -> ".join([*cycle, cycle[0]])
     out: list[Item] = []
     victim: LockView | None = None
@@ -383,7 +221,7 @@ def rule_deadlock(world: World, now: datetime, config: Config) -> list[Item]:
         out.append(BreakLease(key, victim.lease.path, victim.lease.agent, f"deadlock {ring}"))
         out.append(Notify(key, victim.lease.agent, ev.DEADLOCK,
                           f"Deadlock {ring}: your lease on {victim.lease.path} was released; lock it again when it is free."))  # fmt: skip
-    out.append(_event(ev.DEADLOCK, now, key, detail=detail, cycle=cycle, policy=config.deadlock_policy,
+    out.append(make_event(ev.DEADLOCK, now, key, detail=detail, cycle=cycle, policy=config.deadlock_policy,
                       released=victim.lease.path if victim else None))  # fmt: skip
     return out
 
@@ -397,12 +235,12 @@ def rule_handoffs(world: World, now: datetime, config: Config) -> list[Item]:
             receiver = world.agent(h.to_agent)
             if not h.file or receiver is None:
                 continue
-            key = f"handoff:{sender}:{receiver.id}:{h.file}:{_t(h.at)}:{h.line}"
+            key = f"handoff:{sender}:{receiver.id}:{h.file}:{stamp(h.at)}:{h.line}"
             rule = world.matrix.rule(h.file)
             if rule.access == "READONLY" or (rule.access == "EXCLUSIVE" and rule.owner and not same_agent(rule.owner, sender)
                                              and not same_agent(rule.owner, receiver.id)):  # fmt: skip
                 why = f"{h.file} is {rule.access}" + (f" owned by {rule.owner}" if rule.owner else "")
-                out.append(_event(HANDOFF_REFUSED, now, key, agent=sender, path=h.file, detail=why, to=receiver.id))
+                out.append(make_event(HANDOFF_REFUSED, now, key, agent=sender, path=h.file, detail=why, to=receiver.id))
                 out.append(
                     Notify(key, sender, HANDOFF_REFUSED, f"Handoff of {h.file} to {receiver.id} refused: {why}.")
                 )
@@ -410,7 +248,7 @@ def rule_handoffs(world: World, now: datetime, config: Config) -> list[Item]:
             unblock = _waiting_on_handoff(receiver, sender, h.file)
             out.append(TransferOwnership(key, h.file, sender, receiver.id, rule.access == "EXCLUSIVE", unblock))
             tasks = ", ".join(t for _, t in unblock)
-            out.append(_event(ev.HANDOFF, now, key, agent=sender, path=h.file, detail=f"{sender} -> {receiver.id}",
+            out.append(make_event(ev.HANDOFF, now, key, agent=sender, path=h.file, detail=f"{sender} -> {receiver.id}",
                               to=receiver.id, access=rule.access, unblocked=[t for _, t in unblock]))  # fmt: skip
             out.append(Notify(key, receiver.id, ev.HANDOFF, f"{sender} handed {h.file} to you ({h.status or 'ready'})."
                               + (f" Tasks {tasks} may start." if tasks else "")))  # fmt: skip
@@ -444,7 +282,7 @@ def rule_reassign(world: World, now: datetime, config: Config) -> list[Item]:
             and view.blocked_since
             and (now - view.blocked_since).total_seconds() >= config.reassign_after_s
         ):
-            tasks, why = unstarted(view), f"blocked since {_t(view.blocked_since)}"
+            tasks, why = unstarted(view), f"blocked since {stamp(view.blocked_since)}"
         else:
             continue
         out.extend(_moves(world, view, tasks, now, config, ev.REASSIGN, why))
@@ -475,7 +313,7 @@ def rule_steal(world: World, now: datetime, config: Config) -> list[Item]:
             taken.update(ids)
             key = f"steal:{view.id}:{','.join(ids)}"
             out.append(MoveTasks(key, view.id, thief.id, ids, files))
-            out.append(_event(STEAL, now, key, agent=thief.id, detail=f"{thief.id} takes {', '.join(ids)} from {view.id}",
+            out.append(make_event(STEAL, now, key, agent=thief.id, detail=f"{thief.id} takes {', '.join(ids)} from {view.id}",
                               source=view.id, target=thief.id, tasks=list(ids)))  # fmt: skip
             out.append(Notify(key, thief.id, STEAL, f"You take {', '.join(ids)} from {view.id}: see your plan."))
             out.append(Notify(key, view.id, STEAL, f"{thief.id} takes {', '.join(ids)} from you: skip them."))
@@ -500,7 +338,7 @@ def _moves(world: World, view: AgentView, tasks: list[PlanTask], now: datetime, 
     for target, ids, moved in plan_by_target.values():
         key = f"{kind}:{view.id}:{','.join(ids)}"
         out.append(MoveTasks(key, view.id, target.id, tuple(ids), tuple(moved)))
-        out.append(_event(kind, now, key, agent=view.id, detail=f"{', '.join(ids)} from {view.id} ({why}) to {target.id}",
+        out.append(make_event(kind, now, key, agent=view.id, detail=f"{', '.join(ids)} from {view.id} ({why}) to {target.id}",
                           source=view.id, target=target.id, tasks=ids))  # fmt: skip
         out.append(
             Notify(key, target.id, kind, f"{', '.join(ids)} moved to you from {view.id} ({why}): see your plan.")
@@ -525,16 +363,16 @@ def rule_cascade(world: World, now: datetime, config: Config) -> list[Item]:
             and view.blocked_since
             and (now - view.blocked_since).total_seconds() >= config.reassign_after_s
         ):
-            why = f"{current.id} blocked since {_t(view.blocked_since)} ({view.id})"
+            why = f"{current.id} blocked since {stamp(view.blocked_since)} ({view.id})"
         else:
             continue
         for other in world.agents:
             for task in other.plan.tasks if other.plan else ():
                 if current.id not in task.depends_on:
                     continue
-                key = f"cascade:{current.id}:{other.id}:{task.id}:{_t(view.blocked_since or s.last_update)}"
+                key = f"cascade:{current.id}:{other.id}:{task.id}:{stamp(view.blocked_since or s.last_update)}"
                 out.append(MarkBlocked(key, other.id, task.id, why))
-                out.append(_event(TASK_BLOCKED, now, key, agent=other.id, detail=f"{task.id} blocked: {why}",
+                out.append(make_event(TASK_BLOCKED, now, key, agent=other.id, detail=f"{task.id} blocked: {why}",
                                   task=task.id, cause=current.id))  # fmt: skip
                 out.append(Notify(key, other.id, TASK_BLOCKED, f"{task.id} is blocked: {why}. Work on something else."))
     return out
@@ -553,7 +391,7 @@ def rule_stuck(world: World, now: datetime, config: Config) -> list[Item]:
         for name, count in counts.items():
             if count >= 3:
                 key = f"stuck:{view.id}:{name}"
-                out.append(_event(ev.STUCK, now, key, agent=view.id, detail=f"{name} failed {count} times: a human should look",
+                out.append(make_event(ev.STUCK, now, key, agent=view.id, detail=f"{name} failed {count} times: a human should look",
                                   task=name, failures=count))  # fmt: skip
     return out
 
@@ -565,13 +403,13 @@ def rule_evidence(world: World, now: datetime, config: Config) -> list[Item]:
     out: list[Item] = []
     for agent, update in world.fresh:
         if update.status is Status.DONE and update.evidence_exit != 0:
-            key = f"evidence:{agent}:{_t(update.at)}:{update.line}"
+            key = f"evidence:{agent}:{stamp(update.at)}:{update.line}"
             why = (
                 "no evidence"
                 if update.evidence_exit is None
                 else f"evidence {update.evidence!r} exited {update.evidence_exit}"
             )
-            out.append(_event(UNPROVEN_DONE, now, key, agent=agent, detail=f"DONE with {why}"))
+            out.append(make_event(UNPROVEN_DONE, now, key, agent=agent, detail=f"DONE with {why}"))
             out.append(
                 Notify(
                     key,
@@ -607,9 +445,34 @@ def run_rules(world: World, now: datetime, config: Config, rules: tuple[Rule, ..
     return out
 
 
-def plan_path(paths: SquadPaths, agent: str) -> Path:
-    from squad.protocol.ids import parse_agent_id
-
-    parsed = parse_agent_id(agent)
-    assert parsed is not None
-    return paths.plan(parsed.number)
+__all__ = [
+    "HANDOFF_REFUSED",
+    "PAUSED",
+    "RESUMED",
+    "RULES",
+    "STEAL",
+    "TASK_BLOCKED",
+    "UNPROVEN_DONE",
+    "Action",
+    "AgentView",
+    "BreakLease",
+    "BreakStale",
+    "Item",
+    "MarkBlocked",
+    "MoveTasks",
+    "Notify",
+    "Rule",
+    "TransferOwnership",
+    "World",
+    "find_cycle",
+    "is_stale",
+    "load",
+    "may_take",
+    "pick_target",
+    "plan_path",
+    "run_rules",
+    "task_of",
+    "unfinished",
+    "unstarted",
+    "wait_edges",
+]

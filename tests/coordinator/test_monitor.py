@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
@@ -36,7 +37,7 @@ def scene(paths: SquadPaths) -> None:
 def frame(paths: SquadPaths, width: int, extras: Extras | None = None) -> str:
     engine = Engine(paths)
     engine.rebuild(now())
-    console = Console(record=True, width=width, file=open("/dev/null", "w"), color_system=None)
+    console = Console(record=True, width=width, file=io.StringIO(), color_system=None)
     console.print(render(engine.snapshot(now()), extras, width=width))
     return console.export_text()
 
@@ -62,7 +63,7 @@ def test_render_puts_violations_first_and_exports_svg(squad: SquadPaths, tmp_pat
     post(squad, 3, "ml", Status.DONE, now(), files=("backend/x.py",))
     with Coordinator(squad) as coordinator:
         snap = coordinator.engine.snapshot(now())
-    console = Console(record=True, width=100, file=open("/dev/null", "w"))
+    console = Console(record=True, width=100, file=io.StringIO())
     console.print(render(snap, Extras()))
     text = console.export_text()
     events_part = text.split("EVENTS")[1]
@@ -114,3 +115,18 @@ def test_live_monitor_in_tmux(squad: SquadPaths, cols: int, rows: int) -> None:
     poll_until(
         lambda: run_squad("daemon", "status", cwd=squad.root).returncode == 1, what="the monitor's coordinator to end"
     )
+
+
+def test_stuck_task_raises_an_alert(squad: SquadPaths) -> None:
+    from squad.coordinator.daemon import Coordinator
+
+    scene(squad)
+    for _ in range(3):
+        post(squad, 2, "backend", Status.FAILED, now(), task="T4")
+    with Coordinator(squad) as coordinator:
+        snap = coordinator.engine.snapshot(now())
+    console = Console(record=True, width=80, file=io.StringIO())
+    console.print(render(snap, Extras()))
+    text = console.export_text()
+    assert "ALERT stuck: agent-2-backend T4 failed 3 times" in text
+    assert "❌ FAILED" in text or "🔧 FAILED" in text

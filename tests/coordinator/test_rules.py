@@ -355,3 +355,13 @@ def test_a_block_written_line_by_line_is_judged_when_complete(squad: SquadPaths)
     append_lines(comm, "Files Modified:\n  - frontend/a.tsx\n  - backend/x.py\n")
     items = react(engine, [Change("comm", number=1)], at(2))
     assert [(i.kind, i.path) for i in items if isinstance(i, ev.Event)] == [(ev.VIOLATION, "backend/x.py")]
+
+
+def test_a_judged_block_is_not_judged_again_after_ownership_moves(squad: SquadPaths) -> None:
+    two_agents(squad)
+    post(squad, 1, "frontend", Status.ACTIVE, at(0), files=("frontend/a.tsx",))
+    engine = Engine(squad)
+    engine.rebuild(at(1))
+    assert react(engine, [], at(1)) == []
+    ownership(squad, "frontend/: {owner: agent-2-backend, access: EXCLUSIVE}\n")  # e.g. a reassignment
+    assert react(engine, [Change("matrix")], at(2)) == []

@@ -1,0 +1,113 @@
+"""Run every benchmark and print one table: figure, measured, target, pass or miss.
+
+    python bench/run_all.py            # full sizes (a few minutes)
+    python bench/run_all.py --quick    # smaller runs, for a first look
+
+Each benchmark is a standalone script (bench/locks.py, allocate.py, latency.py, launch.py) that
+prints its own figures; this runner runs them as subprocesses and reads those lines. Figures are
+measurements on a shared, noisy machine: read them as such, not as a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    pattern: str  # a regex with one group: the number
+    target: str
+    ok: Callable[[float], bool]
+    unit: str
+
+
+@dataclass(frozen=True)
+class Bench:
+    script: str
+    full: list[str]
+    quick: list[str]
+    figures: list[Figure]
+
+
+BENCHES = [
+    Bench(
+        "locks.py",
+        [],
+        ["--pairs", "500", "--cli-pairs", "8"],
+        [
+            Figure("locks: API lock+unlock", r"top-level file:\s+([\d.]+) pairs/s", ">= 2000 pairs/s", lambda v: v >= 2000, "pairs/s"),
+            Figure("locks: CLI pair vs bare python", r"CLI / bare ratio:\s+([\d.]+)x", "<= 8x", lambda v: v <= 8, "x"),
+        ],
+    ),
+    Bench(
+        "allocate.py",
+        ["100", "1000", "10000"],
+        ["100", "1000"],
+        [
+            Figure("allocate: 1,000 tasks", r"^\s*1000\s+([\d.]+)", "< 1 s", lambda v: v < 1, "s"),
+            Figure("allocate: 10,000 tasks", r"^\s*10000\s+([\d.]+)", "< 10 s", lambda v: v < 10, "s"),
+        ],
+    ),
+    Bench(
+        "latency.py",
+        [],
+        ["--agents", "20", "--updates", "5", "--idle-seconds", "15"],
+        [
+            Figure("coordinator: append->applied p99", r"p99 ([\d.]+) ms", "< 100 ms", lambda v: v < 100, "ms"),
+            Figure("coordinator: idle CPU", r"= ([\d.]+)% of a core", "< 1% of a core", lambda v: v < 1, "%"),
+        ],
+    ),
+    Bench(
+        "launch.py",
+        [],
+        [],
+        [
+            Figure("launch: 20 trivial agents wall time", r"max-parallel \d+: ([\d.]+) s wall", "(no target)", lambda v: True, "s"),
+        ],
+    ),
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller runs")
+    parser.add_argument("only", nargs="*", help="run only these scripts (e.g. locks.py)")
+    args = parser.parse_args()
+    rows: list[tuple[str, str, str, str]] = []
+    for bench in BENCHES:
+        if args.only and bench.script not in args.only:
+            continue
+        argv = bench.quick if args.quick else bench.full
+        print(f"running bench/{bench.script} {' '.join(argv)}", flush=True)
+        result = subprocess.run(
+            [sys.executable, str(HERE / bench.script), *argv], capture_output=True, text=True, check=False
+        )
+        print(result.stdout, end="", flush=True)
+        if result.returncode != 0:
+            print(result.stderr, file=sys.stderr)
+        for figure in bench.figures:
+            match = re.search(figure.pattern, result.stdout, re.MULTILINE)
+            if match is None:
+                rows.append((figure.name, "not measured", figure.target, "MISS"))
+                continue
+            value = float(match.group(1))
+            rows.append((figure.name, f"{value:g} {figure.unit}", figure.target, "pass" if figure.ok(value) else "MISS"))
+    width = max(len(r[0]) for r in rows) if rows else 10
+    print()
+    print(f"{'figure':<{width}}  {'measured':>16}  {'target':<16}  result")
+    for name, measured, target, verdict in rows:
+        print(f"{name:<{width}}  {measured:>16}  {target:<16}  {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

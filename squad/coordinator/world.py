@@ -1,0 +1,216 @@
+"""What a coordinator rule sees and what it may ask for: the world, the actions, plan helpers.
+
+Records only and pure helpers; ``rules`` decides, ``actions`` acts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from squad.config import Config
+from squad.coordinator.state import AgentState, LockView
+from squad.paths import SquadPaths
+from squad.protocol import events as ev
+from squad.protocol.comm import HandoffRequest, Status, StatusUpdate
+from squad.protocol.ids import same_agent
+from squad.protocol.lease import Lease
+from squad.protocol.ownership import Matrix
+from squad.protocol.plan import Plan, PlanTask
+from squad.protocol.times import format_time
+
+# Event kinds the coordinator adds to those in protocol/events.py.
+TASK_BLOCKED = "task_blocked"
+UNPROVEN_DONE = "unproven_done"
+STEAL = "steal"
+PAUSED = "paused"
+RESUMED = "resumed"
+HANDOFF_REFUSED = "handoff_refused"
+
+
+# -- actions: what a rule asks ``actions.apply`` to do -------------------------------------------
+@dataclass(frozen=True)
+class Notify:
+    key: str
+    to: str
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class BreakStale:
+    """Break every stale lease (``locks.break_stale``) and tell each holder."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class BreakLease:
+    key: str
+    target: str
+    holder: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class MoveTasks:
+    """Move tasks from one plan to another; ``files`` change owner with them."""
+
+    key: str
+    source: str
+    target: str
+    task_ids: tuple[str, ...]
+    files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TransferOwnership:
+    key: str
+    file: str
+    from_agent: str
+    to_agent: str
+    exclusive: bool
+    unblock: tuple[tuple[str, str], ...] = ()  # (agent, task id) whose wait ends
+
+
+@dataclass(frozen=True)
+class MarkBlocked:
+    key: str
+    agent: str
+    task: str
+    reason: str
+
+
+Action = Notify | BreakStale | BreakLease | MoveTasks | TransferOwnership | MarkBlocked
+Item = ev.Event | Action
+
+
+# -- the world a rule sees ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AgentView:
+    state: AgentState
+    plan: Plan | None
+    updates: tuple[StatusUpdate, ...] = ()
+    handoffs: tuple[HandoffRequest, ...] = ()
+    blocked_since: datetime | None = None
+    assigned: tuple[str, ...] = ()  # task ids moved to this agent since its last update
+
+    @property
+    def id(self) -> str:
+        return self.state.id
+
+
+@dataclass(frozen=True)
+class World:
+    paths: SquadPaths
+    agents: tuple[AgentView, ...]
+    matrix: Matrix
+    locks: tuple[LockView, ...]
+    fresh: tuple[tuple[str, StatusUpdate], ...] = ()  # status blocks not yet checked for ownership
+    changed_files: tuple[str, ...] = ()  # work-tree paths that changed (shared checkout)
+    paused: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+    released: tuple[tuple[Lease, datetime], ...] = ()  # leases seen released lately, and when
+
+    def agent(self, name: str | None) -> AgentView | None:
+        return next((a for a in self.agents if same_agent(a.id, name)), None)
+
+
+def stamp(moment: datetime | None) -> str:
+    return format_time(moment) if moment else "-"
+
+
+def make_event(kind: str, now: datetime, key: str, *, agent: str | None = None, path: str | None = None,
+           detail: str = "", **data: object) -> ev.Event:  # fmt: skip
+    return ev.Event(kind=kind, at=now, agent=agent, path=path, detail=detail, data=data, key=key)
+
+
+# -- helpers on plans -----------------------------------------------------------------------------
+def task_of(text: str | None, plan: Plan | None) -> PlanTask | None:
+    """The plan task a ``Current Task:`` text names (``T3 Add charts`` -> T3)."""
+    if not text or plan is None:
+        return None
+    head = text.split()[0].strip(":.,-") if text.split() else ""
+    for task in plan.tasks:
+        if task.id.lower() == head.lower() or task.title.lower() == text.strip().lower():
+            return task
+    return None
+
+
+def unfinished(view: AgentView) -> list[PlanTask]:
+    """Tasks after the ones the agent reports done (progress counts tasks in plan order)."""
+    if view.plan is None:
+        return []
+    if view.state.status is Status.DONE:
+        return [t for t in view.plan.tasks if t.id in view.assigned]
+    done = view.state.progress.done if view.state.progress else 0
+    return list(view.plan.tasks[min(done, len(view.plan.tasks)) :])
+
+
+def unstarted(view: AgentView) -> list[PlanTask]:
+    """Unfinished tasks other than the one the agent is on."""
+    rest = unfinished(view)
+    current = task_of(view.state.task, view.plan)
+    if current is not None:
+        return [t for t in rest if t.id != current.id]
+    return rest[1:] if view.state.status is not Status.STARTING else rest
+
+
+def load(view: AgentView) -> float:
+    return sum(t.estimate_h for t in unfinished(view))
+
+
+def is_stale(view: AgentView, config: Config) -> bool:
+    idle = view.state.idle_s
+    return idle is not None and idle >= config.agent_stale_s and view.state.status is not Status.DONE
+
+
+def may_take(matrix: Matrix, taker: str, source: str, task: PlanTask) -> tuple[bool, tuple[str, ...]]:
+    """Whether ``taker`` may do ``task`` of ``source``; and which files change owner if it does."""
+    moving = []
+    for file in task.files:
+        rule = matrix.rule(file)
+        if rule.access == "READONLY":
+            return False, ()
+        if rule.access == "EXCLUSIVE" and rule.owner and not same_agent(rule.owner, taker):
+            if not same_agent(rule.owner, source):
+                return False, ()
+            moving.append(file)
+    return True, tuple(moving)
+
+
+def _live(view: AgentView, config: Config) -> bool:
+    return view.state.status is not Status.FAILED and not is_stale(view, config)
+
+
+def pick_target(
+    world: World, source: AgentView, task: PlanTask, config: Config, added: dict[str, float] | None = None
+) -> tuple[AgentView, tuple[str, ...]] | None:
+    """The least-loaded live agent that may take ``task`` (lowest number on a tie); ``added`` is
+    load already given out in this round."""
+    best: tuple[float, str, AgentView, tuple[str, ...]] | None = None
+    for view in world.agents:
+        if same_agent(view.id, source.id) or view.plan is None or not _live(view, config):
+            continue
+        ok, files = may_take(world.matrix, view.id, source.id, task)
+        if not ok:
+            continue
+        rank = (load(view) + (added or {}).get(view.id, 0.0), view.id)
+        if best is None or rank < best[:2]:
+            best = (*rank, view, files)
+    return (best[2], best[3]) if best else None
+
+
+def live_lease(world: World, path: str) -> LockView | None:
+    from squad.locks import conflicts
+
+    return next((lv for lv in world.locks if not lv.stale and conflicts(lv.lease.path, path)), None)
+
+
+def plan_path(paths: SquadPaths, agent: str) -> Path:
+    from squad.protocol.ids import parse_agent_id
+
+    parsed = parse_agent_id(agent)
+    assert parsed is not None
+    return paths.plan(parsed.number)
