@@ -44,7 +44,13 @@ BENCHES = [
         [],
         ["--pairs", "500", "--cli-pairs", "8"],
         [
-            Figure("locks: API lock+unlock", r"top-level file:\s+([\d.]+) pairs/s", ">= 2000 pairs/s", lambda v: v >= 2000, "pairs/s"),
+            Figure(
+                "locks: API lock+unlock",
+                r"top-level file:\s+([\d.]+) pairs/s",
+                ">= 2000 pairs/s",
+                lambda v: v >= 2000,
+                "pairs/s",
+            ),
             Figure("locks: CLI pair vs bare python", r"CLI / bare ratio:\s+([\d.]+)x", "<= 8x", lambda v: v <= 8, "x"),
         ],
     ),
@@ -71,7 +77,13 @@ BENCHES = [
         [],
         [],
         [
-            Figure("launch: 20 trivial agents wall time", r"max-parallel \d+: ([\d.]+) s wall", "(no target)", lambda v: True, "s"),
+            Figure(
+                "launch: 20 trivial agents wall time",
+                r"max-parallel \d+: ([\d.]+) s wall",
+                "(no target)",
+                lambda v: True,
+                "s",
+            ),
         ],
     ),
 ]
@@ -100,7 +112,9 @@ def main() -> int:
                 rows.append((figure.name, "not measured", figure.target, "MISS"))
                 continue
             value = float(match.group(1))
-            rows.append((figure.name, f"{value:g} {figure.unit}", figure.target, "pass" if figure.ok(value) else "MISS"))
+            rows.append(
+                (figure.name, f"{value:g} {figure.unit}", figure.target, "pass" if figure.ok(value) else "MISS")
+            )
     width = max(len(r[0]) for r in rows) if rows else 10
     print()
     print(f"{'figure':<{width}}  {'measured':>16}  {'target':<16}  result")

@@ -75,6 +75,7 @@ class Broken:
 
 # -- the mutex -------------------------------------------------------------------------------
 
+
 # SquadPaths builds a new Path on every property access; pathlib was a measurable share of a
 # lock+unlock pair, so the few paths on the hot path are computed once per squad.
 @functools.lru_cache(maxsize=64)

@@ -143,7 +143,10 @@ def render_matrix(matrix: Matrix) -> str:
         "# Ownership matrix: gitignore-style patterns; the last matching pattern wins.",
         "# access: EXCLUSIVE (owner only), SEQUENTIAL (anyone holding the lease), READONLY.",
     ]
-    keys = [json.dumps(e.pattern) if any(c in e.pattern for c in "*{}[]#&!|>'\"%@`,?:") else e.pattern for e in matrix.entries]
+    keys = [
+        json.dumps(e.pattern) if any(c in e.pattern for c in "*{}[]#&!|>'\"%@`,?:") else e.pattern
+        for e in matrix.entries
+    ]
     width = max((len(k) for k in keys), default=0) + 2
     for key, e in zip(keys, matrix.entries, strict=True):
         owner = e.owner if e.owner else "null"
