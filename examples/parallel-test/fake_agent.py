@@ -62,6 +62,8 @@ def frontend() -> None:
     update("ACTIVE", "F1 Dashboard layout and shared types", "0/5")
     for types in ("shared/types/metrics.ts", "shared/types/analytics.ts"):
         squad("lock", types, "--reason", "create the shared types first")
+    # package.json is SEQUENTIAL and the backend wants it too: the lease makes them take turns.
+    squad("lock", "package.json", "--reason", "add recharts")
     write("shared/types/metrics.ts", "export interface MetricPoint { name: string; at: number; value: number }\n")
     write("shared/types/analytics.ts", "export interface Anomaly { metric: string; score: number }\n")
     write("frontend/src/components/Dashboard.tsx", "export const Dashboard = () => null\n")
@@ -72,10 +74,8 @@ def frontend() -> None:
     squad("handoff", "--to", "agent-3-ml", "--file", "shared/types/analytics.ts", "--status", "Types ready")
     say("created the shared types and handed them over")
     update("ACTIVE", "F2 Metric cards", "1/5", "frontend/src/components/Dashboard.tsx", "shared/types/metrics.ts")
-    # Both frontend and backend need package.json: the lease makes them take turns.
-    squad("lock", "package.json", "--wait", "30", "--reason", "add recharts")
     write("package.json", '{"name": "analytics-dashboard", "dependencies": {"recharts": "^2"}}\n')
-    time.sleep(STEP * 3)
+    time.sleep(STEP * 4)  # the backend asks for package.json meanwhile, and waits
     squad("unlock", "package.json")
     for number, (task, path) in enumerate(
         [

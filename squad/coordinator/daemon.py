@@ -36,6 +36,7 @@ from squad.protocol.times import format_time, now, parse_time
 
 log = logging.getLogger("squad.coordinator")
 DEFAULT_TICK_S = 5.0
+SLOW_CYCLE_S = 0.2  # logged: a slow disk (fsync) or a starved CPU shows here
 
 
 def pid_file(paths: SquadPaths) -> Path:
@@ -155,6 +156,7 @@ class Coordinator:
             pass
 
     def cycle(self, changes: list[Change]) -> list[ev.Event]:
+        started = time.perf_counter()
         moment = self.clock()
         news = [self.engine.observe(change, moment) for change in changes]
         if not any(news) and all(c.kind != TICK for c in changes):
@@ -176,6 +178,9 @@ class Coordinator:
         self.last_applied = moment
         if self.on_update is not None:
             self.on_update(snap)
+        spent = time.perf_counter() - started
+        if spent > SLOW_CYCLE_S:
+            log.warning("slow cycle: %.0f ms for %d change(s)", spent * 1000, len(changes))
         return logged
 
     # Which status blocks were judged already, so a restart does not judge them against new leases.

@@ -8,7 +8,7 @@ A restart after ``kill -9`` rebuilds the same state and, thanks to the keys, rep
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,12 +22,14 @@ from squad.coordinator.state import (
     agent_state,
     compute_metrics,
     find_agent,
+    moved_tasks,
+    reopened,
     stale_reason,
 )
 from squad.errors import SquadError
 from squad.paths import SQUAD_DIR_NAME, SquadPaths
 from squad.protocol import events as ev
-from squad.protocol.comm import CommFile, CommReader, HandoffRequest, Progress, Status, StatusUpdate
+from squad.protocol.comm import CommFile, CommReader, HandoffRequest, Status, StatusUpdate
 from squad.protocol.lease import Lease
 from squad.protocol.ownership import Matrix
 from squad.protocol.plan import Plan, read_plan
@@ -324,21 +326,8 @@ class Engine:
             if source.plan is None and not source.comm_path.exists():
                 continue
             state = agent_state(source.name, source.comm, source.plan, now)
-            out.append((source, self._reopened(state, source.plan)))
+            out.append((source, reopened(state, source.plan, self.events)))
         return out
-
-    def _reopened(self, state: AgentState, plan: Plan | None) -> AgentState:
-        """An agent that reported DONE and was then given tasks (stealing, reassignment) is not done:
-        it is WAITING to pick them up, with those tasks still to do."""
-        if state.status is not Status.DONE or plan is None:
-            return state
-        given = {t for at, agent, tasks in _moved_since(self.events)
-                 if _same(agent, state.id) and (state.last_update is None or at >= state.last_update) for t in tasks}  # fmt: skip
-        todo = [t for t in plan.tasks if t.id in given]
-        if not todo:
-            return state
-        total = len(plan.tasks)
-        return replace(state, status=Status.WAITING, progress=Progress(total - len(todo), total))
 
     def lock_views(self, agents: tuple[AgentState, ...], now: datetime) -> list[LockView]:
         views = []
@@ -351,7 +340,7 @@ class Engine:
     def world(self, now: datetime) -> rules.World:
         states = self.agent_states(now)
         agents = tuple(s for _, s in states)
-        moved = _moved_since(self.events)
+        moved = moved_tasks(self.events)
         views = []
         fresh: list[tuple[str, StatusUpdate]] = []
         for source, state in states:
@@ -419,14 +408,6 @@ def _same(a: str | None, b: str | None) -> bool:
     from squad.protocol.ids import same_agent
 
     return same_agent(a, b)
-
-
-def _moved_since(events: list[ev.Event]) -> list[tuple[datetime, str, tuple[str, ...]]]:
-    out = []
-    for e in events:
-        if e.kind in (ev.REASSIGN, rules.STEAL) and e.data.get("target"):
-            out.append((e.at, str(e.data["target"]), tuple(str(t) for t in e.data.get("tasks", []))))
-    return out
 
 
 def _blocked_since(updates: tuple[StatusUpdate, ...]) -> datetime | None:

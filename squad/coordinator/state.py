@@ -6,7 +6,7 @@ incremental readers, ``build_snapshot`` with full reads.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -39,9 +39,17 @@ class AgentState:
 
     @property
     def tasks_done(self) -> int:
+        total = self.tasks_planned
         if self.status is Status.DONE:
-            return self.tasks_total or (self.progress.total if self.progress else 0)
-        return self.progress.done if self.progress else 0
+            return total
+        return min(self.progress.done, total) if self.progress else 0
+
+    @property
+    def tasks_planned(self) -> int:
+        """Tasks in its plan (which the coordinator may have changed), else what it reported."""
+        if self.tasks_total is not None:
+            return self.tasks_total
+        return self.progress.total if self.progress else 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -90,7 +98,7 @@ def agent_state(name: str, comm: CommFile, plan: Plan | None, now: datetime) -> 
             evidence_exit = block.evidence_exit
     if (latest_untimed or last is None) and comm.mtime is not None:
         last = comm.mtime if last is None else max(last, comm.mtime)
-    total = len(plan.tasks) if plan and plan.tasks else None
+    total = len(plan.tasks) if plan is not None else None
     if progress is None and total:
         progress = Progress(total if status is Status.DONE else 0, total)
     wf = waiting.waiting_for if waiting is not None else None
@@ -109,6 +117,35 @@ def agent_state(name: str, comm: CommFile, plan: Plan | None, now: datetime) -> 
         tasks_total=total,
         evidence_exit=evidence_exit,
     )
+
+
+def moved_tasks(events: list[ev.Event] | tuple[ev.Event, ...]) -> list[tuple[datetime, str, tuple[str, ...]]]:
+    """``(when, to agent, task ids)`` for every reassignment and steal in the event log."""
+    out = []
+    for e in events:
+        if e.kind in (ev.REASSIGN, ev.STEAL) and e.data.get("target"):
+            out.append((e.at, str(e.data["target"]), tuple(str(t) for t in e.data.get("tasks", []))))
+    return out
+
+
+def reopened(state: AgentState, plan: Plan | None, events: list[ev.Event] | tuple[ev.Event, ...]) -> AgentState:
+    """An agent that reported DONE and was then given tasks (stealing, reassignment) is not done:
+    it is WAITING to pick them up, with those tasks still to do."""
+    from squad.protocol.ids import same_agent
+
+    if state.status is not Status.DONE or plan is None:
+        return state
+    given = {
+        task
+        for at, agent, tasks in moved_tasks(events)
+        if same_agent(agent, state.id) and (state.last_update is None or at >= state.last_update)
+        for task in tasks
+    }
+    todo = [t for t in plan.tasks if t.id in given]
+    if not todo:
+        return state
+    total = len(plan.tasks)
+    return replace(state, status=Status.WAITING, progress=Progress(total - len(todo), total))
 
 
 @dataclass(frozen=True)
@@ -216,7 +253,7 @@ def read_locks(paths: SquadPaths, config: Config, agents: tuple[AgentState, ...]
 
 def compute_metrics(agents: tuple[AgentState, ...], events: list[ev.Event]) -> dict[str, Any]:
     done = sum(a.tasks_done for a in agents)
-    total = sum(a.tasks_total or (a.progress.total if a.progress else 0) for a in agents)
+    total = sum(a.tasks_planned for a in agents)
     waits = [e for e in events if e.kind == ev.LOCK_WAIT]
     wait_s = [float(e.data.get("waited_s", 0)) for e in waits]
     return {
@@ -235,17 +272,17 @@ def build_snapshot(paths: SquadPaths, now: datetime, config: Config | None = Non
     problems: list[SquadError] = []
     agents = []
     handoffs: list[tuple[str, HandoffRequest]] = []
+    events = ev.read_events(paths.events)
     roster: list[Member] = members(paths)
     for member in roster:
         plan = read_plan(member.plan) if member.plan.exists() else None
         comm = read_comm(member.comm, paths.display(member.comm))
         problems.extend(comm.problems)
         name = plan.agent if plan else member.name
-        agents.append(agent_state(name, comm, plan, now))
+        agents.append(reopened(agent_state(name, comm, plan, now), plan, events))
         handoffs.extend((name, h) for h in comm.handoffs)
     if strict and problems:
         raise problems[0]
-    events = ev.read_events(paths.events)
     agent_tuple = tuple(agents)
     locks = read_locks(paths, config, agent_tuple, now)
     violations = tuple(e for e in events if e.kind in (ev.VIOLATION, ev.VIOLATION_ATTEMPT))

@@ -20,13 +20,13 @@ from squad.protocol.ownership import Matrix
 from squad.protocol.plan import Plan, PlanTask
 from squad.protocol.times import format_time
 
-# Event kinds the coordinator adds to those in protocol/events.py.
-TASK_BLOCKED = "task_blocked"
-UNPROVEN_DONE = "unproven_done"
-STEAL = "steal"
-PAUSED = "paused"
-RESUMED = "resumed"
-HANDOFF_REFUSED = "handoff_refused"
+# Event kinds the coordinator writes (all kinds are named in protocol/events.py).
+TASK_BLOCKED = ev.TASK_BLOCKED
+UNPROVEN_DONE = ev.UNPROVEN_DONE
+STEAL = ev.STEAL
+PAUSED = ev.PAUSED
+RESUMED = ev.RESUMED
+HANDOFF_REFUSED = ev.HANDOFF_REFUSED
 
 
 # -- actions: what a rule asks ``actions.apply`` to do -------------------------------------------

@@ -29,6 +29,12 @@ REASSIGN = "reassign"
 STUCK = "stuck"
 PARSE_ERROR = "parse_error"
 GUARD_SKIPPED = "guard_skipped"  # squad guard let a call through it could not judge
+TASK_BLOCKED = "task_blocked"
+UNPROVEN_DONE = "unproven_done"
+STEAL = "steal"
+PAUSED = "paused"
+RESUMED = "resumed"
+HANDOFF_REFUSED = "handoff_refused"
 
 
 @dataclass(frozen=True)
