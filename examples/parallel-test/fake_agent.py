@@ -103,6 +103,7 @@ def backend() -> None:
     )
     write("backend/tests/test_schema.py", "def test_schema():\n    assert True\n")
     wait_for_handoff("shared/types/metrics.ts")
+    update("ACTIVE", "B1 Metrics database schema", "0/4", "backend/tests/test_schema.py")
     say("types arrived; back to B1")
     # A write outside its area, asked of the guard as Claude Code's PreToolUse hook would.
     hook = {"tool_name": "Write", "tool_input": {"file_path": str(ROOT / "frontend/src/App.tsx")}, "cwd": str(ROOT)}

@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # The parallel-test example, played by three scripted agents in a temporary copy of this folder.
 #
-#   run-demo.sh            run the story, then print the final status and the event log summary
-#   run-demo.sh --watch    the same with the live monitor in this terminal (Ctrl-C to finish)
-#   run-demo.sh --keep     leave the temporary repository behind and print where it is
+#   run-demo.sh              run the story, then print the final status and the event log summary
+#   run-demo.sh --watch      the same, with the live monitor in this terminal while it plays
+#   run-demo.sh --keep       leave the temporary repository behind and print where it is
+#   run-demo.sh --svg FILE   also save the monitor's last frame as a picture (docs/monitor.svg)
 set -euo pipefail
 
-watch=0 keep=0
-for arg in "$@"; do
-  case "$arg" in
+watch=0 keep=0 svg=""
+while [ $# -gt 0 ]; do
+  case "$1" in
     --watch) watch=1 ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
-    *) echo "run-demo.sh: unknown option $arg" >&2; exit 2 ;;
+    --svg) svg="$(cd "$(dirname "${2:?--svg needs a file}")" && pwd)/$(basename "$2")"; shift ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) echo "run-demo.sh: unknown option $1" >&2; exit 2 ;;
   esac
+  shift
 done
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -22,7 +25,9 @@ PYTHON="$(dirname "$SQUAD_BIN")/python"
 [ -x "$PYTHON" ] || PYTHON=python3
 export SQUAD_BIN
 work="$(mktemp -d "${TMPDIR:-/tmp}/squad-demo.XXXXXX")"
+monitor=""
 cleanup() {
+  if [ -n "$monitor" ]; then kill "$monitor" 2>/dev/null || true; wait "$monitor" 2>/dev/null || true; fi
   (cd "$work" && "$SQUAD_BIN" daemon stop >/dev/null 2>&1) || true
   if [ "$keep" -eq 1 ]; then echo "kept: $work"; else rm -rf "$work"; fi
 }
@@ -38,12 +43,12 @@ git -c user.name=demo -c user.email=demo@example.invalid commit -q -m "sample re
 echo "== squad allocate feature-prd.md"
 "$SQUAD_BIN" allocate feature-prd.md --agents 3 | sed -n '1,9p'
 
-# Demo timings: agents go idle after 3 s of silence and stale after 6 s (defaults: 10 and 30 min).
+# Demo timings: agents go idle after 4 s of silence and stale after 8 s (defaults: 10 and 30 min).
 "$PYTHON" - <<'PY'
 from pathlib import Path
 p = Path(".squad/config.yaml")
 text = p.read_text()
-for key, value in {"agent_idle_s": 3, "agent_stale_s": 6, "reassign_after_s": 6}.items():
+for key, value in {"agent_idle_s": 4, "agent_stale_s": 8, "reassign_after_s": 8}.items():
     text = "\n".join(f"{key}: {value}" if line.startswith(f"{key}:") else line for line in text.splitlines()) + "\n"
 p.write_text(text)
 PY
@@ -59,7 +64,8 @@ for role in frontend backend ml; do
 done
 
 if [ "$watch" -eq 1 ]; then
-  "$SQUAD_BIN" monitor || true
+  "$SQUAD_BIN" monitor &  # beside the daemon it only watches; stopped when the story is over
+  monitor=$!
 fi
 failed=0
 for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
@@ -70,6 +76,24 @@ for _ in $(seq 1 60); do
   if grep -q '"reassign"' .squad/logs/events.jsonl 2>/dev/null && grep -q '"lock_broken"' .squad/logs/events.jsonl; then break; fi
   sleep 0.5
 done
+
+if [ -n "$monitor" ]; then
+  sleep 2; kill "$monitor" 2>/dev/null || true; wait "$monitor" 2>/dev/null || true; monitor=""
+fi
+if [ -n "$svg" ]; then
+  "$PYTHON" - "$svg" <<'PY'
+import sys
+from rich.console import Console
+from squad.coordinator.state import build_snapshot
+from squad.monitor import Extras, render
+from squad.paths import require_paths
+from squad.protocol.times import now
+console = Console(record=True, width=100, file=open("/dev/null", "w"), force_terminal=True)
+console.print(render(build_snapshot(require_paths(), now()), Extras(mode="demo"), width=100))
+console.save_svg(sys.argv[1], title="squad monitor")
+print(f"saved {sys.argv[1]}")
+PY
+fi
 
 echo
 echo "== squad status"

@@ -79,5 +79,5 @@ def allocate(
     if not dry_run:
         from squad.allocate.write import write_allocation
 
-        paths = write_allocation(allocation, text, paths, base, force=force, now=now)
+        paths = write_allocation(allocation, text, paths, base, force=force, now=now, locations=locations)
     return AllocateResult(allocation, paths, locations, written=not dry_run)

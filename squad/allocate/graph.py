@@ -32,19 +32,37 @@ def task_ids(prd: PRD) -> list[str]:
 
 
 def resolve_dependencies(prd: PRD, ids: list[str]) -> list[tuple[str, ...]]:
+    """Each task's dependencies as ids. A title names a task when it is that task's whole title, or
+    else a part of exactly one title; a title that names two tasks is an error listing both."""
     by_id = set(ids)
-    by_title: dict[str, str] = {}
+    by_title: dict[str, list[str]] = {}
     for task_id, raw in zip(ids, prd.tasks, strict=True):
-        by_title.setdefault(raw.title.lower(), task_id)
+        by_title.setdefault(raw.title.lower(), []).append(task_id)
+    line_of = {task_id: raw.line for task_id, raw in zip(ids, prd.tasks, strict=True)}
     out = []
     for task_id, raw in zip(ids, prd.tasks, strict=True):
         deps: list[str] = []
         for dep in raw.depends:
-            target = dep.target if dep.by_id and dep.target in by_id else by_title.get(dep.target.lower())
-            if target is None and not dep.by_id:
+            if dep.by_id and dep.target in by_id:
+                candidates = [dep.target]
+            else:
                 wanted = dep.target.lower()
-                matches = [tid for title, tid in by_title.items() if wanted in title and tid != task_id]
-                target = matches[0] if len(matches) == 1 else None
+                candidates = [t for t in by_title.get(wanted, []) if t != task_id]
+                if not candidates and not dep.by_id:
+                    candidates = [t for title, tids in by_title.items() if wanted in title for t in tids if t != task_id]
+            if len(candidates) > 1:
+                if not dep.strict:
+                    continue
+                named = ", ".join(f"{t} (line {line_of[t]})" for t in candidates[:5])
+                raise SquadError(
+                    f"task {task_id} depends on {dep.target!r}, which names {len(candidates)} tasks: {named}; "
+                    "give an id (`depends on: T2`) or more of the title",
+                    path=prd.path,
+                    line=raw.line,
+                )
+            target = candidates[0] if candidates else None
+            if target is None and dep.target.lower() == raw.title.lower():
+                target = task_id
             if target is None and not dep.strict:
                 continue
             if target is None:
@@ -55,10 +73,10 @@ def resolve_dependencies(prd: PRD, ids: list[str]) -> list[tuple[str, ...]]:
                 )
             if target == task_id and not dep.strict:
                 continue
-            if target != task_id and target not in deps:
-                deps.append(target)
-            elif target == task_id:
+            if target == task_id:
                 raise SquadError(f"dependency cycle: {task_id} depends on itself", path=prd.path, line=raw.line)
+            if target not in deps:
+                deps.append(target)
         out.append(tuple(deps))
     return out
 

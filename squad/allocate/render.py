@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 from string import Template
 from typing import Any
 
-from squad.allocate.assign import AgentAllocation, Allocation
+from squad.allocate.assign import AgentAllocation, Allocation, Task
 from squad.protocol.plan import Handoff, Plan, format_estimate
 
 
@@ -16,65 +17,114 @@ def _template() -> Template:
     return Template((Path(__file__).parent.parent / "templates" / "plan.md").read_text(encoding="utf-8"))
 
 
-def _code_list(items: tuple[str, ...] | list[str], empty: str = "none") -> str:
-    return ", ".join(f"`{i}`" for i in items) if items else empty
+# The plan body stays short enough to read at a glance (design section 2: under ~40 lines).
+# The template's fixed lines take the rest; a longer plan lists its first tasks and points to
+# the front matter, which always holds every task, subtask, file and handoff in the same order.
+TASK_LINES = 12
+LIST_ITEMS = 8  # owned / shared paths and handoffs named in the body before "and N more"
+TITLE_CHARS = 100
+
+
+def short(text: str, limit: int = TITLE_CHARS) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters, marked with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:-") + "…"
+
+
+def _code_list(items: tuple[str, ...] | list[str], empty: str = "none", key: str = "") -> str:
+    if not items:
+        return empty
+    shown = ", ".join(f"`{i}`" for i in items[:LIST_ITEMS])
+    more = len(items) - LIST_ITEMS
+    if more <= 0:
+        return shown
+    return shown + f" and {more} more" + (f" (`{key}:` in the front matter)" if key else "")
 
 
 def _hours(hours: float) -> str:
     return format_estimate(hours)
 
 
+def _task_line(number: int, task: Task, agent: AgentAllocation, owner: dict[str, str], extra: str = "") -> str:
+    notes = [_hours(task.hours)]
+    if task.raw.paths:
+        notes.append("files " + _code_list(task.raw.paths))
+    mine = [dep for dep in task.depends_on if owner[dep] == agent.id]
+    if mine:
+        notes.append("after " + ", ".join(mine))
+    notes += [f"after {d} from {owner[d]} (handoff)" for d in task.depends_on if owner[d] != agent.id]
+    if task.resource:
+        notes.append(f"lock `{task.resource}`")
+    if task.stream is None:
+        notes.append("unclassified: matched no stream, check where it belongs")
+    if extra:
+        notes.append(extra)
+    return f"{number}. **{task.id}** {short(task.raw.title)} ({'; '.join(notes)})"
+
+
 def _task_lines(agent: AgentAllocation, allocation: Allocation) -> str:
+    """Every task with its subtasks when that fits in ``TASK_LINES``; else the tasks without their
+    subtasks; else the first tasks and one line naming the rest (all are in the front matter)."""
     owner = {t.id: a.id for a in allocation.agents for t in a.tasks}
-    lines = []
-    for number, task in enumerate(agent.tasks, start=1):
-        notes = [_hours(task.hours)]
-        if task.raw.paths:
-            notes.append("files " + _code_list(task.raw.paths))
-        mine = [dep for dep in task.depends_on if owner[dep] == agent.id]
-        if mine:
-            notes.append("after " + ", ".join(mine))
-        notes += [f"after {d} from {owner[d]} (handoff)" for d in task.depends_on if owner[d] != agent.id]
-        if task.resource:
-            notes.append(f"lock `{task.resource}`")
-        if task.stream is None:
-            notes.append("unclassified: matched no stream, check where it belongs")
-        lines.append(f"{number}. **{task.id}** {task.raw.title} ({'; '.join(notes)})")
-        lines.extend(f"   - {sub}" for sub in task.raw.subtasks)
+    tasks = agent.tasks
+    if len(tasks) + sum(len(t.raw.subtasks) for t in tasks) <= TASK_LINES:
+        lines = []
+        for number, task in enumerate(tasks, start=1):
+            lines.append(_task_line(number, task, agent, owner))
+            lines.extend(f"   - {short(sub)}" for sub in task.raw.subtasks)
+        return "\n".join(lines)
+
+    def steps(task: Task) -> str:
+        n = len(task.raw.subtasks)
+        return f"{n} step{'s' if n > 1 else ''} in the front matter" if n else ""
+
+    if len(tasks) <= TASK_LINES:
+        return "\n".join(_task_line(n, t, agent, owner, steps(t)) for n, t in enumerate(tasks, start=1))
+    shown = TASK_LINES - 1
+    lines = [_task_line(n, t, agent, owner, steps(t)) for n, t in enumerate(tasks[:shown], start=1)]
+    rest = tasks[shown:]
+    hours = _hours(sum(t.hours for t in rest))
+    lines.append(
+        f"{shown + 1}. ... and {len(rest)} more tasks ({rest[0].id} to {rest[-1].id}, {hours}): "
+        "the `tasks:` list in the front matter, in this order, with their files and dependencies."
+    )
     return "\n".join(lines)
 
 
-def _handoff_text(handoffs: tuple[Handoff, ...], word: str) -> str:
+def _handoff_text(handoffs: tuple[Handoff, ...], word: str, key: str) -> str:
     grouped: dict[tuple[str, str], list[str]] = {}
     for h in handoffs:
         files = grouped.setdefault((h.task, h.agent), [])
         if h.file:
             files.append(h.file)
-    return (
-        "; ".join(
-            f"{task} {word} {agent}" + (f" ({_code_list(files)})" if files else "")
-            for (task, agent), files in grouped.items()
-        )
-        or "nothing"
-    )
+    items = [
+        f"{task} {word} {agent}" + (f" ({_code_list(files)})" if files else "") for (task, agent), files in grouped.items()
+    ]
+    more = len(items) - LIST_ITEMS
+    text = "; ".join(items[:LIST_ITEMS]) + (f"; and {more} more (`{key}:` in the front matter)" if more > 0 else "")
+    return text or "nothing"
 
 
 def render_body(agent: AgentAllocation, allocation: Allocation, plan_path: str, comm_path: str) -> str:
-    handoffs_in = _handoff_text(agent.handoffs_in, "from")
-    handoffs_out = _handoff_text(agent.handoffs_out, "to")
+    handoffs_in = _handoff_text(agent.handoffs_in, "from", "handoffs_in")
+    handoffs_out = _handoff_text(agent.handoffs_out, "to", "handoffs_out")
     return _template().substitute(
         agent=agent.id,
         role=agent.role,
         team=len(allocation.agents),
-        title=allocation.prd.title,
+        title=short(allocation.prd.title, 80),
         plan=plan_path,
         comm=comm_path,
         tasks=_task_lines(agent, allocation),
-        owns=_code_list(agent.owns),
-        shared=_code_list(agent.shared),
-        read_only=_code_list(agent.read_only),
+        owns=_code_list(agent.owns, key="owns"),
+        shared=_code_list(agent.shared, key="shared"),
+        read_only=_code_list(agent.read_only, key="read_only"),
         count=len(agent.tasks),
-        first=f"{agent.tasks[0].id} {agent.tasks[0].raw.title}".replace('"', "'") if agent.tasks else "T1",
+        first=f"{agent.tasks[0].id} {short(agent.tasks[0].raw.title, 60)}".replace('"', "'") if agent.tasks else "T1",
         handoffs_in=handoffs_in,
         handoffs_out=handoffs_out,
     )
@@ -193,3 +243,8 @@ def to_json(allocation: Allocation, locations: list[tuple[str, str]], written: b
         },
         "notes": list(allocation.notes),
     }
+
+
+def json_text(document: dict[str, Any]) -> str:
+    """The ``--json`` document as printed and as saved in ``.squad/allocation.json`` (same bytes)."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

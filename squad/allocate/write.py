@@ -1,4 +1,5 @@
-"""Writing an allocation into ``.squad/``: the PRD copy, the matrix, plans and comm files."""
+"""Writing an allocation into ``.squad/``: the PRD copy, the matrix, plans, comm files and
+``allocation.json`` (the ``--json`` document, read by the coordinator for the predicted speedup)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from squad.allocate.assign import Allocation
-from squad.allocate.render import build_plan
+from squad.allocate.render import build_plan, json_text, to_json
 from squad.atomic import append_lines, write_atomic
 from squad.errors import SquadError
 from squad.paths import SquadPaths
@@ -16,8 +17,18 @@ from squad.protocol.plan import write_plan
 from squad.protocol.times import now as utc_now
 
 
+ALLOCATION_JSON = "allocation.json"  # in .squad/; squad.coordinator.metrics reads its "prediction"
+
+
 def write_allocation(
-    allocation: Allocation, prd_text: str, paths: SquadPaths, start: Path, *, force: bool, now: datetime | None
+    allocation: Allocation,
+    prd_text: str,
+    paths: SquadPaths,
+    start: Path,
+    *,
+    force: bool,
+    now: datetime | None,
+    locations: list[tuple[str, str]],
 ) -> SquadPaths:
     existing = sorted(paths.plans.glob("agent-*-plan.md")) if paths.plans.is_dir() else []
     if existing and not force:
@@ -53,4 +64,6 @@ def write_allocation(
             append_lines(comm_path, block)
         else:
             write_atomic(comm_path, f"# {agent.id} communication log\n{block}")
+    # Last, so a watcher that reacts to it finds the plans in place. No time in it: byte-identical per PRD.
+    write_atomic(paths.squad / ALLOCATION_JSON, json_text(to_json(allocation, locations, written=True)))
     return paths

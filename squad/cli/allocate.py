@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from squad.cli.common import json_option, print_json
+from squad.cli.common import json_option
 
 
 @click.command("allocate")
@@ -18,8 +18,9 @@ from squad.cli.common import json_option, print_json
 def allocate_cmd(prd: str, agents: int | None, dry_run: bool, force: bool, as_json: bool) -> None:
     """Split a feature PRD into conflict-free, balanced agent plans (PRD defaults to ./feature-prd.md).
 
-    Writes .squad/feature-prd.md, ownership.yaml, parallel-plans/agent-<n>-plan.md and a comm
-    file per agent, then prints a table and, for each terminal, the lines to paste.
+    Writes .squad/feature-prd.md, ownership.yaml, parallel-plans/agent-<n>-plan.md, a comm file
+    per agent and allocation.json (the --json document), then prints a table and, for each
+    terminal, the lines to paste.
 
     \b
     Example:
@@ -27,10 +28,11 @@ def allocate_cmd(prd: str, agents: int | None, dry_run: bool, force: bool, as_js
       squad allocate feature-prd.md --agents 4 --force
     """
     from squad.allocate import allocate
-    from squad.allocate.render import render_text, to_json
+    from squad.allocate.render import json_text, render_text, to_json
 
     result = allocate(prd, agents=agents, dry_run=dry_run, force=force)
     if as_json:
-        print_json(to_json(result.allocation, result.locations, result.written))
+        # The same bytes as .squad/allocation.json when something was written.
+        click.echo(json_text(to_json(result.allocation, result.locations, result.written)), nl=False)
     else:
         click.echo(render_text(result.allocation, result.locations, result.written))

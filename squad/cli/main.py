@@ -7,6 +7,7 @@ markdown-it or watchdog.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -63,6 +64,16 @@ class LazyGroup(click.Group):
         except OSError as exc:  # the environment said no: a missing folder, a permission, a full disk
             where = f": {exc.filename}" if exc.filename else ""
             click.echo(f"squad: error: {exc.strerror or exc}{where}", err=True)
+            ctx.exit(2)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a bug: one line for the user, the traceback on request
+            if os.environ.get("SQUAD_DEBUG"):
+                raise
+            click.echo(
+                f"squad: error: internal error ({type(exc).__name__}: {exc}); rerun with SQUAD_DEBUG=1 for details",
+                err=True,
+            )
             ctx.exit(2)
 
 

@@ -70,6 +70,9 @@ def _apply_one(paths: SquadPaths, config: Config, item: rules.Action, now: datet
     if isinstance(item, rules.MarkBlocked):
         mark_blocked(paths, item.agent, item.task, item.reason)
         return []
+    if isinstance(item, rules.UnmarkBlocked):
+        unmark_blocked(paths, item.agent, item.task, item.reason)
+        return []
     raise AssertionError(item)
 
 
@@ -159,3 +162,15 @@ def write_report(paths: SquadPaths, snap: Snapshot) -> None:
     from squad.coordinator.report import markdown_status
 
     write_atomic(paths.status_report, markdown_status(snap))
+
+
+def unmark_blocked(paths: SquadPaths, agent: str, task: str, reason: str) -> None:
+    plan = _plan(paths, agent)
+    if plan is None:
+        return
+    blocked = dict(plan.extra.get("blocked") or {})
+    if str(blocked.get(task)) != reason:
+        return
+    del blocked[task]
+    extra = {**plan.extra, "blocked": blocked} if blocked else {k: v for k, v in plan.extra.items() if k != "blocked"}
+    write_plan(rules.plan_path(paths, agent), replace(plan, extra=extra))

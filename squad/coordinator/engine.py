@@ -90,7 +90,7 @@ def classify(paths: SquadPaths, absolute: str, ignored: Any = None) -> Change | 
         and not inner.startswith(("locks/.broken", "locks/.mutex"))
         and inner.endswith(".lock")
     ):
-        return Change(LOCKS)
+        return Change(LOCKS, inner.removeprefix("locks/").removesuffix(".lock"))
     if inner.startswith("locks/") and "/" not in inner[6:] and not inner.endswith((".lock", ".mutex")):
         return None
     simple = {
@@ -163,6 +163,8 @@ class Engine:
     released: list[tuple[Lease, datetime]] = field(default_factory=list)  # (lease, when it was seen gone)
     ignored: Any = None
     started_at: datetime | None = None
+    lock_touched: set[str] = field(default_factory=set)  # lease targets whose files changed since the last read
+    _leases_read_at: datetime | None = None
 
     def __post_init__(self) -> None:
         self._event_reader = ev.EventLogReader(self.paths.events)
@@ -251,8 +253,14 @@ class Engine:
             for old in self.leases:
                 if (old.agent, old.path, old.acquired_at) not in current:
                     self.released.append((old, at))
+            # A lease file that came and went between two reads (lock, edit, unlock in one burst):
+            # its holder is unknown, only its path.
+            known = {x.path for x in (*leases, *self.leases)}
+            for target in sorted(self.lock_touched - {k.rstrip("/") for k in known}):
+                self.released.append((_blip(target, at), at))
             self.released = [(x, t) for x, t in self.released if (at - t).total_seconds() < RELEASED_KEEP_S]
         self.leases = leases
+        self.lock_touched.clear()
 
     def _load_gitignore(self) -> None:
         import pathspec
@@ -289,7 +297,11 @@ class Engine:
             if not self.paths.ownership.exists():
                 self._load_matrix()  # without ownership.yaml, the matrix comes from the plans
         elif change.kind == LOCKS:
-            self._load_leases(at)
+            if change.path is not None:
+                self.lock_touched.add(change.path)
+            if at is None or at != self._leases_read_at:  # one read of locks/ per batch
+                self._load_leases(at)
+                self._leases_read_at = at
         elif change.kind == MATRIX:
             self._load_matrix()
         elif change.kind == CONFIG:
@@ -402,6 +414,10 @@ class Engine:
             problems=tuple(self.problems),
             metrics=metrics,
         )
+
+
+def _blip(target: str, at: datetime) -> Lease:
+    return Lease(agent="", path=target, acquired_at=at, expires_at=at, ttl_s=0.0)
 
 
 def _same(a: str | None, b: str | None) -> bool:

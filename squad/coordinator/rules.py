@@ -19,6 +19,7 @@ from squad.coordinator.world import (
     RESUMED,
     STEAL,
     TASK_BLOCKED,
+    TASK_UNBLOCKED,
     UNPROVEN_DONE,
     Action,
     AgentView,
@@ -29,6 +30,7 @@ from squad.coordinator.world import (
     MoveTasks,
     Notify,
     TransferOwnership,
+    UnmarkBlocked,
     World,
     is_stale,
     live_lease,
@@ -61,7 +63,7 @@ def rule_ownership(world: World, now: datetime, config: Config) -> list[Item]:
             decision = may_write(world.paths, agent, file, now=now, config=config, matrix=world.matrix, leases=leases)
             if decision.allowed or _held_while_reporting(world, agent, update, file, decision.rule, config):
                 continue
-            key = f"violation:{agent}:{file}:{stamp(update.at)}:{update.line}"
+            key = f"violation:{agent}:{file}:{where(update.at, update.line)}"
             out.append(make_event(ev.VIOLATION, now, key, agent=agent, path=file, detail=decision.reason,
                               rule=decision.rule, owner=decision.owner, holder=decision.holder))  # fmt: skip
             fix = f" Fix: {decision.fix}." if decision.fix else ""
@@ -75,9 +77,16 @@ def _covers(lease_path: str, path: str) -> bool:
     return lease_path == path
 
 
+def where(at: datetime | None, line: int) -> str:
+    """A comm block's identity in an event key: its time; its line only when it has no time (an
+    edit tool that rewrites the file shifts lines, and must not make old blocks news again)."""
+    return stamp(at) if at is not None else f"-:{line}"
+
+
 def _held_while_reporting(world: World, agent: str, update: StatusUpdate, file: str, rule: str, config: Config) -> bool:
     """A SEQUENTIAL file is fine if the agent held its lease since its previous report (it may
-    have unlocked before posting the update that lists the file)."""
+    have unlocked before posting the update that lists the file). A lease that was taken and
+    released between two reads of ``locks/`` is known only by its path: it excuses any agent."""
     if rule not in ("sequential", "default", "resource"):
         return False
     view = world.agent(agent)
@@ -87,9 +96,19 @@ def _held_while_reporting(world: World, agent: str, update: StatusUpdate, file: 
     at = update.at
     since = max(previous) if previous else (at - timedelta(seconds=config.lock_ttl_s) if at else None)
     for lease, gone in world.released:
-        if same_agent(lease.agent, agent) and _covers(lease.path, file) and (since is None or gone >= since):
+        if since is not None and gone < since:
+            continue
+        if lease.agent and same_agent(lease.agent, agent) and _covers(lease.path, file):
+            return True
+        if not lease.agent and _blip_covers(lease.path, file):  # seen only coming and going
             return True
     return False
+
+
+def _blip_covers(target: str, file: str) -> bool:
+    """A lease file's name covers ``file``: the file, a folder holding it, or (a flat hand-written
+    lock) its basename."""
+    return file == target or file.startswith(target.rstrip("/") + "/") or file.rsplit("/", 1)[-1] == target
 
 
 def rule_worktree(world: World, now: datetime, config: Config) -> list[Item]:
@@ -235,7 +254,7 @@ def rule_handoffs(world: World, now: datetime, config: Config) -> list[Item]:
             receiver = world.agent(h.to_agent)
             if not h.file or receiver is None:
                 continue
-            key = f"handoff:{sender}:{receiver.id}:{h.file}:{stamp(h.at)}:{h.line}"
+            key = f"handoff:{sender}:{receiver.id}:{h.file}:{where(h.at, h.line)}"
             rule = world.matrix.rule(h.file)
             if rule.access == "READONLY" or (rule.access == "EXCLUSIVE" and rule.owner and not same_agent(rule.owner, sender)
                                              and not same_agent(rule.owner, receiver.id)):  # fmt: skip
@@ -299,13 +318,18 @@ def rule_steal(world: World, now: datetime, config: Config) -> list[Item]:
     )
     out: list[Item] = []
     taken: set[str] = set()
+    done = done_tasks(world)
     for thief in idle:
         for view in sorted(world.agents, key=lambda v: -load(v)):
             if view is thief or view.state.status not in (Status.ACTIVE, Status.STARTING, Status.WAITING):
                 continue
-            spare = [t for t in unstarted(view) if t.id not in taken]
+            spare = [t for t in unstarted(view) if t.id not in taken and t.id not in _blocked_ids(view)]
             spare = spare[len(spare) // 2 :]
-            movable = [t for t in spare if may_take(world.matrix, thief.id, view.id, t)[0]]
+            movable: list[PlanTask] = []
+            for t in spare:  # plan order: a task may wait on one moving with it
+                ready = all(d in done or d in {m.id for m in movable} for d in t.depends_on)
+                if ready and may_take(world.matrix, thief.id, view.id, t)[0]:
+                    movable.append(t)
             if not movable:
                 continue
             files = tuple(f for t in movable for f in may_take(world.matrix, thief.id, view.id, t)[1])
@@ -378,6 +402,48 @@ def rule_cascade(world: World, now: datetime, config: Config) -> list[Item]:
     return out
 
 
+def rule_unblock(world: World, now: datetime, config: Config) -> list[Item]:
+    """A task the failure cascade marked blocked is free again once the task it waits on is done
+    (by its agent, or by the one it was reassigned to)."""
+    out: list[Item] = []
+    done = done_tasks(world)
+    for view in world.agents:
+        for task, why in _blocked_marks(view).items():
+            cause = why.split()[0] if why.split() else ""
+            if cause not in done:
+                continue
+            key = f"unblock:{view.id}:{task}:{why}"
+            out.append(UnmarkBlocked(key, view.id, task, why))
+            out.append(make_event(TASK_UNBLOCKED, now, key, agent=view.id, detail=f"{task} unblocked: {cause} is done",
+                              task=task, cause=cause))  # fmt: skip
+            out.append(Notify(key, view.id, TASK_UNBLOCKED, f"{task} is no longer blocked: {cause} is done."))
+    return out
+
+
+def _blocked_marks(view: AgentView) -> dict[str, str]:
+    """The cascade's marks in a plan's front matter: ``blocked: {T4: "T1 failed (agent-1)"}``."""
+    marks = view.plan.extra.get("blocked") if view.plan is not None else None
+    return {str(k): str(v) for k, v in marks.items()} if isinstance(marks, dict) else {}
+
+
+def _blocked_ids(view: AgentView) -> set[str]:
+    return set(_blocked_marks(view))
+
+
+def done_tasks(world: World) -> set[str]:
+    """Ids of tasks done: in some plan and behind its agent's progress. A task named in no plan
+    counts as done only if no plan has it (nobody is left to do it); callers look up ids they know."""
+    done: set[str] = set()
+    pending: set[str] = set()
+    for view in world.agents:
+        if view.plan is None:
+            continue
+        left = {t.id for t in unfinished(view)}
+        for t in view.plan.tasks:
+            (pending if t.id in left else done).add(t.id)
+    return done - pending
+
+
 def rule_stuck(world: World, now: datetime, config: Config) -> list[Item]:
     """Three FAILED reports on one task escalate to the human."""
     out: list[Item] = []
@@ -403,7 +469,7 @@ def rule_evidence(world: World, now: datetime, config: Config) -> list[Item]:
     out: list[Item] = []
     for agent, update in world.fresh:
         if update.status is Status.DONE and update.evidence_exit != 0:
-            key = f"evidence:{agent}:{stamp(update.at)}:{update.line}"
+            key = f"evidence:{agent}:{where(update.at, update.line)}"
             why = (
                 "no evidence"
                 if update.evidence_exit is None
@@ -431,6 +497,7 @@ RULES: tuple[Rule, ...] = (
     rule_deadlock,
     rule_handoffs,
     rule_cascade,
+    rule_unblock,
     rule_reassign,
     rule_steal,
     rule_stuck,
@@ -452,6 +519,7 @@ __all__ = [
     "RULES",
     "STEAL",
     "TASK_BLOCKED",
+    "TASK_UNBLOCKED",
     "UNPROVEN_DONE",
     "Action",
     "AgentView",
@@ -463,7 +531,9 @@ __all__ = [
     "Notify",
     "Rule",
     "TransferOwnership",
+    "UnmarkBlocked",
     "World",
+    "done_tasks",
     "find_cycle",
     "is_stale",
     "load",

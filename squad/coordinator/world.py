@@ -22,6 +22,7 @@ from squad.protocol.times import format_time
 
 # Event kinds the coordinator writes (all kinds are named in protocol/events.py).
 TASK_BLOCKED = ev.TASK_BLOCKED
+TASK_UNBLOCKED = "task_unblocked"  # the cascade's mark lifted: the task it waited on is done
 UNPROVEN_DONE = ev.UNPROVEN_DONE
 STEAL = ev.STEAL
 PAUSED = ev.PAUSED
@@ -82,7 +83,15 @@ class MarkBlocked:
     reason: str
 
 
-Action = Notify | BreakStale | BreakLease | MoveTasks | TransferOwnership | MarkBlocked
+@dataclass(frozen=True)
+class UnmarkBlocked:
+    key: str
+    agent: str
+    task: str
+    reason: str  # the mark to lift (left alone if the plan now says something else)
+
+
+Action = Notify | BreakStale | BreakLease | MoveTasks | TransferOwnership | MarkBlocked | UnmarkBlocked
 Item = ev.Event | Action
 
 

@@ -24,6 +24,7 @@ from squad.launch.worktree import (
     folder_size,
     git,
     is_dirty,
+    run_git,
     is_merged,
     list_worktrees,
     merge_branch,
@@ -151,21 +152,39 @@ def run_tests(command: str, worktree: Path, timeout_s: float = 1800) -> TestRun:
     return TestRun(command, result.returncode, "\n".join(lines[-TEST_OUTPUT_LINES:]))
 
 
-def review_agent(paths: SquadPaths, agent: str, *, test_cmd: str | None = None) -> BranchReview:
+def predicted_conflicts(repo: Path, base: str, branch: str) -> list[str]:
+    """Files a merge of ``branch`` into ``base`` would conflict in (``git merge-tree``, git >= 2.38;
+    an older git predicts nothing and ``squad merge`` still refuses the conflict when it happens)."""
+    result = run_git(repo, "merge-tree", "--write-tree", "--name-only", "--no-messages", base, branch, check=False)
+    if result.returncode != 1:
+        return []
+    return sorted({line for line in result.stdout.splitlines()[1:] if line.strip()})
+
+
+def review_agent(
+    paths: SquadPaths, agent: str, *, test_cmd: str | None = None, setup: tuple[str, ...] = ()
+) -> BranchReview:
+    """One branch's review; ``setup`` names untracked set-up copies (``.env``) that do not make its
+    worktree dirty."""
     branch = branch_of(agent)
     base = current_branch(paths.root)
     worktrees = {w.branch: w.path for w in list_worktrees(paths.root)}
     worktree = worktrees.get(branch)
     launched = st.read_report(paths).get(agent)
     state = launched.state if launched else "unknown"
-    dirty = bool(worktree and worktree.is_dir() and is_dirty(worktree))
+    dirty = bool(worktree and worktree.is_dir() and is_dirty(worktree, setup))
     commits = commits_ahead(paths.root, base, branch)
     changed = changed_paths(paths.root, base, branch)
     violations = ownership_violations(paths, agent, changed)
     test = run_tests(test_cmd, worktree) if test_cmd and worktree and worktree.is_dir() else None
     problems = []
-    if not commits:
-        problems.append(f"no commits ahead of {base}")
+    if not commits and state == st.MERGED:
+        problems.append(f"already merged into {base}")
+    elif not commits:
+        problems.append(f"no commits ahead of {base}: nothing to merge")
+    conflicts = predicted_conflicts(paths.root, base, branch) if commits else []
+    if conflicts:
+        problems.append(f"would conflict with {base} in {', '.join(conflicts)}")
     if state in (st.RUNNING, st.QUEUED, st.BACKOFF):
         problems.append(f"agent is {state}: run `squad stop` first")
     if dirty:
@@ -193,7 +212,8 @@ def review(
     paths: SquadPaths, settings: LaunchSettings, agents: tuple[str, ...] = (), *, tests: bool = True
 ) -> list[BranchReview]:
     names = [resolve_branch_agent(paths, a) for a in agents] if agents else agent_branches(paths)
-    return [review_agent(paths, a, test_cmd=settings.test_cmd if tests else None) for a in names]
+    setup = untracked_only(paths.root, settings.setup_copy)
+    return [review_agent(paths, a, test_cmd=settings.test_cmd if tests else None, setup=setup) for a in names]
 
 
 @dataclass(frozen=True)
@@ -211,10 +231,11 @@ def merge(paths: SquadPaths, settings: LaunchSettings, agent: str, *, squash: bo
     launched = st.read_report(paths).get(name)
     if launched and launched.state in (st.RUNNING, st.QUEUED, st.BACKOFF):
         raise Refused(f"{name} is {launched.state}: run `squad stop` before merging its branch")
-    result = review_agent(paths, name, test_cmd=settings.test_cmd)
+    setup = untracked_only(paths.root, settings.setup_copy)
+    result = review_agent(paths, name, test_cmd=settings.test_cmd, setup=setup)
     if result.worktree is not None and result.dirty:
-        commit_all(result.worktree, name, utcnow(), untracked_only(paths.root, settings.setup_copy))  # never lose work
-        result = review_agent(paths, name, test_cmd=settings.test_cmd)
+        commit_all(result.worktree, name, utcnow(), setup)  # never lose work
+        result = review_agent(paths, name, test_cmd=settings.test_cmd, setup=setup)
     if not result.passes:
         raise Refused(f"not merging {result.branch}: {'; '.join(result.problems)}")
     outcome = merge_branch(
@@ -224,9 +245,10 @@ def merge(paths: SquadPaths, settings: LaunchSettings, agent: str, *, squash: bo
         message=f"squad: merge {result.branch} ({len(result.commits)} commits)",
     )
     removed = False
-    if result.worktree is not None and result.worktree.is_dir() and not is_dirty(result.worktree):
-        remove_worktree(paths.root, result.worktree)  # only now: the merge commit exists
-        removed = True
+    if result.worktree is not None and result.worktree.is_dir() and not is_dirty(result.worktree, setup):
+        with contextlib.suppress(Refused):  # a changed set-up copy keeps the worktree; the merge stands
+            remove_worktree(paths.root, result.worktree, setup)  # only now: the merge commit exists
+            removed = True
     st.update_agent(paths, name, state=st.MERGED, pid=None, reason=f"merged as {outcome.commit[:8]}")
     return Merged(name, result.branch, outcome.commit, squash, removed)
 
@@ -249,6 +271,7 @@ def clean(paths: SquadPaths, settings: LaunchSettings) -> list[Cleaned]:
     """
     worktrees = {w.branch: w.path for w in list_worktrees(paths.root)}
     report = st.read_report(paths)
+    setup = untracked_only(paths.root, settings.setup_copy)
     out = []
     for agent in agent_branches(paths):
         branch = branch_of(agent)
@@ -259,13 +282,17 @@ def clean(paths: SquadPaths, settings: LaunchSettings) -> list[Cleaned]:
         if launched is not None and launched.state in (st.RUNNING, st.QUEUED, st.BACKOFF):
             out.append(Cleaned(agent, branch, folder, 0, False, f"agent is {launched.state}: kept"))
             continue
-        if folder is not None and folder.is_dir() and is_dirty(folder):
+        if folder is not None and folder.is_dir() and is_dirty(folder, setup):
             out.append(Cleaned(agent, branch, folder, 0, False, "uncommitted changes in its worktree: kept"))
             continue
         freed = 0
         if folder is not None:
             freed = folder_size(folder) if folder.is_dir() else 0
-            remove_worktree(paths.root, folder)
+            try:
+                remove_worktree(paths.root, folder, setup)
+            except Refused as exc:
+                out.append(Cleaned(agent, branch, folder, 0, False, f"{exc}: kept"))
+                continue
         deleted = delete_merged_branch(paths.root, branch)
         out.append(
             Cleaned(agent, branch, folder, freed, deleted, None if deleted else "branch kept: git says not merged")

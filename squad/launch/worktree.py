@@ -38,9 +38,27 @@ def run_git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedPr
     except OSError as exc:
         raise GitError(f"cannot run git: {exc}") from None
     if check and result.returncode != 0:
-        detail = (result.stderr.strip() or result.stdout.strip()).splitlines()
-        raise GitError(f"git {' '.join(args[:2])} failed in {cwd}: {detail[0] if detail else result.returncode}")
+        raise GitError(f"git {' '.join(args[:2])} failed in {cwd}: {git_reason(result)}")
     return result
+
+
+def git_reason(result: subprocess.CompletedProcess[str]) -> str:
+    """git's own reason: its ``fatal:`` / ``error:`` line when there is one (not "Preparing worktree")."""
+    lines = [line.strip() for line in (result.stderr.strip() or result.stdout.strip()).splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith(("fatal:", "error:")):
+            return line
+    return lines[0] if lines else f"exit code {result.returncode}"
+
+
+def require_repo(root: Path) -> str:
+    """The checked-out branch of ``root``; a clear error outside a git repository or before the
+    first commit (worktrees branch from it)."""
+    if run_git(root, "rev-parse", "--is-inside-work-tree", check=False).stdout.strip() != "true":
+        raise SquadError(f"{root} is not a git repository: squad launch runs agents in git worktrees (git init first)")
+    if not ok(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"):
+        raise SquadError(f"{root} has no commit yet: commit once first (agent worktrees branch from it)")
+    return current_branch(root)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -119,8 +137,22 @@ def status_lines(worktree: Path) -> list[str]:
     return [line for line in git(worktree, "status", "--porcelain", "--untracked-files=all").splitlines() if line]
 
 
-def is_dirty(worktree: Path) -> bool:
-    return bool(status_lines(worktree))
+def status_path(line: str) -> str:
+    """The path of one ``git status --porcelain`` line (the new name of a rename)."""
+    return line[3:].split(" -> ")[-1].strip('"')
+
+
+def _under(path: str, names: tuple[str, ...]) -> bool:
+    return any(path == n.rstrip("/") or path.startswith(n.rstrip("/") + "/") for n in names)
+
+
+def pending_changes(worktree: Path, setup: tuple[str, ...] = ()) -> list[str]:
+    """Uncommitted changes in ``worktree``, leaving out untracked set-up copies (``.env``)."""
+    return [line for line in status_lines(worktree) if not (line.startswith("??") and _under(status_path(line), setup))]
+
+
+def is_dirty(worktree: Path, setup: tuple[str, ...] = ()) -> bool:
+    return bool(pending_changes(worktree, setup))
 
 
 def commit_message(agent: str, at: datetime) -> str:
@@ -213,14 +245,33 @@ def folder_size(folder: Path) -> int:
     return total
 
 
-def remove_worktree(repo: Path, folder: Path) -> None:
-    """``git worktree remove`` (never ``--force``): refused while it holds uncommitted changes."""
+def remove_worktree(repo: Path, folder: Path, setup: tuple[str, ...] = ()) -> None:
+    """``git worktree remove`` (never ``--force``): refused while it holds uncommitted changes.
+
+    Untracked set-up copies (``setup``, e.g. ``.env``) are deleted first, but only when they are
+    still identical to the main checkout's file; a changed copy keeps the worktree.
+    """
     if not folder.exists():
         run_git(repo, "worktree", "prune")
         return
-    if is_dirty(folder):
+    if is_dirty(folder, setup):
         raise Refused(f"{folder} has uncommitted changes: not removed (commit them or run `squad stop` first)")
+    copies = sorted({status_path(line) for line in status_lines(folder) if line.startswith("??")})
+    for name in copies:
+        if not filecmp_same(repo / name, folder / name):
+            raise Refused(f"{folder / name} differs from {repo / name}: worktree not removed (keep or copy it back)")
+    for name in copies:
+        (folder / name).unlink()
     git(repo, "worktree", "remove", str(folder))
+
+
+def filecmp_same(a: Path, b: Path) -> bool:
+    """True when both are regular files with the same bytes."""
+    import filecmp
+
+    if a.is_symlink() or b.is_symlink():
+        return False
+    return a.is_file() and b.is_file() and filecmp.cmp(a, b, shallow=False)
 
 
 def delete_merged_branch(repo: Path, branch: str) -> bool:
