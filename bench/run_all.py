@@ -109,7 +109,15 @@ def main() -> int:
         for figure in bench.figures:
             match = re.search(figure.pattern, result.stdout, re.MULTILINE)
             if match is None:
-                rows.append((figure.name, "not measured", figure.target, "MISS"))
+                skipped = args.quick and result.returncode == 0
+                rows.append(
+                    (
+                        figure.name,
+                        "not run" if skipped else "not measured",
+                        figure.target,
+                        "skipped" if skipped else "MISS",
+                    )
+                )
                 continue
             value = float(match.group(1))
             rows.append(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -218,6 +219,30 @@ def expand_root(paths: SquadPaths, target: Target, cwd: Path) -> list[Target]:
     return [target]
 
 
+# Written through a link, these change the link itself, not what it points to.
+_LINK_WRITERS = {"rm", "unlink", "rmdir", "ln", "mv", "git rm", "git mv", "shred"}
+
+
+def relative_targets(paths: SquadPaths, target: Target, cwd: Path) -> list[str]:
+    """The repo-relative paths a write of ``target`` lands on: as written, and where symlinks lead.
+
+    ``frontend/link/x.py`` with ``frontend/link -> ../backend`` writes ``backend/x.py``: both are asked.
+    """
+    rel = relative_target(paths, target.path, cwd)
+    absolute = Path(os.path.normpath(cwd / target.path))
+    if target.via in _LINK_WRITERS:
+        real = Path(os.path.realpath(absolute.parent)) / absolute.name
+    else:
+        real = Path(os.path.realpath(absolute))
+    out = [rel] if rel is not None else []
+    if real != absolute and not any(real == top for top in (paths.root, _checkout(paths, cwd))):
+        suffix = "/" if target.path.endswith("/") else ""
+        linked = relative_target(paths, str(real) + suffix, cwd)
+        if linked is not None and linked != rel:
+            out.append(linked)
+    return out
+
+
 def relative_target(paths: SquadPaths, raw: str, cwd: Path) -> str | None:
     """``raw`` as a repo-relative path, or None when it is none of squad's business.
 
@@ -243,25 +268,68 @@ def relative_target(paths: SquadPaths, raw: str, cwd: Path) -> str | None:
     return rel
 
 
+# -- .squad/ itself ------------------------------------------------------------------------------
+
+SQUAD_SETTINGS = ("ownership.yaml", "config.yaml")
+_OTHERS_FILE = {"comms": "comm", "parallel-plans": "plan"}
+
+
+def squad_file_refusal(paths: SquadPaths, agent: str, target: Target, cwd: Path) -> Refusal | None:
+    """Agents write their own comm file (and plan) and lease files in ``.squad/``, nothing of the lead's.
+
+    Refused: the ownership matrix and ``config.yaml`` (an agent that rewrote them would grant itself
+    anything), another agent's comm file or plan, and ``.squad/`` (or ``comms/``, ``parallel-plans/``) whole.
+    """
+    absolute = Path(os.path.normpath(cwd / target.path))
+    real = Path(os.path.realpath(absolute.parent)) / absolute.name
+    for candidate in (absolute, real):
+        if candidate == paths.squad or paths.squad in candidate.parents:
+            parts = candidate.relative_to(paths.squad).parts
+            break
+    else:
+        return None
+    shown = "/".join((SQUAD_DIR_NAME, *parts)) + ("/" if not parts or target.path.endswith("/") else "")
+    me = parse_agent_id(agent)
+    if not parts or (len(parts) == 1 and (parts[0] in SQUAD_SETTINGS or parts[0] in _OTHERS_FILE)):
+        reason = f"{shown} is squad's own configuration: agents may not write it"
+        return Refusal(shown, target.via, "squad", reason, fix="ask the lead (a human) to change it")
+    if len(parts) == 2 and parts[0] in _OTHERS_FILE and me is not None:
+        kind = _OTHERS_FILE[parts[0]]
+        match = re.fullmatch(rf"agent-(\d+)-{kind}\.md", parts[1])
+        if match and int(match.group(1)) != me.number:
+            owner = f"agent-{match.group(1)}"
+            reason = f"{shown} is {owner}'s {kind} file: only {owner} writes it"
+            return Refusal(
+                shown, target.via, "squad", reason, owner=owner, fix=f"post a notice with `squad update` instead"
+            )
+    return None
+
+
 # -- decision ------------------------------------------------------------------------------------
 
 
 def judge(paths: SquadPaths, agent: str, call: HookCall, now: datetime) -> Verdict:
     """Ask ``access.check_paths`` about every path ``call`` writes; a refusal blocks the call."""
     wanted: dict[str, str] = {}
+    refused: list[Refusal] = []
     for target in (t for each in call.targets for t in expand_root(paths, each, call.cwd)):
-        rel = relative_target(paths, target.path, call.cwd)
-        if rel is not None:
+        own = squad_file_refusal(paths, agent, target, call.cwd)
+        if own is not None:
+            refused.append(own)
+        for rel in relative_targets(paths, target, call.cwd):
             wanted.setdefault(rel, target.via)
-    if not wanted:
+    if not wanted and not refused:
         return ALLOW
     from squad.access import check_paths
 
-    decisions = check_paths(paths, agent, list(wanted), now=now)
+    decisions = check_paths(paths, agent, list(wanted), now=now) if wanted else []
     refusals = tuple(
-        Refusal(d.path, wanted.get(d.path, call.tool), d.rule, d.reason, d.owner, d.holder, d.fix)
-        for d in decisions
-        if not d.allowed
+        refused
+        + [
+            Refusal(d.path, wanted.get(d.path, call.tool), d.rule, d.reason, d.owner, d.holder, d.fix)
+            for d in decisions
+            if not d.allowed
+        ]
     )
     if not refusals:
         return ALLOW

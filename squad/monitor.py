@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -104,9 +105,15 @@ def header(snap: Snapshot, extras: Extras) -> Text:
     return text
 
 
-def agents_table(snap: Snapshot, extras: Extras, width: int) -> Table:
+def agents_table(snap: Snapshot, extras: Extras, width: int, layout: Layout | None = None) -> Table:
     """One row per agent; fixed columns sized to fit ``width``, the rest for what it is doing."""
     from rich.cells import cell_len
+
+    layout = layout or Layout(two_lines=width < 120)
+    agents = list(snap.agents)
+    if layout.agents_shown is not None and layout.agents_shown < len(agents):
+        keep = sorted(range(len(agents)), key=lambda i: (_attention(agents[i]), i))[: layout.agents_shown]
+        agents = [agents[i] for i in sorted(keep)]
 
     wide = width >= 120
     bar_w = 10 if wide else 6
@@ -127,7 +134,7 @@ def agents_table(snap: Snapshot, extras: Extras, width: int) -> Table:
     # Narrow screens give what an agent does (or waits for, and who holds it) two lines.
     table.add_column("DOING", no_wrap=True, overflow="ellipsis", width=doing_w)
     stuck = {e.agent for e in snap.events if e.kind == ev.STUCK}
-    for a in snap.agents:
+    for a in agents:
         launch = _launch_row(extras, a.id)
         attempt = int(launch.get("attempt", 1) or 1) if launch else 1
         symbol = RELAUNCHED if attempt > 1 or a.id in stuck else SYMBOL.get(a.status.value, "?")
@@ -142,7 +149,7 @@ def agents_table(snap: Snapshot, extras: Extras, width: int) -> Table:
         if extras.launch:
             score = launch.get("score") if launch else None
             row.append(f"{score:.2f}" if isinstance(score, int | float) else "-")
-        row.append(_doing(snap, a, two_lines=not wide and doing_w < 60))
+        row.append(_doing(snap, a, two_lines=layout.two_lines and not wide and doing_w < 60))
         table.add_row(*row)
     return table
 
@@ -214,14 +221,147 @@ def metrics_grid(snap: Snapshot, width: int) -> Table:
     return grid
 
 
+@dataclass
+class Layout:
+    """How much of each part a frame shows; ``fit`` shrinks it to a terminal's height."""
+
+    notes: int = 3  # alert lines, and problem lines (at most 2)
+    two_lines: bool = True  # what an agent does on two lines (narrow screens)
+    agents_shown: int | None = None  # None: every agent
+    locks: str = "full"  # full / compact / none
+    handoffs: str = "full"
+    events: int = 8
+    events_title: bool = True
+    metrics: str = "full"
+
+
+def _attention(a: AgentState) -> int:
+    """Which agents a short screen keeps: failed and blocked first, done last."""
+    order = {"FAILED": 0, "BLOCKED": 1, "WAITING": 2, "ACTIVE": 3, "STARTING": 4, "DONE": 5}
+    return order.get(a.status.value, 3)
+
+
+def fit(snap: Snapshot, extras: Extras, width: int, height: int | None) -> Layout:
+    """The fullest layout that fits ``height`` lines. Agent rows come first: events, metrics,
+    handoffs and leases shrink (then go) before an agent row is dropped."""
+    layout = Layout(two_lines=width < 120)
+    if height is None:
+        return layout
+    alerts = sum(1 for e in snap.events if e.kind in ALERT_KINDS)
+    problems = len(snap.problems)
+    handoffs = len(pending_handoffs(snap))
+    events = len(latest_events(snap, 8))
+    violation = any(e.kind in VIOLATION_KINDS for e in snap.events) or bool(snap.violations)
+    per_row = max(1, min(4, width // 40))
+    metric_rows = -(-len(labelled(snap.metrics)) // per_row)
+    doing_lines = [len(_doing(snap, a, two_lines=True).plain.splitlines()) or 1 for a in snap.agents]
+
+    def lines(lay: Layout) -> int:
+        n = 2 + min(alerts, lay.notes) + min(problems, lay.notes, 2) + 1
+        if not snap.agents:
+            n += 1
+        else:
+            shown = len(snap.agents) if lay.agents_shown is None else lay.agents_shown
+            rows = sorted(doing_lines, reverse=True)[:shown] if lay.two_lines else [1] * shown
+            n += 1 + sum(rows) + (1 if shown < len(snap.agents) else 0)
+        if snap.locks:
+            n += {"full": 2 + len(snap.locks), "compact": 1, "none": 0}[lay.locks]
+        if handoffs:
+            n += {"full": 2 + min(handoffs, 3), "compact": 1, "none": 0}[lay.handoffs]
+        shown_events = min(events, lay.events)
+        if shown_events:
+            n += shown_events + (2 if lay.events_title else 0)
+        n += {"full": 3 + metric_rows, "compact": 1, "none": 0}[lay.metrics]
+        return n
+
+    steps: list[Callable[[Layout], None]] = [
+        lambda lay: setattr(lay, "events", 5),
+        lambda lay: setattr(lay, "events", 3),
+        lambda lay: setattr(lay, "metrics", "compact"),
+        lambda lay: setattr(lay, "handoffs", "compact"),
+        lambda lay: setattr(lay, "locks", "compact"),
+        lambda lay: setattr(lay, "events_title", False),
+        lambda lay: setattr(lay, "notes", 1),
+        lambda lay: setattr(lay, "two_lines", False),
+        lambda lay: setattr(lay, "events", 2),
+        lambda lay: setattr(lay, "handoffs", "none"),
+        lambda lay: setattr(lay, "events", 1 if violation else 0),
+        lambda lay: setattr(lay, "metrics", "none"),
+        lambda lay: setattr(lay, "locks", "none"),
+    ]
+    for step in steps:
+        if lines(layout) <= height:
+            break
+        step(layout)
+    else:
+        # Still too tall: show the agents that need attention most, and say how many are left out.
+        while lines(layout) > height and (layout.agents_shown is None or layout.agents_shown > 1):
+            layout.agents_shown = (len(snap.agents) if layout.agents_shown is None else layout.agents_shown) - 1
+        return layout
+    while layout.events < min(events, 8):  # lines left over: more events
+        layout.events += 1
+        if lines(layout) > height:
+            layout.events -= 1
+            break
+    return layout
+
+
+def locks_line(snap: Snapshot) -> Text:
+    text = Text(f"LOCKS {len(snap.locks)}: ", style="bold", no_wrap=True, overflow="ellipsis")
+    for i, lv in enumerate(sorted(snap.locks, key=lambda lv: (not lv.stale, not lv.long_held, lv.lease.path))):
+        text.append("  " if i else "")
+        text.append(f"{lv.lease.path} {lv.lease.agent} {age(lv.held_s)}")
+        if lv.stale:
+            text.append(" STALE", style="red")
+        elif lv.long_held:
+            text.append(" long-held", style="yellow")
+    return text
+
+
+def metrics_line(snap: Snapshot) -> Text:
+    """The metrics that matter most, on one line: progress, parallelism measured vs predicted, conflicts."""
+    m = snap.metrics
+    parts = [f"tasks {m.get('tasks_done', 0)}/{m.get('tasks_total', 0)}"]
+    measured, predicted = m.get("parallel_efficiency"), m.get("predicted_parallel_efficiency")
+    if measured is not None or predicted is not None:
+        parts.append(
+            "parallelism "
+            + (f"{measured:.2f}x" if measured is not None else "-")
+            + (f" (predicted {predicted:.2f}x)" if predicted is not None else "")
+        )
+    parts.append(f"conflicts {m.get('conflicts', 0)}")
+    parts.append(f"lock waits {m.get('lock_waits', 0)}")
+    return Text("METRICS  " + "  ".join(parts), no_wrap=True, overflow="ellipsis")
+
+
+def versus_line(snap: Snapshot) -> Text:
+    """Measured against allocate's prediction, side by side."""
+    m = snap.metrics
+
+    def pair(name: str, measured: str | None, predicted: str | None) -> str:
+        return f"{name} {measured or '-'}" + (f" (predicted {predicted})" if predicted else "")
+
+    def x(key: str) -> str | None:
+        return f"{m[key]:.2f}x" if isinstance(m.get(key), int | float) else None
+
+    def pct(key: str) -> str | None:
+        return f"{m[key] * 100:.0f}%" if isinstance(m.get(key), int | float) else None
+
+    text = "measured " + pair("parallelism", x("parallel_efficiency"), x("predicted_parallel_efficiency"))
+    text += "   " + pair("time saved", pct("time_saved"), pct("predicted_time_saved"))
+    return Text(text, no_wrap=True, overflow="ellipsis")
+
+
 def render(
     snap: Snapshot, extras: Extras | None = None, *, width: int = 80, height: int | None = None
 ) -> RenderableType:
-    """The whole dashboard for ``snap``; ``height`` trims the event list to fit a small terminal."""
+    """The whole dashboard for ``snap``. With ``height`` (a live terminal) it degrades to fit:
+    fewer events, one-line leases and metrics, one line per agent, and last of all fewer agents."""
     extras = extras or Extras()
+    layout = fit(snap, extras, width, height)
     parts: list[RenderableType] = [header(snap, extras)]
     alerts = [e for e in snap.events if e.kind in ALERT_KINDS]
-    for e in alerts[-3:]:
+    for e in alerts[-layout.notes :] if layout.notes else []:
         parts.append(
             Text(
                 f"ALERT {e.kind}: {e.agent or ''} {e.detail}".replace("  ", " "),
@@ -230,29 +370,35 @@ def render(
                 overflow="ellipsis",
             )
         )
-    for problem in snap.problems[-2:]:
+    for problem in snap.problems[-min(layout.notes, 2) :] if layout.notes else []:
         parts.append(Text(f"problem: {problem}", style="yellow", no_wrap=True, overflow="ellipsis"))
     parts.append(Text(""))
     if snap.agents:
-        parts.append(agents_table(snap, extras, width))
+        parts.append(agents_table(snap, extras, width, layout))
+        hidden = len(snap.agents) - (layout.agents_shown if layout.agents_shown is not None else len(snap.agents))
+        if hidden > 0:
+            parts.append(Text(f"... {hidden} more agent(s): squad status lists all", style="dim", no_wrap=True))
     else:
         parts.append(Text("no agents yet: squad allocate PRD, or squad update --agent 1 --status ACTIVE", style="dim"))
-    if snap.locks:
+    if snap.locks and layout.locks == "full":
         parts += [Text(""), locks_table(snap)]
+    elif snap.locks and layout.locks == "compact":
+        parts.append(locks_line(snap))
     handoffs = pending_handoffs(snap)
-    if handoffs:
+    if handoffs and layout.handoffs == "full":
         parts.append(Text("\nPENDING HANDOFFS", style="bold"))
         parts += [Text(f"  {h}", no_wrap=True, overflow="ellipsis") for h in handoffs[-3:]]
-    used = (
-        4 + len(snap.agents) + (len(snap.locks) + 2 if snap.locks else 0) + (len(handoffs[-3:]) + 2 if handoffs else 0)
-    )
-    used += len(alerts[-3:])
-    room = 8 if height is None else max(1, min(8, height - used - 5))
-    events = latest_events(snap, room)
+    elif handoffs and layout.handoffs == "compact":
+        parts.append(Text(f"HANDOFFS {len(handoffs)}: " + "; ".join(handoffs[-3:]), no_wrap=True, overflow="ellipsis"))
+    events = latest_events(snap, layout.events) if layout.events else []
     if events:
-        parts.append(Text("\nEVENTS", style="bold"))
+        if layout.events_title:
+            parts.append(Text("\nEVENTS", style="bold"))
         parts += [_event_line(e, snap.at) for e in events]
-    parts += [Text("\nMETRICS", style="bold"), metrics_grid(snap, width)]
+    if layout.metrics == "full":
+        parts += [Text("\nMETRICS", style="bold"), versus_line(snap), metrics_grid(snap, width)]
+    elif layout.metrics == "compact":
+        parts.append(metrics_line(snap))
     return Group(*parts)
 
 

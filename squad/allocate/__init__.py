@@ -9,6 +9,8 @@ Library API::
 
 from __future__ import annotations
 
+import codecs
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -49,8 +51,41 @@ def plan_allocation(
     """Parse and allocate a PRD's text: pure, nothing is read or written."""
     config = config or Config()
     prd = parse_prd(text, prd_path, config.task_headings)
-    classifier = Classifier(load_streams(config.section("streams")))
+    streams = config.extra.get("streams")
+    if streams is not None and not isinstance(streams, Mapping):
+        raise SquadError(
+            "streams: must map each stream name to its folders and keywords "
+            "(`streams: {mobile: {folders: [apps/mobile/], keywords: [ios]}}`)",
+            path=".squad/config.yaml",
+        )
+    classifier = Classifier(load_streams(streams or {}))
     return allocate_tasks(prd, classifier, agents)
+
+
+def read_prd(path: Path, shown: Path | str) -> str:
+    """The PRD's text; a one-line error (exit 2) for a missing file, a folder, or a file that is not UTF-8 text."""
+    if path.is_dir():
+        raise SquadError("is a folder, not a PRD file: give the markdown file to allocate", path=shown)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SquadError(
+            f"no such PRD file (give its path: `squad allocate PRD`; the default is ./{DEFAULT_PRD})", path=shown
+        ) from None
+    except OSError as exc:
+        raise SquadError(f"cannot read the PRD: {exc.strerror or exc}", path=shown) from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # saved by some Windows editors
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise SquadError(f"is a binary file (NUL byte at offset {nul}), not a markdown PRD", path=shown)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SquadError(f"is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})", path=shown) from None
 
 
 def allocate(
@@ -65,12 +100,7 @@ def allocate(
     """Allocate ``prd`` and, unless ``dry_run``, write the plans, the matrix and the comm files."""
     base = (start or Path.cwd()).resolve()
     prd_path = Path(prd) if Path(prd).is_absolute() else base / prd
-    try:
-        text = prd_path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise SquadError(f"no PRD at {prd}: give its path (`squad allocate PRD`; default ./{DEFAULT_PRD})") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SquadError(f"cannot read the PRD: {exc}", path=prd) from None
+    text = read_prd(prd_path, prd)
     root = find_root(base) or find_project_root(base)
     paths = SquadPaths(root)
     config = load_config(paths.config)

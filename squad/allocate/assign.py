@@ -8,11 +8,11 @@ from __future__ import annotations
 import heapq
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from squad.allocate.classify import Classifier, is_shared_path, resource_for
 from squad.allocate.graph import resolve_dependencies, task_ids, topological_order
-from squad.allocate.prd import PRD, RawTask
+from squad.allocate.prd import PRD, RawTask, skipped_notes
 from squad.errors import SquadError
 from squad.protocol.ownership import Entry, Matrix
 from squad.protocol.plan import Handoff, PlanTask, estimate_hours
@@ -227,23 +227,41 @@ def allocate_tasks(prd: PRD, classifier: Classifier, agents: int | None = None) 
             configured = [f for f in folders[stream] if any(p.startswith(f) for p in mentioned)]
             folders[stream] = configured + learned
 
-    notes: list[str] = []
-    drafts, split_roots = _make_drafts(stream_order, by_stream, folders, agents, notes)
     unclassified = sorted((t for t in ordered if t.stream is None), key=lambda t: (-t.hours, rank[t.id]))
-    # Agents no stream needs take unclassified work (a PRD with no streams at all gets one agent).
-    slots = (agents if agents is not None else (0 if drafts else 1)) - len(drafts)
-    drafts += [_Draft([], role="general") for _ in range(min(max(slots, 0), len(unclassified)))]
-    loads = [(d.effort, k) for k, d in enumerate(drafts)]
-    heapq.heapify(loads)
-    for task in unclassified:
-        load, target = heapq.heappop(loads)
-        drafts[target].tasks.append(task)
-        heapq.heappush(loads, (load + task.hours, target))
-    if agents is not None and len(drafts) < agents:
-        notes.append(f"--agents {agents} asked, but the work splits into only {len(drafts)} parts without overlap")
-    _schedule(drafts, rank)
-    _name_roles(drafts)
-    return _finish(prd, drafts, split_roots, contested, read_only, notes)
+
+    def build(n: int | None) -> Allocation:
+        drafts, split_roots = _make_drafts(stream_order, by_stream, folders, n)
+        # Agents no stream needs take unclassified work (a PRD with no streams at all gets one agent).
+        slots = (n if n is not None else (0 if drafts else 1)) - len(drafts)
+        drafts += [_Draft([], role="general") for _ in range(min(max(slots, 0), len(unclassified)))]
+        loads = [(d.effort, k) for k, d in enumerate(drafts)]
+        heapq.heapify(loads)
+        for task in unclassified:
+            load, target = heapq.heappop(loads)
+            drafts[target].tasks.append(task)
+            heapq.heappush(loads, (load + task.hours, target))
+        _schedule(drafts, rank)
+        _name_roles(drafts)
+        return _finish(prd, drafts, split_roots, contested, read_only, ())
+
+    notes = skipped_notes(prd)
+    full = chosen = build(agents)
+    if agents is not None and len(full.agents) < agents:
+        notes.append(f"--agents {agents} asked, but the work splits into only {len(full.agents)} parts without overlap")
+    # More agents than streams: a split that does not shorten the predicted makespan only adds
+    # handoffs (a dependency chain sets the pace), so keep the fewest agents that reach the best one.
+    for n in range(len(full.agents) - 1, max(len(stream_order), 1) - 1, -1):
+        if agents is None:
+            break
+        candidate = build(n)
+        if candidate.prediction.makespan_h <= chosen.prediction.makespan_h:
+            chosen = candidate
+    if len(chosen.agents) < len(full.agents):
+        notes.append(
+            f"{len(chosen.agents)} agents already reach the predicted makespan of {chosen.prediction.makespan_h:g}h; "
+            f"splitting into {len(full.agents)} would only add handoffs (the dependency chain sets the pace)"
+        )
+    return replace(chosen, notes=tuple(notes))
 
 
 def _schedule(drafts: list[_Draft], rank: dict[str, int]) -> None:
@@ -297,7 +315,6 @@ def _make_drafts(
     by_stream: dict[str, list[Task]],
     folders: dict[str, list[str]],
     agents: int | None,
-    notes: list[str],
 ) -> tuple[list[_Draft], list[str]]:
     effort = {s: sum(t.hours for t in by_stream[s]) for s in stream_order}
     n = agents if agents is not None else len(stream_order)
@@ -424,7 +441,7 @@ def _finish(
     split_roots: list[str],
     contested: list[str],
     read_only: list[str],
-    notes: list[str],
+    notes: tuple[str, ...],
 ) -> Allocation:
     agent_ids = [f"agent-{n}-{d.role}" for n, d in enumerate(drafts, start=1)]
     owner_of = {t.id: agent_ids[k] for k, d in enumerate(drafts) for t in d.tasks}
@@ -492,7 +509,7 @@ def _finish(
                 handoffs_out=h_out,
             )
         )
-    return Allocation(prd, tuple(agents_out), matrix, tuple(handoffs), predict(agents_out), tuple(notes))
+    return Allocation(prd, tuple(agents_out), matrix, tuple(handoffs), predict(agents_out), notes)
 
 
 def predict(agents: list[AgentAllocation]) -> Prediction:

@@ -163,8 +163,12 @@ def _as_tuple(value: Any, what: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _folder(text: str) -> str:
+def _folder(text: str, stream: str) -> str:
     text = text.strip().lstrip("/")
+    if not text or ".." in text.split("/") or text.startswith("~"):
+        raise SquadError(
+            f"streams: {stream}: folder {text!r} is not a folder inside the repository", path=".squad/config.yaml"
+        )
     return text if text.endswith("/") or "." in text.rsplit("/", 1)[-1] else text + "/"
 
 
@@ -181,7 +185,7 @@ def load_streams(section: Mapping[str, Any]) -> tuple[Stream, ...]:
         keywords = _as_tuple(spec.get("keywords"), "keywords") or base.keywords
         keywords += _as_tuple(spec.get("extra_keywords"), "extra_keywords")
         aliases = _as_tuple(spec.get("aliases"), "aliases") or base.aliases
-        streams[name] = Stream(name, tuple(_folder(f) for f in folders), tuple(k.lower() for k in keywords), aliases)
+        streams[name] = Stream(name, tuple(_folder(f, name) for f in folders), tuple(k.lower() for k in keywords), aliases)
     return tuple(streams.values())
 
 

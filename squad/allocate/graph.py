@@ -49,7 +49,9 @@ def resolve_dependencies(prd: PRD, ids: list[str]) -> list[tuple[str, ...]]:
                 wanted = dep.target.lower()
                 candidates = [t for t in by_title.get(wanted, []) if t != task_id]
                 if not candidates and not dep.by_id:
-                    candidates = [t for title, tids in by_title.items() if wanted in title for t in tids if t != task_id]
+                    candidates = [
+                        t for title, tids in by_title.items() if wanted in title for t in tids if t != task_id
+                    ]
             if len(candidates) > 1:
                 if not dep.strict:
                     continue

@@ -37,12 +37,21 @@ _EXCLUDE_WORDS = (
     "open questions",
     "testing strategy",
     "metrics for success",
+    "success metrics",
     "notes",
 )
 _FILES_WORDS = ("files to create", "new files", "files to add", "file structure")
 _SHARED_WORDS = ("shared dependencies", "shared files", "shared dependency", "shared resources", "shared code")
 _READONLY_WORDS = ("read-only", "readonly", "read only", "do not modify", "must not be modified", "frozen")
 _REQUIREMENT_WORDS = ("requirements", "requirement", "overview", "goals", "scope", "features")
+# Task headings of PRDs written in other languages, read whatever `task_headings` says.
+_INTL_TASK_WORDS = (
+    "aufgaben", "arbeitspakete", "meilensteine", "umsetzung",  # de
+    "tâches", "taches", "jalons",  # fr
+    "tareas", "hitos",  # es
+    "tarefas", "attività", "compiti",  # pt, it
+)  # fmt: skip
+_INTL_EXCLUDE_WORDS = ("erfolgskriterien", "akzeptanzkriterien", "nicht-ziele", "critères de succès")
 
 _CHECKBOX_RE = re.compile(r"^\s*\[[ xX]\]\s+")
 _ID_RE = re.compile(r"^\s*(?:\*\*)?([A-Za-z]{1,4}-?\d+)(?:\*\*)?\s*[:.)\]]\s*(?:\*\*)?\s*")
@@ -96,6 +105,16 @@ class Requirement:
 
 
 @dataclass(frozen=True)
+class SkippedList:
+    """Top-level list items under a heading that is not task-like: not allocated."""
+
+    heading: str | None  # None: before any heading
+    line: int  # of the first such item
+    count: int
+    annotated: int  # how many carry task annotations (an id, a [tag], an estimate, depends on)
+
+
+@dataclass(frozen=True)
 class PRD:
     path: str
     title: str
@@ -105,15 +124,16 @@ class PRD:
     shared: tuple[str, ...] = ()
     read_only: tuple[str, ...] = ()
     headings_seen: tuple[str, ...] = field(default_factory=tuple)
+    skipped: tuple[SkippedList, ...] = ()
 
 
 def _has_phrase(text: str, phrases: Iterable[str]) -> bool:
-    lowered = " " + re.sub(r"[^a-z0-9-]+", " ", text.lower()) + " "
+    lowered = " " + re.sub(r"[^\w-]+", " ", text.lower()).replace("_", " ") + " "
     return any(f" {p} " in lowered for p in phrases)
 
 
 def heading_kind(text: str, task_headings: Sequence[str]) -> str | None:
-    if _has_phrase(text, _EXCLUDE_WORDS):
+    if _has_phrase(text, _EXCLUDE_WORDS) or _has_phrase(text, _INTL_EXCLUDE_WORDS):
         return EXCLUDE
     if _has_phrase(text, _FILES_WORDS):
         return FILES
@@ -121,7 +141,7 @@ def heading_kind(text: str, task_headings: Sequence[str]) -> str | None:
         return SHARED
     if _has_phrase(text, _READONLY_WORDS):
         return READONLY
-    if _has_phrase(text, task_headings):
+    if _has_phrase(text, task_headings) or _has_phrase(text, _INTL_TASK_WORDS):
         return TASKS
     if _has_phrase(text, _REQUIREMENT_WORDS):
         return REQUIREMENTS
@@ -207,7 +227,9 @@ def parse_annotations(text: str) -> tuple[str, str | None, str | None, str | Non
         tail = re.search(r"`([^`]*)`[\s,]*$", text)
         if not tail or not looks_like_path(tail.group(1).strip()) or len(text[: tail.start()].split()) < 2:
             break
-        text = re.sub(r"\s+(?:in|at|to|into|under|on|for|of|from|with|as)\s*$", "", text[: tail.start()])
+        text = re.sub(
+            r"(?:\s+(?:in|at|to|into|under|on|for|of|from|with|as|and|or)|\s*&)\s*$", "", text[: tail.start()]
+        )
     title = re.sub(r"\s+", " ", text.replace("`", "").replace("**", "")).strip(" \t-—–:,.;|")
     return title, explicit_id, tag, estimate, tuple(depends)
 
@@ -245,6 +267,8 @@ def parse_prd(text: str, path: Path | str, task_headings: Sequence[str]) -> PRD:
     items: list[_Item] = []
     pending_heading: int | None = None
     paragraph_in_item = False
+    last_heading: str | None = None  # the nearest heading of any kind, the title included
+    skipped: dict[str | None, list[int]] = {}  # heading -> [first line, items, annotated items]
 
     def section() -> tuple[str | None, str | None]:
         """The nearest heading kind, and the stream named by a sub-heading of a task heading."""
@@ -267,6 +291,7 @@ def parse_prd(text: str, path: Path | str, task_headings: Sequence[str]) -> PRD:
             level = pending_heading
             pending_heading = None
             kind_here = heading_kind(heading_text, task_headings)
+            last_heading = heading_text
             if level == 1 and not title:
                 title = heading_text
                 if kind_here is None:  # "# Tasks" as the first heading is a section too
@@ -293,8 +318,13 @@ def parse_prd(text: str, path: Path | str, task_headings: Sequence[str]) -> PRD:
                 shared.extend(paths or _plain_paths(raw))
             elif where == READONLY or _has_phrase(raw, _READONLY_WORDS):
                 read_only.extend(paths)
-            elif where in (REQUIREMENTS, None) and not _CHECKBOX_RE.match(raw):
-                requirements.append(_requirement(raw, line))
+            elif where in (REQUIREMENTS, None):
+                if not _CHECKBOX_RE.match(raw):
+                    requirements.append(_requirement(raw, line))
+                if len(items) == 1:
+                    group = skipped.setdefault(last_heading, [line, 0, 0])
+                    group[1] += 1
+                    group[2] += _annotated(raw)
         elif kind == "inline" and not items:
             raw, paths = _inline_text(token)
             where, _ = section()
@@ -310,13 +340,9 @@ def parse_prd(text: str, path: Path | str, task_headings: Sequence[str]) -> PRD:
             target = {FILES: files, SHARED: shared, READONLY: read_only}.get(where or "")
             if target is not None:
                 target.extend(_fence_paths(token.content))
+    skipped_lists = tuple(SkippedList(h, line, n, a) for h, (line, n, a) in skipped.items())
     if not tasks:
-        looked = ", ".join(f'"{h}"' for h in task_headings)
-        raise SquadError(
-            f"no tasks found: looked for list items under headings named {looked} "
-            "(set `task_headings` in .squad/config.yaml to add yours)",
-            path=path,
-        )
+        raise SquadError(_no_tasks_message(task_headings, skipped_lists), path=path)
     return PRD(
         path=str(path),
         title=title or Path(str(path)).stem,
@@ -326,7 +352,46 @@ def parse_prd(text: str, path: Path | str, task_headings: Sequence[str]) -> PRD:
         shared=tuple(dict.fromkeys(shared)),
         read_only=tuple(dict.fromkeys(read_only)),
         headings_seen=tuple(seen),
+        skipped=skipped_lists,
     )
+
+
+def _no_tasks_message(task_headings: Sequence[str], skipped: Sequence[SkippedList]) -> str:
+    looked = ", ".join(f'"{h}"' for h in task_headings) or "(none: `task_headings` is empty)"
+    message = f"no tasks found: looked for list items under headings named {looked}"
+    if skipped:
+        where = "; ".join(
+            f"{s.count} under {_heading_name(s.heading)} (line {s.line})"
+            for s in sorted(skipped, key=lambda s: s.line)[:3]
+        )
+        total = sum(s.count for s in skipped)
+        message += (
+            f"; found {total} list item{'s' if total > 1 else ''} under other headings ({where}): "
+            "put a `## Tasks` heading above the ones to allocate, or add their heading to `task_headings` "
+            "in .squad/config.yaml"
+        )
+    else:
+        message += " and found no list items outside them (set `task_headings` in .squad/config.yaml to add yours)"
+    return message
+
+
+def _heading_name(heading: str | None) -> str:
+    return f'"{heading}"' if heading else "no heading"
+
+
+def skipped_notes(prd: PRD) -> list[str]:
+    """Notes for list items that look like tasks (ids, tags, estimates) under a heading that is not task-like."""
+    return [
+        f"line {s.line}: {s.annotated} list item(s) under {_heading_name(s.heading)} look like tasks but were not "
+        "allocated: that heading is not task-like (add it to `task_headings` in .squad/config.yaml)"
+        for s in prd.skipped
+        if s.annotated
+    ]
+
+
+def _annotated(raw: str) -> int:
+    _, explicit_id, tag, estimate, depends = parse_annotations(raw)
+    return int(bool(explicit_id or estimate or any(d.strict for d in depends) or (tag and tag not in ("x", " "))))
 
 
 def _task_item(

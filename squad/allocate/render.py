@@ -49,7 +49,7 @@ def _hours(hours: float) -> str:
     return format_estimate(hours)
 
 
-def _task_line(number: int, task: Task, agent: AgentAllocation, owner: dict[str, str], extra: str = "") -> str:
+def _task_line(number: int, task: Task, agent: AgentAllocation, owner: dict[str, str]) -> str:
     notes = [_hours(task.hours)]
     if task.raw.paths:
         notes.append("files " + _code_list(task.raw.paths))
@@ -61,52 +61,52 @@ def _task_line(number: int, task: Task, agent: AgentAllocation, owner: dict[str,
         notes.append(f"lock `{task.resource}`")
     if task.stream is None:
         notes.append("unclassified: matched no stream, check where it belongs")
-    if extra:
-        notes.append(extra)
     return f"{number}. **{task.id}** {short(task.raw.title)} ({'; '.join(notes)})"
 
 
 def _task_lines(agent: AgentAllocation, allocation: Allocation) -> str:
-    """Every task with its subtasks when that fits in ``TASK_LINES``; else the tasks without their
-    subtasks; else the first tasks and one line naming the rest (all are in the front matter)."""
+    """Every task with its subtasks when that fits in ``TASK_LINES``; else the tasks alone and a line
+    saying where their steps are; else the first tasks and one line for the rest. The front matter
+    always holds every task in the same order."""
     owner = {t.id: a.id for a in allocation.agents for t in a.tasks}
     tasks = agent.tasks
+    has_steps = any(t.raw.subtasks for t in tasks)
     if len(tasks) + sum(len(t.raw.subtasks) for t in tasks) <= TASK_LINES:
         lines = []
         for number, task in enumerate(tasks, start=1):
             lines.append(_task_line(number, task, agent, owner))
             lines.extend(f"   - {short(sub)}" for sub in task.raw.subtasks)
         return "\n".join(lines)
-
-    def steps(task: Task) -> str:
-        n = len(task.raw.subtasks)
-        return f"{n} step{'s' if n > 1 else ''} in the front matter" if n else ""
-
-    if len(tasks) <= TASK_LINES:
-        return "\n".join(_task_line(n, t, agent, owner, steps(t)) for n, t in enumerate(tasks, start=1))
-    shown = TASK_LINES - 1
-    lines = [_task_line(n, t, agent, owner, steps(t)) for n, t in enumerate(tasks[:shown], start=1)]
+    budget = TASK_LINES - has_steps
+    shown = len(tasks) if len(tasks) <= budget else budget - 1
+    lines = [_task_line(n, t, agent, owner) for n, t in enumerate(tasks[:shown], start=1)]
     rest = tasks[shown:]
-    hours = _hours(sum(t.hours for t in rest))
-    lines.append(
-        f"{shown + 1}. ... and {len(rest)} more tasks ({rest[0].id} to {rest[-1].id}, {hours}): "
-        "the `tasks:` list in the front matter, in this order, with their files and dependencies."
-    )
+    if rest:
+        lines.append(
+            f"{shown + 1}. Then {len(rest)} more tasks ({_hours(sum(t.hours for t in rest))}), {rest[0].id} first and "
+            f"{rest[-1].id} last: the `tasks:` list in the front matter, in this order, with files and dependencies."
+        )
+    if has_steps:
+        lines.append("The steps of each task are its `subtasks:` in the front matter.")
     return "\n".join(lines)
 
 
 def _handoff_text(handoffs: tuple[Handoff, ...], word: str, key: str) -> str:
-    grouped: dict[tuple[str, str], list[str]] = {}
+    """``F1 (`shared/types/metrics.ts`), F3 from agent-1-frontend; B2 from agent-2-backend``."""
+    by_agent: dict[str, dict[str, list[str]]] = {}
     for h in handoffs:
-        files = grouped.setdefault((h.task, h.agent), [])
+        files = by_agent.setdefault(h.agent, {}).setdefault(h.task, [])
         if h.file:
             files.append(h.file)
-    items = [
-        f"{task} {word} {agent}" + (f" ({_code_list(files)})" if files else "") for (task, agent), files in grouped.items()
-    ]
-    more = len(items) - LIST_ITEMS
-    text = "; ".join(items[:LIST_ITEMS]) + (f"; and {more} more (`{key}:` in the front matter)" if more > 0 else "")
-    return text or "nothing"
+    parts = []
+    for agent, tasks in by_agent.items():
+        items = [task + (f" ({_code_list(files)})" if files else "") for task, files in tasks.items()]
+        more = len(items) - LIST_ITEMS
+        text = ", ".join(items[:LIST_ITEMS]) + (f" and {more} more" if more > 0 else "")
+        parts.append(f"{text} {word} {agent}")
+    if len(parts) > LIST_ITEMS:
+        parts = [*parts[:LIST_ITEMS], f"and {len(parts) - LIST_ITEMS} more agents (`{key}:` in the front matter)"]
+    return "; ".join(parts) or "nothing"
 
 
 def render_body(agent: AgentAllocation, allocation: Allocation, plan_path: str, comm_path: str) -> str:
@@ -163,9 +163,10 @@ def render_text(allocation: Allocation, locations: list[tuple[str, str]], writte
     for agent in allocation.agents:
         rows.append((agent.id, agent.role, str(len(agent.tasks)), _hours(agent.effort_h), ", ".join(agent.owns) or "-"))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    tasks, agents = sum(len(a.tasks) for a in allocation.agents), len(allocation.agents)
     out = [
-        f"{allocation.prd.title}: {sum(len(a.tasks) for a in allocation.agents)} tasks for "
-        f"{len(allocation.agents)} agents",
+        f"{short(allocation.prd.title, 80)}: {tasks} task{'s' if tasks != 1 else ''} for "
+        f"{agents} agent{'s' if agents != 1 else ''}",
         "",
     ]
     out += ["  ".join(cell.ljust(widths[i]) if i < 4 else cell for i, cell in enumerate(r)).rstrip() for r in rows]

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from squad.allocate.assign import Allocation
-from squad.allocate.render import build_plan, json_text, to_json
+from squad.allocate.render import build_plan, json_text, short, to_json
 from squad.atomic import append_lines, write_atomic
 from squad.errors import SquadError
 from squad.paths import SquadPaths
@@ -16,8 +16,8 @@ from squad.protocol.ownership import write_matrix
 from squad.protocol.plan import write_plan
 from squad.protocol.times import now as utc_now
 
-
 ALLOCATION_JSON = "allocation.json"  # in .squad/; squad.coordinator.metrics reads its "prediction"
+ALLOCATE_MUTEX = ".allocate.mutex"  # in .squad/; never holds data (filelock truncates it)
 
 
 def write_allocation(
@@ -30,40 +30,51 @@ def write_allocation(
     now: datetime | None,
     locations: list[tuple[str, str]],
 ) -> SquadPaths:
-    existing = sorted(paths.plans.glob("agent-*-plan.md")) if paths.plans.is_dir() else []
-    if existing and not force:
-        names = ", ".join(p.name for p in existing[:3]) + (", ..." if len(existing) > 3 else "")
-        raise SquadError(
-            f"plans already exist ({names}): pass --force to replace them",
-            path=paths.display(paths.plans) + "/",
-        )
     if not paths.squad.is_dir():
         from squad.workspace import init_squad
 
         paths, _ = init_squad(start)
-    moment = now or utc_now()
-    write_atomic(paths.prd, prd_text)
-    write_matrix(paths.ownership, allocation.matrix)
-    keep = {paths.plan(a.number) for a in allocation.agents}
-    for old in existing:
-        if old not in keep:  # --force: a plan of an agent this allocation no longer has
-            old.unlink(missing_ok=True)
-    for agent in allocation.agents:
-        plan_path, comm_path = paths.plan(agent.number), paths.comm(agent.number)
-        write_plan(plan_path, build_plan(agent, allocation, paths.display(plan_path), paths.display(comm_path)))
-        first = agent.tasks[0] if agent.tasks else None
-        block = format_status_update(
-            agent=agent.id,
-            status=Status.STARTING,
-            at=moment,
-            task=f"{first.id} {first.raw.title}" if first else None,
-            progress=Progress(0, len(agent.tasks)),
-            next_step=f"read {paths.display(plan_path)}",
-        )
-        if comm_path.exists():
-            append_lines(comm_path, block)
-        else:
-            write_atomic(comm_path, f"# {agent.id} communication log\n{block}")
-    # Last, so a watcher that reacts to it finds the plans in place. No time in it: byte-identical per PRD.
-    write_atomic(paths.squad / ALLOCATION_JSON, json_text(to_json(allocation, locations, written=True)))
+    from filelock import FileLock, Timeout
+
+    # Two allocations at once would interleave plans and matrices of different PRDs: one at a time.
+    mutex = FileLock(str(paths.squad / ALLOCATE_MUTEX), timeout=60)
+    try:
+        mutex.acquire()
+    except Timeout:
+        raise SquadError("another `squad allocate` has held .squad/ for 60 s; try again", path=ALLOCATE_MUTEX) from None
+    try:
+        existing = sorted(paths.plans.glob("agent-*-plan.md")) if paths.plans.is_dir() else []
+        if existing and not force:
+            names = ", ".join(p.name for p in existing[:3]) + (", ..." if len(existing) > 3 else "")
+            raise SquadError(
+                f"plans already exist ({names}): pass --force to replace them",
+                path=paths.display(paths.plans) + "/",
+            )
+        moment = now or utc_now()
+        write_atomic(paths.prd, prd_text)
+        write_matrix(paths.ownership, allocation.matrix)
+        keep = {paths.plan(a.number) for a in allocation.agents}
+        for old in existing:
+            if old not in keep:  # --force: a plan of an agent this allocation no longer has
+                old.unlink(missing_ok=True)
+        for agent in allocation.agents:
+            plan_path, comm_path = paths.plan(agent.number), paths.comm(agent.number)
+            write_plan(plan_path, build_plan(agent, allocation, paths.display(plan_path), paths.display(comm_path)))
+            first = agent.tasks[0] if agent.tasks else None
+            block = format_status_update(
+                agent=agent.id,
+                status=Status.STARTING,
+                at=moment,
+                task=f"{first.id} {short(first.raw.title)}" if first else None,
+                progress=Progress(0, len(agent.tasks)),
+                next_step=f"read {paths.display(plan_path)}",
+            )
+            if comm_path.exists():
+                append_lines(comm_path, block)
+            else:
+                write_atomic(comm_path, f"# {agent.id} communication log\n{block}")
+        # Last, so a watcher that reacts to it finds the plans in place. No time in it: byte-identical per PRD.
+        write_atomic(paths.squad / ALLOCATION_JSON, json_text(to_json(allocation, locations, written=True)))
+    finally:
+        mutex.release()
     return paths

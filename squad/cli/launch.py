@@ -210,6 +210,9 @@ def clean_cmd(as_json: bool) -> None:
             }
         )
         return
+    if not results:
+        click.echo("nothing to clean: no agent branch is merged into the current branch")
+        return
     for c in results:
         click.echo(f"{c.agent}: {c.skipped or 'removed'}")
     click.echo(f"freed {_human(freed)}")

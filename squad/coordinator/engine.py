@@ -8,6 +8,7 @@ A restart after ``kill -9`` rebuilds the same state and, thanks to the keys, rep
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -54,6 +55,7 @@ COMM, PLAN, LOCKS, MATRIX, CONFIG, EVENTS, CONTROL, ALLOCATION, LAUNCH, WORKTREE
 
 
 RELEASED_KEEP_S = 3600.0
+_LEGACY_KEY = re.compile(r"((?:violation|handoff|evidence):.*:\d{4}-\d\d-\d\dT[\d:.]+Z?):\d+")
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,6 @@ class Change:
 
 def classify(paths: SquadPaths, absolute: str, ignored: Any = None) -> Change | None:
     """What a path reported by the watcher means; None for paths the coordinator ignores."""
-    import re
-
     try:
         rel = Path(absolute).relative_to(paths.root).as_posix()
     except ValueError:
@@ -278,7 +278,11 @@ class Engine:
             self._problem(exc)
             return False
         self.events.extend(new)
-        self.reported.update(e.key for e in new if e.key)
+        for e in new:
+            if e.key:
+                self.reported.add(e.key)
+                if legacy := _LEGACY_KEY.fullmatch(e.key):
+                    self.reported.add(legacy.group(1))  # written before keys dropped a timed block's line
         return bool(new)
 
     def _problem(self, exc: SquadError) -> None:

@@ -27,8 +27,11 @@ LABELS: dict[str, str] = {
     "busy_s": "busy time, all agents (s)",
     "wall_s": "wall time (s)",
     "parallel_efficiency": "measured parallelism (busy/wall)",
-    "predicted_parallel_efficiency": "predicted by allocate",
+    "predicted_parallel_efficiency": "predicted parallelism (allocate)",
     "time_saved": "time saved vs one agent",
+    "predicted_time_saved": "predicted time saved",
+    "predicted_makespan_h": "predicted makespan (h)",
+    "predicted_sequential_h": "predicted one-agent time (h)",
 }
 
 
@@ -56,16 +59,40 @@ def timeline(updates: Sequence[StatusUpdate], now: datetime, *, running: bool) -
     return busy, idle
 
 
-def predicted(paths: SquadPaths) -> float | None:
-    """allocate's predicted parallelism (``prediction`` in ``.squad/allocation.json``), if recorded."""
+def prediction(paths: SquadPaths) -> dict[str, float]:
+    """allocate's prediction from ``.squad/allocation.json`` (the ``squad allocate --json`` document:
+    ``prediction: {sequential_h, makespan_h, speedup}``), as metric keys; empty when absent or unreadable."""
     try:
         data = json.loads((paths.squad / "allocation.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
+        return {}
     value = data.get("prediction") if isinstance(data, dict) else None
-    if isinstance(value, dict):
-        value = value.get("speedup", value.get("parallel_efficiency"))
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if not isinstance(value, dict):
+        value = {"speedup": value}
+
+    def number(key: str) -> float | None:
+        x = value.get(key)
+        return float(x) if isinstance(x, int | float) and not isinstance(x, bool) and x >= 0 else None
+
+    out: dict[str, float] = {}
+    sequential, makespan = number("sequential_h"), number("makespan_h")
+    speedup = number("speedup") or number("parallel_efficiency")
+    if speedup is None and sequential and makespan:
+        speedup = round(sequential / makespan, 2)
+    if speedup is not None:
+        out["predicted_parallel_efficiency"] = speedup
+    if sequential is not None and makespan is not None and sequential > 0:
+        out["predicted_time_saved"] = round(1 - makespan / sequential, 3)
+    if makespan is not None:
+        out["predicted_makespan_h"] = makespan
+    if sequential is not None:
+        out["predicted_sequential_h"] = sequential
+    return out
+
+
+def predicted(paths: SquadPaths) -> float | None:
+    """allocate's predicted parallelism (``prediction.speedup`` in ``.squad/allocation.json``), if recorded."""
+    return prediction(paths).get("predicted_parallel_efficiency")
 
 
 def more_metrics(
@@ -100,9 +127,7 @@ def more_metrics(
         "parallel_efficiency": round(busy / wall, 2) if wall > 0 else None,
         "time_saved": round(1 - wall / busy, 3) if busy > 0 and wall > 0 else None,
     }
-    prediction = predicted(paths)
-    if prediction is not None:
-        out["predicted_parallel_efficiency"] = prediction
+    out.update(prediction(paths))
     return out
 
 
@@ -115,7 +140,7 @@ def labelled(metrics: dict[str, Any]) -> list[tuple[str, str]]:
         value = metrics.get(key)
         if value is None:
             continue
-        if key in ("completion_rate", "time_saved"):
+        if key in ("completion_rate", "time_saved", "predicted_time_saved"):
             text = f"{value * 100:.0f}%"
         elif key in ("parallel_efficiency", "predicted_parallel_efficiency"):
             text = f"{value:.2f}x"

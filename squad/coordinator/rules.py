@@ -431,8 +431,8 @@ def _blocked_ids(view: AgentView) -> set[str]:
 
 
 def done_tasks(world: World) -> set[str]:
-    """Ids of tasks done: in some plan and behind its agent's progress. A task named in no plan
-    counts as done only if no plan has it (nobody is left to do it); callers look up ids they know."""
+    """Ids of tasks done: behind their agent's progress in a plan, and unfinished in no plan (a
+    reassigned task may sit in two plans for a moment). An id in no plan is not done."""
     done: set[str] = set()
     pending: set[str] = set()
     for view in world.agents:

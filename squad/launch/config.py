@@ -47,43 +47,88 @@ _INTS = {"max_parallel", "per_role", "retries"}
 _FLOATS = {"idle_timeout_s", "backoff_s", "backoff_max_s", "grace_s", "sample_s"}
 _STRS = {"cmd", "worktree_dir", "test_cmd", "tmux_socket", "tmux_session", "monitor_cmd"}
 _ALIASES = {"idle_timeout": "idle_timeout_s", "backoff": "backoff_s", "grace": "grace_s", "test": "test_cmd"}
+_LISTS = {"copy": "setup_copy", "setup_copy": "setup_copy", "run": "setup_run", "install": "setup_run"}
+_LISTS["setup_run"] = "setup_run"
+KNOWN_KEYS = frozenset(_INTS | _FLOATS | _STRS | set(_ALIASES) | set(_LISTS) | {"setup"})
 
 
-def _strings(value: Any, key: str, where: Path | None) -> tuple[str, ...]:
+def key_line(text: str, section: str, key: str) -> int | None:
+    """The line of ``key:`` inside the top-level ``section:`` of a YAML text (1-based), if found."""
+    inside = False
+    first = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        bare = line.split("#", 1)[0].rstrip()
+        if not bare:
+            continue
+        if not line[0].isspace():
+            if inside:
+                break
+            inside = bare.startswith(f"{section}:")
+            first = number if inside else first
+            if inside and key == section:
+                return number
+            continue
+        if inside and bare.lstrip().startswith(f"{key}:"):
+            return number
+    return first
+
+
+def _strings(value: Any, key: str, fail: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
         return (value,)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(value)
-    raise SquadError(f"launch.{key} must be a string or a list of strings", path=where)
+    raise fail(f"launch.{key} must be a string or a list of strings, not {value!r}", key.rsplit(".", maxsplit=1)[-1])
 
 
 def launch_settings(config: Config, where: Path | None = None) -> LaunchSettings:
-    """Read ``config.section("launch")``; a bad value is a one-line error naming the key."""
+    """Read ``config.section("launch")``; a bad value is a one-line error naming the file, line and key."""
+    try:
+        text = where.read_text(encoding="utf-8") if where is not None else ""
+    except OSError:
+        text = ""
+
+    def fail(message: str, key: str) -> SquadError:
+        return SquadError(message, path=where, line=key_line(text, "launch", key) if text else None)
+
+    raw_section = config.extra.get("launch")
+    if raw_section is not None and not isinstance(raw_section, Mapping):
+        raise fail(f"launch must be a mapping of settings (cmd: ..., max_parallel: ...), not {raw_section!r}", "launch")
     section: Mapping[str, Any] = config.section("launch")
     values: dict[str, Any] = {}
     for raw_key, value in section.items():
-        key = _ALIASES.get(str(raw_key), str(raw_key))
+        name = str(raw_key)
+        key = _ALIASES.get(name, name)
+        if name not in KNOWN_KEYS:
+            known = ", ".join(
+                sorted(KNOWN_KEYS - set(_ALIASES) - {"copy", "run", "install", "setup_copy", "setup_run"})
+            )
+            raise fail(f"unknown setting launch.{name} (known: {known})", name)
         if value is None:
             continue
         if key in _INTS:
-            if isinstance(value, bool) or not isinstance(value, int) or value < (0 if key == "retries" else 1):
-                raise SquadError(f"launch.{key} must be a whole number, not {value!r}", path=where)
+            least = 0 if key == "retries" else 1
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise fail(f"launch.{name} must be a whole number of at least {least}, not {value!r}", name)
             values[key] = value
         elif key in _FLOATS:
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                raise SquadError(f"launch.{key} must be a positive number of seconds, not {value!r}", path=where)
+                raise fail(f"launch.{name} must be a positive number of seconds, not {value!r}", name)
             values[key] = float(value)
         elif key in _STRS:
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                raise fail(f"launch.{name} must be a string, not {value!r}", name)
             values[key] = str(value)
         elif key == "setup":
             if not isinstance(value, Mapping):
-                raise SquadError("launch.setup must be a mapping {copy: [...], run: [...]}", path=where)
-            values["setup_copy"] = _strings(value.get("copy"), "setup.copy", where)
-            values["setup_run"] = _strings(value.get("run"), "setup.run", where)
-        elif key in ("copy", "setup_copy"):
-            values["setup_copy"] = _strings(value, key, where)
-        elif key in ("run", "install", "setup_run"):
-            values["setup_run"] = _strings(value, key, where)
+                raise fail("launch.setup must be a mapping {copy: [...], run: [...]}", name)
+            extra = sorted(set(map(str, value)) - {"copy", "run"})
+            if extra:
+                raise fail(f"unknown setting launch.setup.{extra[0]} (known: copy, run)", extra[0])
+            values["setup_copy"] = _strings(value.get("copy"), "setup.copy", fail)
+            values["setup_run"] = _strings(value.get("run"), "setup.run", fail)
+        else:
+            values[_LISTS[key]] = _strings(value, name, fail)
     return LaunchSettings(**values)

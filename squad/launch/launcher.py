@@ -24,9 +24,10 @@ from squad.launch.worktree import (
     branch_of,
     commit_all,
     copy_untracked,
-    current_branch,
     ensure_worktree,
     find_worktree,
+    pending_changes,
+    require_repo,
     untracked_only,
 )
 from squad.paths import SquadPaths
@@ -119,7 +120,7 @@ def _prepared(
 ) -> tuple[list[AgentSpec], dict[str, str]]:
     if not settings.cmd:
         raise SquadError("no agent command: pass --cmd TEMPLATE or set launch.cmd in .squad/config.yaml")
-    base = current_branch(paths.root)
+    base = require_repo(paths.root)
     chosen = select_agents(paths, names)
     last = st.read_report(paths)
     alive = [
@@ -129,6 +130,7 @@ def _prepared(
     ]
     if alive:
         raise Refused(f"still running from an earlier launch: {', '.join(alive)}; run `squad stop` first")
+    _warn_if_dirty(paths, base, echo)
     specs, failed = [], {}
     for member in chosen:
         spec = spec_for(paths, settings, member)
@@ -141,7 +143,41 @@ def _prepared(
         st.update_agent(
             paths, spec.agent, state=st.FAILED, reason=error, worktree=str(spec.worktree), branch=spec.branch
         )
+        _post_setup_failure(paths, spec.agent, error)
     return specs, failed
+
+
+def _warn_if_dirty(paths: SquadPaths, base: str, echo: Echo) -> None:
+    """Agents start from the last commit of ``base``: say so when the main checkout holds more."""
+    try:
+        pending = [line for line in pending_changes(paths.root) if not line[3:].startswith(f"{paths.squad.name}/")]
+    except GitError:
+        return
+    if pending:
+        first = pending[0][3:]
+        more = f" and {len(pending) - 1} more" if len(pending) > 1 else ""
+        echo(
+            "launch",
+            f"warning: the main checkout has uncommitted changes ({first}{more}); "
+            f"agents start from the last commit of {base} without them",
+        )
+
+
+def _post_setup_failure(paths: SquadPaths, agent: str, error: str) -> None:
+    """The agent never started: BLOCKED (not FAILED) in its comm file, so `squad status` and the
+    monitor show why, and its tasks are reassigned only if nobody fixes the set-up in time."""
+    from squad.protocol.comm import Status
+    from squad.updates import post_update
+
+    with contextlib.suppress(Exception):  # the post is news; the other agents go on
+        post_update(
+            paths,
+            agent,
+            status=Status.BLOCKED,
+            task=f"squad launch could not start it: {error}",
+            next_step=f"fix the set-up (see .squad/config.yaml launch.setup), then run `squad launch {agent}`",
+            waiting_for="squad launch set-up",
+        )
 
 
 @contextlib.contextmanager
@@ -209,7 +245,25 @@ def launch_tmux(
         raise SquadError("no agent to launch")
     session = settings.tmux_session or f"squad-{paths.root.name}"
     socket = ["-L", settings.tmux_socket] if settings.tmux_socket else []
-    _tmux(settings, "new-session", "-d", "-s", session, "-n", "monitor", "-c", str(paths.root), settings.monitor_cmd)
+    if _has_session(settings, session):  # a session left by an earlier launch: add the windows to it
+        windows = _tmux(settings, "list-windows", "-t", f"={session}", "-F", "#{window_name}").split()
+        if "monitor" not in windows:
+            _tmux(
+                settings,
+                "new-window",
+                "-d",
+                "-t",
+                f"{session}:",
+                "-n",
+                "monitor",
+                "-c",
+                str(paths.root),
+                settings.monitor_cmd,
+            )
+    else:
+        _tmux(
+            settings, "new-session", "-d", "-s", session, "-n", "monitor", "-c", str(paths.root), settings.monitor_cmd
+        )
     reports = {}
     for spec in specs:
         env = agent_env(paths, spec)
@@ -254,6 +308,14 @@ def launch_tmux(
     return TmuxLaunch(session, ("monitor", *(s.agent for s in specs)), attach)
 
 
+def _has_session(settings: LaunchSettings, session: str) -> bool:
+    try:
+        _tmux(settings, "has-session", "-t", f"={session}")
+    except SquadError:
+        return False
+    return True
+
+
 def _sh_quote(text: str) -> str:
     import shlex
 
@@ -291,6 +353,8 @@ def stop(paths: SquadPaths, settings: LaunchSettings, *, timeout_s: float | None
         with contextlib.suppress(GitError):
             commit_all(Path(report.worktree), name, utcnow(), untracked_only(paths.root, settings.setup_copy))
         st.update_agent(paths, name, state=st.STOPPED, pid=None, reason="stopped by squad stop")
+    if pid is None and stopped:  # tmux mode, or a launcher that died: its entry says so no longer
+        st.update_launcher(paths, pid=None, state="stopped", updated_at=format_time(utcnow()))
     return stopped
 
 

@@ -24,11 +24,12 @@ from squad.launch.worktree import (
     folder_size,
     git,
     is_dirty,
-    run_git,
     is_merged,
     list_worktrees,
     merge_branch,
     remove_worktree,
+    require_repo,
+    run_git,
     untracked_only,
 )
 from squad.paths import SquadPaths
@@ -211,6 +212,7 @@ def review_agent(
 def review(
     paths: SquadPaths, settings: LaunchSettings, agents: tuple[str, ...] = (), *, tests: bool = True
 ) -> list[BranchReview]:
+    require_repo(paths.root)
     names = [resolve_branch_agent(paths, a) for a in agents] if agents else agent_branches(paths)
     setup = untracked_only(paths.root, settings.setup_copy)
     return [review_agent(paths, a, test_cmd=settings.test_cmd if tests else None, setup=setup) for a in names]
@@ -227,6 +229,7 @@ class Merged:
 
 def merge(paths: SquadPaths, settings: LaunchSettings, agent: str, *, squash: bool = False) -> Merged:
     """Merge the agent's branch into the current branch when its review passes; refuse otherwise."""
+    require_repo(paths.root)
     name = resolve_branch_agent(paths, agent)
     launched = st.read_report(paths).get(name)
     if launched and launched.state in (st.RUNNING, st.QUEUED, st.BACKOFF):
@@ -269,6 +272,7 @@ def clean(paths: SquadPaths, settings: LaunchSettings) -> list[Cleaned]:
     A worktree with uncommitted changes is kept (and said so); a branch git does not see as merged
     (a squash merge) is kept too: ``git branch -d`` refuses it, and squad never forces.
     """
+    require_repo(paths.root)
     worktrees = {w.branch: w.path for w in list_worktrees(paths.root)}
     report = st.read_report(paths)
     setup = untracked_only(paths.root, settings.setup_copy)

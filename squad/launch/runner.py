@@ -92,6 +92,32 @@ class _Run:
     watched: dict[int, Any] = field(default_factory=dict)  # pid -> psutil.Process, for CPU deltas
 
 
+# Exit codes the shell itself gives: the log says what they mean.
+EXIT_HINTS = {
+    126: "the command is not executable (check --cmd / launch.cmd and the file's x bit)",
+    127: "command not found (check --cmd / launch.cmd and PATH)",
+}
+
+
+def exit_reason(code: int) -> str:
+    """``exited with code N`` plus what N means when the shell or a signal set it."""
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+        return f"killed by signal {-code}"
+    hint = EXIT_HINTS.get(code)
+    if hint is None and code > 128:
+        with contextlib.suppress(ValueError):
+            hint = f"killed by {signal.Signals(code - 128).name}"
+    return f"exited with code {code}" + (f": {hint}" if hint else "")
+
+
+def log_line(log: Path, text: str) -> None:
+    """One ``=== squad launch: ...`` line in the agent's log: what squad did and why."""
+    with contextlib.suppress(OSError), log.open("ab") as out:
+        out.write(f"=== squad launch: {text}\n".encode())
+
+
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -231,6 +257,9 @@ class Supervisor:
             run.cpu_percent, run.rss_mb = sample_tree_usage(run.proc.pid, run.watched)
         if now - run.last_activity > self.settings.idle_timeout_s:
             idle = now - run.last_activity
+            log_line(
+                run.spec.log, f"no activity for {idle:.0f}s (idle timeout {self.settings.idle_timeout_s:g}s): stopping"
+            )
             self._terminate([run])
             self._checkpoint(run)
             self._retry_or_fail(run, self.clock(), f"idle for {idle:.0f}s")
@@ -263,8 +292,9 @@ class Supervisor:
         if code == 0:
             run.state = st.DONE
             self.on_event(run.spec.agent, "done")
+            log_line(run.spec.log, "exited with code 0: done")
         else:
-            self._retry_or_fail(run, now, f"exited with code {code}")
+            self._retry_or_fail(run, now, exit_reason(code))
 
     def _retry_or_fail(self, run: _Run, now: float, reason: str) -> None:
         run.reason = reason
@@ -272,9 +302,14 @@ class Supervisor:
             wait = self.settings.backoff(run.attempt)
             run.state, run.not_before = st.BACKOFF, now + wait
             self.on_event(run.spec.agent, f"{reason}: retry in {wait:g}s")
+            log_line(
+                run.spec.log,
+                f"attempt {run.attempt} {reason}: retry {run.attempt} of {self.settings.retries} in {wait:g}s",
+            )
             return
         run.state = st.FAILED
         self.on_event(run.spec.agent, f"{reason}: FAILED after {run.attempt} attempts")
+        log_line(run.spec.log, f"attempt {run.attempt} {reason}: FAILED after {run.attempt} attempts")
         from squad.protocol.comm import Status
         from squad.updates import post_update
 
@@ -326,6 +361,7 @@ class Supervisor:
                     self._checkpoint(run)
                 run.state, run.reason = st.STOPPED, "stopped by squad stop"
                 self.on_event(run.spec.agent, "stopped")
+                log_line(run.spec.log, "stopped (squad stop or Ctrl-C); `squad launch` resumes it")
 
     # -- reporting -----------------------------------------------------------------------
 

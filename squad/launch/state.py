@@ -92,6 +92,17 @@ def update_agent(paths: SquadPaths, agent: str, **changes: Any) -> None:
     write_atomic(report_path(paths), json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
+def update_launcher(paths: SquadPaths, **changes: Any) -> None:
+    """Change the launcher entry of launch.json (``squad stop`` after a launcher died)."""
+    try:
+        data = json.loads(report_path(paths).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(data, dict) and isinstance(data.get("launcher"), dict):
+        data["launcher"].update(changes)
+        write_atomic(report_path(paths), json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

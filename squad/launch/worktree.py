@@ -139,7 +139,7 @@ def status_lines(worktree: Path) -> list[str]:
 
 def status_path(line: str) -> str:
     """The path of one ``git status --porcelain`` line (the new name of a rename)."""
-    return line[3:].split(" -> ")[-1].strip('"')
+    return line[3:].rsplit(" -> ", maxsplit=1)[-1].strip('"')
 
 
 def _under(path: str, names: tuple[str, ...]) -> bool:

@@ -19,7 +19,8 @@ from squad.errors import SquadError
 from squad.paths import LOCK_SUFFIX, strip_path
 from squad.protocol.times import find_time, format_time, parse_time
 
-_HAND_KEY_RE = re.compile(r"^\s*([A-Za-z_ -]+?)\s*:\s*(.*)$")
+# ``KEY: value``, also as agents decorate it: ``- KEY: value``, ``**KEY:** value``, ``**KEY**: value``.
+_HAND_KEY_RE = re.compile(r"^\s*(?:[-*+]\s+)?\**\s*([A-Za-z][A-Za-z0-9_ -]*?)\s*\**\s*:\s*\**\s*(.*)$")
 
 
 @dataclass(frozen=True)
@@ -105,15 +106,42 @@ def parse_lease(text: str, file: Path, target: str, default_ttl_s: float, mtime:
         if not isinstance(data, dict):
             raise SquadError("a lease must be a JSON object", path=file, line=1)
         return _from_mapping(data, file, target, default_ttl_s, mtime, hand_written=False)
-    data = {}
-    for number, line in enumerate(stripped.splitlines(), start=1):
+    if stripped.startswith("["):
+        raise SquadError("a lease must be a JSON object, not a list", path=file, line=1)
+    data: dict[str, Any] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         match = _HAND_KEY_RE.match(line)
         if not match:
-            raise SquadError(f"cannot read lease line {line.strip()!r}", path=file, line=number)
-        data[match.group(1).strip().lower().replace(" ", "_").replace("-", "_")] = match.group(2).strip().strip("'\"")
+            # Not ``KEY: value`` lines: maybe real YAML (``---``, lists, nested keys).
+            mapping = _yaml_mapping(text)
+            if mapping is None:
+                raise SquadError(
+                    f"cannot read lease line {line.strip()!r} (a lease is JSON, YAML or KEY: value lines)",
+                    path=file,
+                    line=number,
+                )
+            return _from_mapping(mapping, file, target, default_ttl_s, mtime, hand_written=True)
+        data[_key(match.group(1))] = match.group(2).strip().strip("'\"*").strip()
     return _from_mapping(data, file, target, default_ttl_s, mtime, hand_written=True)
+
+
+def _key(name: str) -> str:
+    return name.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def _yaml_mapping(text: str) -> dict[str, Any] | None:
+    """A hand-written YAML lease as a mapping with normalised keys; None if it is not one."""
+    import yaml  # only for leases that are neither JSON nor KEY: value lines
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    return {_key(str(k)): v for k, v in data.items()}
 
 
 def _from_mapping(
@@ -128,6 +156,8 @@ def _from_mapping(
     agent = data.get("agent") or data.get("locked_by") or data.get("holder") or data.get("owner")
     if not agent:
         raise SquadError("lease names no holder (agent / LOCKED_BY)", path=file, line=1)
+    if not isinstance(agent, str | int) or isinstance(agent, bool):
+        raise SquadError(f"lease holder must be an agent name, not {agent!r}", path=file, line=1)
     acquired = _time(data.get("acquired_at") or data.get("locked_at") or data.get("since")) or mtime
     if acquired is None:
         raise SquadError("lease has no time (acquired_at / LOCKED_AT)", path=file, line=1)
@@ -170,9 +200,11 @@ def lease_files(locks_dir: Path) -> Iterator[Path]:
     if not locks_dir.is_dir():
         return
     for folder, dirs, files in os.walk(locks_dir):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        # Only locks/.broken/ is squad's own; leases of dot paths (.github/ci.yml, .env) are leases.
+        top = folder == os.fspath(locks_dir)
+        dirs[:] = sorted(d for d in dirs if not (top and d == ".broken"))
         for name in sorted(files):
-            if name.endswith(LOCK_SUFFIX) and not name.startswith("."):
+            if name.endswith(LOCK_SUFFIX):
                 yield Path(folder) / name
 
 
@@ -185,4 +217,6 @@ def read_lease(file: Path, locks_dir: Path, default_ttl_s: float) -> Lease | Non
         mtime = from_timestamp(file.stat().st_mtime)
     except FileNotFoundError:
         return None
+    except UnicodeDecodeError as exc:
+        raise SquadError(f"lease is not UTF-8 text (byte {exc.start})", path=file, line=1) from None
     return parse_lease(text, file, target_of(file, locks_dir), default_ttl_s, mtime)

@@ -84,6 +84,40 @@ def test_unlocking_before_reporting_the_file_is_no_violation(squad: SquadPaths) 
     assert [e.path for e in events(squad, ev.VIOLATION)] == ["shared/other.ts"]
 
 
+def test_a_lease_taken_and_released_between_two_reads_is_no_violation(squad: SquadPaths) -> None:
+    """Lock, edit, unlock in one burst: the coordinator never reads the lease, only sees its file
+    come and go; a report of that file is not a violation, a report of another one still is."""
+    from squad import locks
+
+    squad.config.write_text("coordinator:\n  watch_worktree: false\n")
+    plan(squad, 1, "frontend", ["frontend/"], [("T1", ["shared/types.ts"], [])])
+    post(squad, 1, "frontend", Status.ACTIVE, now(), task="T1")
+    with coordinating(squad, [0.0]) as coordinator:
+        locks.acquire(squad, "agent-1-frontend", "shared/types.ts")
+        locks.release(squad, "agent-1-frontend", "shared/types.ts")
+        post(squad, 1, "frontend", Status.ACTIVE, now(), task="T1", files=("shared/types.ts",))
+        post(squad, 1, "frontend", Status.ACTIVE, now(), task="T1", files=("shared/other.ts",))
+        poll_until(lambda: events(squad, ev.VIOLATION), what="the violation for the file never locked")
+        assert coordinator.engine.released
+    assert [e.path for e in events(squad, ev.VIOLATION)] == ["shared/other.ts"]
+
+
+def test_a_comm_file_rewritten_by_an_edit_tool_reports_nothing_again(squad: SquadPaths) -> None:
+    import os
+
+    plan(squad, 1, "frontend", ["frontend/"], [("T1", ["frontend/a.tsx"], [])])
+    post(squad, 1, "frontend", Status.ACTIVE, now(), task="T1", files=("backend/x.py",))
+    with coordinating(squad, [0.0]):
+        poll_until(lambda: events(squad, ev.VIOLATION), what="the first violation")
+        comm = squad.comm(1)
+        text = comm.read_text().replace("\n", "\n\nA note the agent added with its edit tool.\n", 1)
+        (comm.parent / "tmp-edit").write_text(text)
+        os.replace(comm.parent / "tmp-edit", comm)  # lines shift; the block is the same
+        post(squad, 1, "frontend", Status.BLOCKED, now(), task="T1", waiting_for="shared/x.ts")
+        poll_until(lambda: events(squad, ev.BLOCKED), what="the new block read after the rewrite")
+    assert len(events(squad, ev.VIOLATION)) == 1
+
+
 def test_work_tree_watch_skips_git_and_gitignored_folders(squad: SquadPaths) -> None:
     (squad.root / ".gitignore").write_text("node_modules/\n")
     (squad.root / "node_modules" / "pkg").mkdir(parents=True)
