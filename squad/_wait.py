@@ -27,7 +27,7 @@ class LocksWatch:
         self._observer: Any = None
         try:
             self._observer = self._start(folder)
-        except Exception:  # noqa: BLE001 - any failure to watch falls back to timed retries
+        except Exception:  # any failure to watch falls back to timed retries
             self._observer = None
 
     @property
@@ -42,8 +42,8 @@ class LocksWatch:
 
         class _Handler(FileSystemEventHandler):
             def on_any_event(self, event: FileSystemEvent) -> None:
-                if event.event_type not in _CHANGES:
-                    return
+                if event.event_type not in _CHANGES or (event.is_directory and event.event_type == "modified"):
+                    return  # a folder's "modified" is its metadata (a listing, a lock taken in it)
                 touched = {os.fsdecode(event.src_path), os.fsdecode(event.dest_path or b"")}
                 if touched - watch._ignored - {""}:
                     watch._changed.set()

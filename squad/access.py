@@ -7,10 +7,12 @@ pattern matches follows ``config.default_access``.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from squad.errors import SquadError
 from squad.locks import conflicts, same_holder
 from squad.paths import SquadPaths
 from squad.protocol.ids import same_agent
@@ -19,6 +21,7 @@ from squad.protocol.times import now as utcnow
 
 if TYPE_CHECKING:
     from squad.config import Config
+    from squad.locks import Survey
     from squad.protocol.lease import Lease
 
 __all__ = ["Decision", "check_paths", "load_rules", "may_write"]
@@ -117,9 +120,7 @@ def may_write(
             fix=f"ask {rule.owner} for a handoff" if rule.owner else None,
         )
     if leases is None:
-        from squad.locks import held
-
-        leases = held(paths, config=config)
+        leases = _leases_for(paths, config, path)
     live = [lease for lease in leases if not lease.expired(now)]
     name = "sequential" if rule.pattern else "default"
     mine = next((x for x in live if same_holder(x.agent, agent) and _covers(x.path, path)), None)
@@ -132,14 +133,14 @@ def may_write(
                 name,
                 f"{path} is SEQUENTIAL{where} and {other.agent} holds the lease on {other.path}",
                 holder=other.agent,
-                fix=f"squad lock {path} --wait 600",
+                fix=f"squad lock {shlex.quote(path)} --wait 600",
             )
         return Decision(
             path,
             False,
             name,
             f"{path} is SEQUENTIAL{where}: lock it first",
-            fix=f"squad lock {path}",
+            fix=f"squad lock {shlex.quote(path)}",
         )
     if rule.resource:
         resource = rule.resource if rule.resource.startswith("@") else "@" + rule.resource
@@ -169,13 +170,35 @@ def check_paths(
     config = _config(paths, config)
     now = now or utcnow()
     matrix = load_rules(paths, config)
-    leases: list[Lease] | None = None
+    found: Survey | None = None
     out = []
     for target in targets:
-        rule = matrix.rule(target)
-        if leases is None and rule.access == "SEQUENTIAL":
-            from squad.locks import held
+        leases: list[Lease] = []
+        if matrix.rule(target).access == "SEQUENTIAL":
+            if found is None:
+                from squad.locks import survey
 
-            leases = held(paths, config=config)
-        out.append(may_write(paths, agent, target, now=now, config=config, matrix=matrix, leases=leases or []))
+                found = survey(paths, config=config)
+            _raise_unreadable(found, target)
+            leases = list(found.leases)
+        out.append(may_write(paths, agent, target, now=now, config=config, matrix=matrix, leases=leases))
     return out
+
+
+def _leases_for(paths: SquadPaths, config: Config | None, path: str) -> list[Lease]:
+    """Every lease, refusing to decide (exit 2) when an unreadable lease file may cover ``path``."""
+    from squad.locks import survey
+
+    found = survey(paths, config=config)
+    _raise_unreadable(found, path)
+    return list(found.leases)
+
+
+def _raise_unreadable(found: Survey, path: str) -> None:
+    err = found.error_for(path)
+    if err is not None:
+        raise SquadError(
+            f"{err.message}; {path} cannot be checked until the file is fixed or removed",
+            path=err.path,
+            line=err.line,
+        )

@@ -100,13 +100,15 @@ def _copy_like(*, moves: bool, takes_value: set[str]) -> _Handler:
     def handler(name: str, args: list[Word], cwd: Path) -> list[tuple[Word, str]]:
         positional, values = _split_options(args, takes_value)
         target_dir = values.get("-t") or values.get("--target-directory")
-        no_target_dir = any(a.text in ("-T", "--no-target-directory") for a in args)
         if target_dir is not None:
             sources, dest = positional, target_dir
         elif len(positional) >= 2:
             sources, dest = positional[:-1], positional[-1]
         else:
             return []
+        no_target_dir = any(a.text in ("-T", "--no-target-directory") for a in args) or (
+            name == "ln" and _no_dereference(args) and (cwd / home(dest.text.rstrip("/"))).is_symlink()
+        )
         out = [(w, name) for w in sources] if moves else []
         into_folder = not no_target_dir and (
             target_dir is not None or dest.text.endswith("/") or len(sources) > 1 or _is_dir(dest, cwd)
@@ -123,6 +125,14 @@ def _copy_like(*, moves: bool, takes_value: set[str]) -> _Handler:
         return out
 
     return handler
+
+
+def _no_dereference(args: list[Word]) -> bool:
+    """``ln -n`` (``-sfn``, ``--no-dereference``): a destination that is a link to a folder is replaced."""
+    return any(
+        a.text == "--no-dereference" or (a.text.startswith("-") and not a.text.startswith("--") and "n" in a.text)
+        for a in args
+    )
 
 
 def _is_dir(word: Word, cwd: Path) -> bool:

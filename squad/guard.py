@@ -12,8 +12,6 @@ Hot path (runs before every edit): no rich, markdown-it or watchdog.
 from __future__ import annotations
 
 import json
-import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -22,9 +20,35 @@ from typing import Any
 
 from squad.bash import Target, write_targets
 from squad.errors import EXIT_REFUSED, SquadError
-from squad.paths import SQUAD_DIR_NAME, SquadPaths, find_root, repo_relative, work_root
+from squad.guard_paths import (
+    DISCARDS,
+    Refusal,
+    agent_from_checkout,
+    expand_root,
+    own_worktree,
+    relative_target,
+    relative_targets,
+    squad_file_refusal,
+    worktree_refusal,
+)
+from squad.paths import SquadPaths, find_root, work_root
 from squad.protocol import events as ev
 from squad.protocol.ids import parse_agent_id
+
+__all__ = [
+    "ALLOW",
+    "HookCall",
+    "Refusal",
+    "Skip",
+    "Verdict",
+    "agent_from_checkout",
+    "claude_hook",
+    "git_hook",
+    "judge",
+    "parse_hook_input",
+    "record",
+    "relative_target",
+]
 
 FILE_TOOLS: dict[str, tuple[str, ...]] = {
     "Write": ("file_path",),
@@ -55,11 +79,6 @@ QUIET_TOOLS = {
     "SlashCommand",
 }
 EXIT_BLOCK = 2  # what Claude Code reads as "blocked" on every version
-BRANCH_PREFIX = "squad/"
-_HARMLESS_ON_FOLDERS = {
-    "mkdir",
-    "touch",
-}  # on an existing folder they change nothing inside it  # a launched agent's worktree is on squad/<agent-id>
 
 
 class Skip(Exception):
@@ -78,17 +97,6 @@ class HookCall:
     tool: str
     cwd: Path
     targets: tuple[Target, ...]
-
-
-@dataclass(frozen=True)
-class Refusal:
-    path: str
-    via: str
-    rule: str
-    reason: str
-    owner: str | None = None
-    holder: str | None = None
-    fix: str | None = None
 
 
 @dataclass(frozen=True)
@@ -145,35 +153,6 @@ def parse_hook_input(text: str, default_cwd: Path) -> HookCall:
 # -- who is asking -------------------------------------------------------------------------------
 
 
-def agent_from_checkout(start: Path) -> str | None:
-    """The agent whose squad worktree ``start`` is in: its branch is ``squad/<agent-id>``.
-
-    Reads ``.git`` and ``HEAD`` directly rather than spawning git: this runs before every edit.
-    """
-    top = work_root(start)
-    dot_git = top / ".git"
-    try:
-        if dot_git.is_file():
-            text = dot_git.read_text(encoding="utf-8").strip()
-            if not text.startswith("gitdir:"):
-                return None
-            gitdir = Path(text.removeprefix("gitdir:").strip())
-            gitdir = gitdir if gitdir.is_absolute() else top / gitdir
-        elif dot_git.is_dir():
-            gitdir = dot_git
-        else:
-            return None
-        head = (gitdir / "HEAD").read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-    ref = head.removeprefix("ref:").strip()
-    branch = ref.removeprefix("refs/heads/")
-    if ref == head or not branch.startswith(BRANCH_PREFIX):
-        return None
-    name = branch.removeprefix(BRANCH_PREFIX)
-    return name if parse_agent_id(name) is not None else None
-
-
 def current_agent(environ: Mapping[str, str], cwd: Path) -> str | None:
     """``$AGENT_ID``, else the agent of the squad worktree ``cwd`` is in; None when neither."""
     return environ.get("AGENT_ID") or agent_from_checkout(cwd)
@@ -189,122 +168,6 @@ def agent_name(paths: SquadPaths, agent: str) -> str:
         return agent
 
 
-# -- paths ---------------------------------------------------------------------------------------
-
-
-def _checkout(paths: SquadPaths, cwd: Path) -> Path:
-    checkout = work_root(cwd)
-    # work_root falls back to cwd itself when no checkout holds it: then only the squad root counts.
-    if not ((checkout / ".git").exists() or (checkout / SQUAD_DIR_NAME).is_dir()):
-        return paths.root
-    return checkout
-
-
-def expand_root(paths: SquadPaths, target: Target, cwd: Path) -> list[Target]:
-    """``rm -rf .`` (or of a folder holding the repository) hits everything at the top: name it all."""
-    if target.via in _HARMLESS_ON_FOLDERS:
-        return [target]
-    absolute = Path(os.path.normpath(cwd / target.path))
-    for top in (paths.root, _checkout(paths, cwd)):
-        if absolute == top or absolute in top.parents:
-            try:
-                children = sorted(top.iterdir())
-            except OSError:
-                return [target]
-            return [
-                Target(str(child) + ("/" if child.is_dir() else ""), target.via)
-                for child in children
-                if child.name not in (".git", SQUAD_DIR_NAME)
-            ]
-    return [target]
-
-
-# Written through a link, these change the link itself, not what it points to.
-_LINK_WRITERS = {"rm", "unlink", "rmdir", "ln", "mv", "git rm", "git mv", "shred"}
-
-
-def relative_targets(paths: SquadPaths, target: Target, cwd: Path) -> list[str]:
-    """The repo-relative paths a write of ``target`` lands on: as written, and where symlinks lead.
-
-    ``frontend/link/x.py`` with ``frontend/link -> ../backend`` writes ``backend/x.py``: both are asked.
-    """
-    rel = relative_target(paths, target.path, cwd)
-    absolute = Path(os.path.normpath(cwd / target.path))
-    if target.via in _LINK_WRITERS:
-        real = Path(os.path.realpath(absolute.parent)) / absolute.name
-    else:
-        real = Path(os.path.realpath(absolute))
-    out = [rel] if rel is not None else []
-    if real != absolute and not any(real == top for top in (paths.root, _checkout(paths, cwd))):
-        suffix = "/" if target.path.endswith("/") else ""
-        linked = relative_target(paths, str(real) + suffix, cwd)
-        if linked is not None and linked != rel:
-            out.append(linked)
-    return out
-
-
-def relative_target(paths: SquadPaths, raw: str, cwd: Path) -> str | None:
-    """``raw`` as a repo-relative path, or None when it is none of squad's business.
-
-    Outside the repository (and its worktree), inside ``.squad/`` (agents write their comm files
-    there) or inside ``.git/``: None, so the write is allowed.
-    """
-    absolute = Path(os.path.normpath(cwd / raw))
-    checkout = _checkout(paths, cwd)
-    if not any(top == absolute or top in absolute.parents for top in (paths.root, checkout)):
-        # The repository reached through a symlink (/tmp -> /private/tmp, a linked home): compare real paths.
-        real = Path(os.path.realpath(absolute.parent)) / absolute.name
-        if any(top == real or top in real.parents for top in (paths.root, checkout)):
-            absolute = real
-    text = str(absolute) + ("/" if raw.endswith("/") and str(absolute) != "/" else "")
-    # A worktree nested inside the main checkout: its own top is the base, not the outer repository.
-    base = SquadPaths(checkout) if checkout != paths.root and checkout in absolute.parents else paths
-    try:
-        rel = repo_relative(text, base, cwd=checkout)
-    except SquadError:
-        return None
-    if rel.split("/", 1)[0] in (".git", SQUAD_DIR_NAME):
-        return None
-    return rel
-
-
-# -- .squad/ itself ------------------------------------------------------------------------------
-
-SQUAD_SETTINGS = ("ownership.yaml", "config.yaml")
-_OTHERS_FILE = {"comms": "comm", "parallel-plans": "plan"}
-
-
-def squad_file_refusal(paths: SquadPaths, agent: str, target: Target, cwd: Path) -> Refusal | None:
-    """Agents write their own comm file (and plan) and lease files in ``.squad/``, nothing of the lead's.
-
-    Refused: the ownership matrix and ``config.yaml`` (an agent that rewrote them would grant itself
-    anything), another agent's comm file or plan, and ``.squad/`` (or ``comms/``, ``parallel-plans/``) whole.
-    """
-    absolute = Path(os.path.normpath(cwd / target.path))
-    real = Path(os.path.realpath(absolute.parent)) / absolute.name
-    for candidate in (absolute, real):
-        if candidate == paths.squad or paths.squad in candidate.parents:
-            parts = candidate.relative_to(paths.squad).parts
-            break
-    else:
-        return None
-    shown = "/".join((SQUAD_DIR_NAME, *parts)) + ("/" if not parts or target.path.endswith("/") else "")
-    me = parse_agent_id(agent)
-    if not parts or (len(parts) == 1 and (parts[0] in SQUAD_SETTINGS or parts[0] in _OTHERS_FILE)):
-        reason = f"{shown} is squad's own configuration: agents may not write it"
-        return Refusal(shown, target.via, "squad", reason, fix="ask the lead (a human) to change it")
-    if len(parts) == 2 and parts[0] in _OTHERS_FILE and me is not None:
-        kind = _OTHERS_FILE[parts[0]]
-        match = re.fullmatch(rf"agent-(\d+)-{kind}\.md", parts[1])
-        if match and int(match.group(1)) != me.number:
-            owner = f"agent-{match.group(1)}"
-            reason = f"{shown} is {owner}'s {kind} file: only {owner} writes it"
-            return Refusal(
-                shown, target.via, "squad", reason, owner=owner, fix=f"post a notice with `squad update` instead"
-            )
-    return None
-
-
 # -- decision ------------------------------------------------------------------------------------
 
 
@@ -312,10 +175,14 @@ def judge(paths: SquadPaths, agent: str, call: HookCall, now: datetime) -> Verdi
     """Ask ``access.check_paths`` about every path ``call`` writes; a refusal blocks the call."""
     wanted: dict[str, str] = {}
     refused: list[Refusal] = []
-    for target in (t for each in call.targets for t in expand_root(paths, each, call.cwd)):
-        own = squad_file_refusal(paths, agent, target, call.cwd)
-        if own is not None:
-            refused.append(own)
+    targets = list(call.targets)
+    if own_worktree(paths, call.cwd):  # discarding uncommitted work there discards only the agent's own
+        targets = [t for t in targets if t.via not in DISCARDS]
+    for target in (t for each in targets for t in expand_root(paths, each, call.cwd)):
+        refusal = squad_file_refusal(paths, agent, target, call.cwd) or worktree_refusal(paths, agent, target, call.cwd)
+        if refusal is not None:
+            refused.append(refusal)
+            continue
         for rel in relative_targets(paths, target, call.cwd):
             wanted.setdefault(rel, target.via)
     if not wanted and not refused:
@@ -434,7 +301,8 @@ def staged_paths(cwd: Path) -> list[str]:
         check=False,
     )
     if result.returncode != 0:
-        raise SquadError(f"git diff --cached failed: {result.stderr.decode(errors='replace').strip()}")
+        first = (result.stderr.decode(errors="replace").strip().splitlines() or ["no output"])[0]
+        raise SquadError(f"git diff --cached failed: {first}")
     return [p for p in result.stdout.decode("utf-8", errors="replace").split("\0") if p]
 
 
@@ -447,6 +315,8 @@ def git_hook(*, environ: Mapping[str, str], cwd: Path, now: datetime, staged: li
     if agent is None or parse_agent_id(agent) is None:
         return ALLOW  # a human's commit: squad's rules bind agents
     top = work_root(cwd)
+    if staged is None and not (top / ".git").exists():
+        raise SquadError(f"squad guard --git checks a commit: {top} is not in a git repository")
     files = staged if staged is not None else staged_paths(top)
     call = HookCall("git commit", top, tuple(Target(str(top / f), "git commit") for f in files))
     verdict = judge(paths, agent, call, now)

@@ -70,6 +70,15 @@ def git_hooks_dir(cwd: Path) -> Path:
     return folder if folder.is_absolute() else (top / folder).resolve()
 
 
+def relative_hooks_path(cwd: Path) -> str | None:
+    """``core.hooksPath`` when it is set to a relative path, which git reads against each worktree's top."""
+    result = subprocess.run(
+        ["git", "config", "--get", "core.hooksPath"], cwd=work_root(cwd), capture_output=True, text=True, check=False
+    )
+    value = result.stdout.strip()
+    return value if result.returncode == 0 and value and not value.startswith(("/", "~")) else None
+
+
 def pre_commit_script(check: list[str]) -> str:
     """Our pre-commit hook: run the hook that was there first, then squad's check."""
     chained = f"pre-commit{CHAINED_SUFFIX}"
@@ -107,6 +116,10 @@ def install_git(cwd: Path, guard_args: list[str], command: list[str] | None = No
         hook.rename(chained)  # keeps its mode, its bytes, and a symlink as a symlink
         note = f"existing hook kept as {chained.name}, run first"
     _write_executable(hook, script)
+    relative = relative_hooks_path(cwd)
+    if relative is not None:
+        where = f"core.hooksPath {relative!r} is relative: every worktree reads its own copy (commit it)"
+        note = f"{note}; {where}" if note else where
     return Change("git", hook, "installed", note)
 
 
@@ -224,7 +237,10 @@ def _without_guard(groups: list[Any]) -> list[Any]:
 def install_claude(cwd: Path, guard_args: list[str], *, local: bool, command: list[str] | None = None) -> Change:
     path = claude_settings(cwd, local=local)
     text, data = _load_settings(path)
-    new_data = with_guard(data, shlex.join(guard_argv(guard_args, command)))
+    try:
+        new_data = with_guard(data, shlex.join(guard_argv(guard_args, command)))
+    except SquadError as exc:  # a `hooks` of the wrong shape: point at it
+        raise SquadError(exc.message, path=path, line=_line_of(text or "", '"hooks"')) from None
     if new_data == data:
         return Change("claude", path, "unchanged")
     new_text = _dump(new_data)
@@ -239,6 +255,12 @@ def install_claude(cwd: Path, guard_args: list[str], *, local: bool, command: li
         write_atomic(backup, _dump(record))
     write_atomic(path, new_text)
     return Change("claude", path, action)
+
+
+def _line_of(text: str, needle: str) -> int:
+    """The first line holding ``needle`` (1 when none does)."""
+    index = text.find(needle)
+    return text.count("\n", 0, index) + 1 if index >= 0 else 1
 
 
 def _has_guard(data: dict[str, Any]) -> list[bool]:

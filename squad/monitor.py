@@ -426,11 +426,27 @@ def run_monitor(paths: SquadPaths, *, once: bool = False, width: int | None = No
         extras = Extras(None, paths.pause_flag.exists(), mode, read_launch(paths))
         return render(snap, extras, width=console.width, height=console.height if terminal else None)
 
+    _quiet_logging(paths, in_process=daemon is None)
     if daemon is None:
         with claim(paths):
             _loop(Coordinator(paths, enforce=True, tick_s=2.0), console, frame, once=once, terminal=terminal)
     else:
         _loop(Coordinator(paths, enforce=False, tick_s=2.0), console, frame, once=once, terminal=terminal)
+
+
+def _quiet_logging(paths: SquadPaths, *, in_process: bool) -> None:
+    """Coordinator warnings (a malformed plan...) must not scribble over the live view: they go to
+    ``logs/coordinator.log`` when the coordinator runs here, nowhere beside a daemon (which logs
+    them itself). The frame shows each problem on a ``problem:`` line."""
+    import logging
+
+    from squad.coordinator.daemon import _setup_logging
+
+    logger = logging.getLogger("squad")
+    if in_process:
+        _setup_logging(paths, foreground=False)
+    elif not logger.handlers:
+        logger.addHandler(logging.NullHandler())
 
 
 def _loop(coordinator: Any, console: Console, frame: Any, *, once: bool, terminal: bool) -> None:

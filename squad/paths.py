@@ -223,7 +223,9 @@ def repo_relative(target: str, paths: SquadPaths, cwd: Path | None = None) -> st
         absolute = Path(os.path.normpath(candidate))
     else:
         absolute = Path(os.path.normpath(cwd / candidate))
-    base = next((r for r in roots if _is_within(absolute, r)), None)
+    # The deepest root wins: a worktree inside the main checkout (.worktrees/agent-2) names its
+    # files from its own top, not as .worktrees/agent-2/... of the main one.
+    base = max((r for r in roots if _is_within(absolute, r)), key=lambda r: len(r.parts), default=None)
     if base is None:
         raise SquadError(f"path {target!r} is outside the repository {roots[0]}")
     resolved = absolute.resolve()

@@ -96,3 +96,15 @@ def test_bad_ownership_yaml_names_file_and_line(squad: SquadPaths) -> None:
     with pytest.raises(SquadError) as info:
         check_paths(squad, "agent-1", ["a/x"])
     assert "ownership.yaml:2" in info.value.render()
+
+
+def test_unreadable_lease_only_stops_checks_of_paths_it_may_cover(squad: SquadPaths) -> None:
+    locks.acquire(squad, "agent-1", "lib/a.py")
+    (squad.locks / "shared.lock").write_text("{broken")
+    assert [d.allowed for d in check_paths(squad, "agent-1", ["lib/a.py", "frontend/App.tsx"])] == [True, False]
+    with pytest.raises(SquadError) as info:
+        check_paths(squad, "agent-1", ["lib/a.py", "shared/types.ts"])
+    assert info.value.render().startswith(".squad/locks/shared.lock:1: unreadable lease: bad lease JSON")
+    with pytest.raises(SquadError):
+        may_write(squad, "agent-1", "shared/types.ts", matrix=MATRIX)
+    assert may_write(squad, "agent-1", "frontend/x.ts", matrix=MATRIX).allowed

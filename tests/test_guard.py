@@ -126,7 +126,28 @@ def test_bash_write_targets(command: str, expected: list[str], tmp_path: Path) -
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from([*"ab /.-'\"\\$`()<>|&;\n{}#*?[]=2~", "sed -i ", "mv ", "<<EOF\n", "EOF", "$("])))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *"ab /.-'\"\\$`()<>|&;\n{}#*?[]=2~",
+                "sed -i ",
+                "mv ",
+                "<<EOF\n",
+                "EOF",
+                "$(",
+                "patch -p1 ",
+                "git apply ",
+                "--- a/x\n+++ b/x\n",
+                "rsync ",
+                "curl -o",
+                "git stash ",
+                "git checkout -- ",
+                "ln -sfn ",
+            ]
+        )
+    )
+)
 def test_bash_never_raises(parts: list[str]) -> None:
     write_targets("".join(parts), Path("/r"))
 
@@ -424,3 +445,243 @@ def test_guard_hot_path_imports(team: SquadPaths) -> None:
     modules = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
     assert "squad" in modules
     assert not modules & {"rich", "markdown_it", "watchdog"}
+
+
+# -- audit regressions -----------------------------------------------------------------------------
+
+PATCH = """\
+diff --git a/backend/api.py b/backend/api.py
+index 1..2 100644
+--- a/backend/api.py
++++ b/backend/api.py
+@@ -1 +1 @@
+--- a removed SQL comment, not a header
++++ an added line, not a header
+diff --git a/frontend/new.ts b/frontend/new.ts
+new file mode 100644
+--- /dev/null
++++ b/frontend/new.ts
+@@ -0,0 +1 @@
++x
+diff --git a/shared/old.ts b/shared/renamed.ts
+similarity index 100%
+rename from shared/old.ts
+rename to shared/renamed.ts
+"""
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("git apply fix.patch", ["backend/api.py", "frontend/new.ts", "shared/old.ts", "shared/renamed.ts"]),
+        ("git apply --check fix.patch", []),
+        ("git apply --stat < fix.patch", []),
+        ("patch -p1 < fix.patch", ["backend/api.py", "frontend/new.ts", "shared/old.ts", "shared/renamed.ts"]),
+        ("patch -p1 -i fix.patch", ["backend/api.py", "frontend/new.ts", "shared/old.ts", "shared/renamed.ts"]),
+        (
+            "patch --strip=1 --input=fix.patch",
+            ["backend/api.py", "frontend/new.ts", "shared/old.ts", "shared/renamed.ts"],
+        ),
+        ("patch notes.txt < fix.patch", ["notes.txt"]),
+        ("patch -p1 -o out.py < fix.patch", ["out.py"]),
+        ("git apply missing.patch && patch -p1 < $PATCH", []),
+        (
+            "git apply <<'EOF'\n--- a/x/y.py\n+++ b/x/y.py\n@@ -1 +1 @@\n-a\n+b\nEOF\necho > after",
+            ["x/y.py", "after"],
+        ),
+        ("patch -p0 <<-EOF\n\t--- z.c\n\t+++ z.c\n\tEOF", ["z.c"]),
+        ("rsync -a src/ dest/", ["dest/"]),
+        ("rsync -av --exclude '*.pyc' src dest/", ["dest/src"]),
+        ("rsync -e ssh a.txt b.txt host:/srv/ && rsync -a one.txt two.txt", ["two.txt"]),
+        ("curl -sSLo dl.bin https://x && curl --output=o2 https://y && curl -o - https://z", ["dl.bin", "o2"]),
+        ("wget -qO w.html https://x; wget -P downloads https://y; wget -O- https://z", ["w.html", "downloads/"]),
+        ("chmod +x run.sh && chmod -R 755 bin && chown me:me own.txt", ["run.sh", "bin", "own.txt"]),
+        ("git restore a.py && git restore --staged b.py && git restore --staged --worktree c.py", ["a.py", "c.py"]),
+        ("git checkout -- d.py e.py && git checkout main && git checkout -b topic", ["d.py", "e.py"]),
+        ("git stash list && git stash show && git stash push -- f.py", ["f.py"]),
+        ("git stash", [""]),
+        ("git reset --hard HEAD~1 && git reset HEAD~1", [""]),
+        ("git clean -n && git clean -fdx build", ["build"]),
+        ("git clean -fd", [""]),
+        ("cat > out.py <<'EOF'\nimport os\nEOF", ["out.py"]),
+        ("printf '%s\\n' a b > listing.txt", ["listing.txt"]),
+        ("install -m 644 src.py lib/dst.py", ["lib/dst.py"]),
+        ("ln -sf ../x link", ["link"]),
+    ],
+)
+def test_bash_targets_of_more_commands(command: str, expected: list[str], tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()  # the checkout top: git stash / reset --hard / clean name it whole
+    (tmp_path / "fix.patch").write_text(PATCH)
+    got = [t.path for t in write_targets(command, tmp_path)]
+    want = [str(tmp_path / e) + ("/" if e.endswith("/") or not e else "") for e in expected]
+    assert got == want
+
+
+def test_git_apply_in_a_subfolder_names_only_paths_under_it(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "fix.patch").write_text(PATCH)
+    (tmp_path / "shared").mkdir()
+    got = [t.path for t in write_targets("git apply ../fix.patch", tmp_path / "shared")]
+    assert got == [str(tmp_path / "shared" / "old.ts"), str(tmp_path / "shared" / "renamed.ts")]
+
+
+def test_patch_without_p_uses_the_base_name_unless_the_folder_exists(tmp_path: Path) -> None:
+    body = "--- a/deep/x.c\n+++ b/deep/x.c\n@@ -1 +1 @@\n-a\n+b\n"
+    command = f"patch <<EOF\n{body}EOF"
+    assert [t.path for t in write_targets(command, tmp_path)] == [str(tmp_path / "x.c")]
+    (tmp_path / "b" / "deep").mkdir(parents=True)
+    # Both headers are candidates (patch picks one): both are named.
+    got = [t.path for t in write_targets(command, tmp_path)]
+    assert got == [str(tmp_path / "x.c"), str(tmp_path / "b" / "deep" / "x.c")]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "git apply fix.patch",
+        "patch -p1 < fix.patch",
+        "git apply <<'EOF'\n--- a/frontend/App.tsx\n+++ b/frontend/App.tsx\n@@ -1 +1 @@\n-app\n+x\nEOF",
+        "rsync -a /tmp/build/ frontend/",
+        "curl -sSo frontend/logo.svg https://example.com/logo.svg",
+        "git restore frontend/App.tsx",
+        "git checkout -- frontend/App.tsx",
+        "cd frontend && git checkout .",
+        "git stash",
+        "chmod +x frontend/App.tsx",
+    ],
+)
+def test_bash_patch_sync_and_git_into_another_agents_folder_denied(team: SquadPaths, command: str) -> None:
+    (team.root / "fix.patch").write_text("--- a/frontend/App.tsx\n+++ b/frontend/App.tsx\n@@ -1 +1 @@\n-app\n+x\n")
+    verdict = guard(team, hook_json("Bash", team.root, command=command), agent="agent-2-backend")
+    assert verdict.exit_code == 2, command
+    assert "frontend/" in verdict.stderr and "agent-1-frontend" in verdict.stderr
+
+
+def test_write_through_a_symlink_inside_the_repository(team: SquadPaths) -> None:
+    """backend/link -> ../frontend: writing backend/link/App.tsx writes agent 1's file."""
+    (team.root / "backend" / "link").symlink_to("../frontend")
+    (team.root / "backend" / "alias.tsx").symlink_to("../frontend/App.tsx")
+    for tool, target in (("Write", "backend/link/App.tsx"), ("Edit", "backend/alias.tsx")):
+        verdict = guard(team, hook_json(tool, team.root, file_path=str(team.root / target)))
+        assert verdict.exit_code == 2 and "frontend/App.tsx is EXCLUSIVE to agent-1-frontend" in verdict.stderr
+    bash = guard(team, hook_json("Bash", team.root, command="echo x >> backend/link/App.tsx"))
+    assert bash.exit_code == 2
+    # Removing or replacing the link itself changes only backend/.
+    assert guard(team, hook_json("Bash", team.root, command="rm backend/alias.tsx")).exit_code == 0
+    assert guard(team, hook_json("Bash", team.root, command="ln -sfn ../shared backend/link")).exit_code == 0
+
+
+def test_squad_configuration_and_other_agents_files_denied(team: SquadPaths) -> None:
+    root = team.root
+    (team.plans).mkdir(parents=True, exist_ok=True)
+    denied = [
+        ("Write", str(team.ownership)),
+        ("Edit", str(team.config)),
+        ("Edit", str(team.comm(1))),
+        ("Write", str(team.plan(1))),
+    ]
+    for tool, target in denied:
+        verdict = guard(team, hook_json(tool, root, file_path=target), agent="agent-2-backend")
+        assert verdict.exit_code == 2, target
+        assert json.loads(verdict.stdout)["hookSpecificOutput"]["permissionDecision"] == "deny"
+    for command in ("rm -rf .squad", "sed -i s/EXCLUSIVE/SEQUENTIAL/ .squad/ownership.yaml", "rm -r .squad/comms"):
+        assert guard(team, hook_json("Bash", root, command=command), agent="agent-2-backend").exit_code == 2, command
+    assert "agent-1's comm file" in guard(team, hook_json("Edit", root, file_path=str(team.comm(1)))).stderr
+    allowed = [str(team.comm(2)), str(team.plan(2)), str(team.lease_file("shared/x.ts")), str(team.events)]
+    for target in allowed:
+        assert guard(team, hook_json("Write", root, file_path=target), agent="agent-2-backend").exit_code == 0, target
+    attempts = events_of(team, ev.VIOLATION_ATTEMPT)
+    assert {e.path for e in attempts} >= {".squad/ownership.yaml", ".squad/config.yaml", ".squad/"}
+    assert {e.data["rule"] for e in attempts} == {"squad"}
+
+
+def test_multiedit_and_notebookedit_of_the_documented_shape(team: SquadPaths) -> None:
+    multi = {
+        "tool_name": "MultiEdit",
+        "cwd": str(team.root),
+        "hook_event_name": "PreToolUse",
+        "tool_input": {
+            "file_path": str(team.root / "frontend" / "App.tsx"),
+            "edits": [{"old_string": "app", "new_string": "x", "replace_all": False}],
+        },
+    }
+    assert guard(team, json.dumps(multi)).exit_code == 2
+    notebook = {
+        "tool_name": "NotebookEdit",
+        "cwd": str(team.root),
+        "tool_input": {"notebook_path": str(team.root / "frontend" / "n.ipynb"), "new_source": "1", "cell_id": "c"},
+    }
+    assert guard(team, json.dumps(notebook)).exit_code == 2
+    assert guard(team, json.dumps(notebook), agent="agent-1-frontend").exit_code == 0
+
+
+def test_subprocess_from_a_subfolder_with_spaces_and_unicode(team: SquadPaths) -> None:
+    """The hook runs with Claude's cwd deep inside the repository; names have spaces and accents."""
+    root = team.root
+    team.ownership.write_text(MATRIX + '"ünï côde/": {owner: agent-1-frontend, access: EXCLUSIVE}\n')
+    folder = root / "ünï côde" / "sub dir"
+    folder.mkdir(parents=True)
+    for command, code in (
+        ("echo x > 'naïve file.py'", 2),
+        ("echo x > ../../backend/naïve.py", 0),
+        ("cd ../.. && touch 'ünï côde/é.txt'", 2),
+    ):
+        payload = hook_json("Bash", folder, command=command)
+        result = run_squad("guard", cwd=folder, input=payload, env={"AGENT_ID": "agent-2-backend"})
+        assert result.returncode == code, (command, result.stderr)
+    write = hook_json("Write", folder, file_path=str(folder / "naïve file.py"))
+    result = run_squad("guard", cwd=folder, input=write, env={"AGENT_ID": "agent-2-backend"})
+    assert result.returncode == 2 and "ünï côde/sub dir/naïve file.py" in result.stderr
+    assert json.loads(result.stdout)["hookSpecificOutput"]["hookEventName"] == "PreToolUse"
+
+
+@pytest.mark.parametrize(
+    "command", ["git stash", "git reset --hard", "git clean -fd", "git checkout .", "git restore frontend/App.tsx"]
+)
+def test_discarding_work_refused_in_the_shared_checkout_allowed_in_an_own_worktree(
+    team: SquadPaths, tmp_path: Path, command: str
+) -> None:
+    """In the shared checkout these throw away other agents' uncommitted work; in a worktree only one's own."""
+    root = team.root
+    git(root, "add", "frontend", "backend", "shared")
+    git(root, "commit", "-q", "-m", "folders")
+    worktree = tmp_path / "wt-backend"
+    git(root, "worktree", "add", "-q", "-b", "squad/agent-2-backend", str(worktree))
+    shared = guard(team, hook_json("Bash", root, command=command), agent="agent-2-backend")
+    assert shared.exit_code == 2 and "frontend/" in shared.stderr
+    own = guard(team, hook_json("Bash", worktree, command=command), agent=None)
+    assert own.exit_code == 0, own.stderr
+    # Other writes in the worktree are still judged.
+    assert guard(team, hook_json("Bash", worktree, command="rm -rf frontend"), agent=None).exit_code == 2
+
+
+def test_writes_into_another_agents_worktree_refused(team: SquadPaths, tmp_path: Path) -> None:
+    """Launched agents work in sibling worktrees outside the repository: each is its agent's alone."""
+    root = team.root
+    git(root, "add", "frontend", "backend", "shared")
+    git(root, "commit", "-q", "-m", "folders")
+    mine, theirs, plain = (
+        tmp_path / "wt" / "agent-2-backend",
+        tmp_path / "wt" / "agent-1-frontend",
+        tmp_path / "wt" / "x",
+    )
+    git(root, "worktree", "add", "-q", "-b", "squad/agent-2-backend", str(mine))
+    git(root, "worktree", "add", "-q", "-b", "squad/agent-1-frontend", str(theirs))
+    git(root, "worktree", "add", "-q", "-b", "experiment", str(plain))
+    into = guard(team, hook_json("Write", mine, file_path=str(theirs / "backend" / "api.py")), agent=None)
+    assert into.exit_code == 2 and "agent-1-frontend's worktree" in into.stderr
+    bash = guard(team, hook_json("Bash", mine, command=f"cp backend/api.py {theirs}/backend/"), agent=None)
+    assert bash.exit_code == 2
+    assert events_of(team, ev.VIOLATION_ATTEMPT)[-1].data["rule"] == "worktree"
+    # Its own worktree, the worktree's owner, and a worktree on no squad branch: judged as before.
+    assert guard(team, hook_json("Write", mine, file_path=str(mine / "backend" / "x.py")), agent=None).exit_code == 0
+    owner = guard(team, hook_json("Write", theirs, file_path=str(theirs / "frontend" / "x.ts")), agent=None)
+    assert owner.exit_code == 0
+    assert guard(team, hook_json("Write", mine, file_path=str(plain / "README")), agent=None).exit_code == 0
+
+
+def test_git_mode_outside_a_git_repository_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / ".squad").mkdir()
+    result = run_squad("guard", "--git", cwd=tmp_path, env={"AGENT_ID": "agent-1"})
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "is not in a git repository" in result.stderr

@@ -6,6 +6,7 @@ import json
 import os
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -316,3 +317,116 @@ def test_pre_commit_framework_manifest() -> None:
     assert hook["entry"].split()[:2] == ["squad", "guard"]
     assert hook["language"] == "python"
     assert hook["pass_filenames"] is False
+
+
+# -- audit regressions -------------------------------------------------------------------------
+
+
+def test_install_twice_is_idempotent_and_uninstall_of_nothing_changes_nothing(team: SquadPaths) -> None:
+    root = team.root
+    hook = git_hooks_dir(root) / "pre-commit"
+    before = sorted(p.name for p in hook.parent.iterdir())
+    assert [c.action for c in uninstall(root, git=False, claude=False)] == ["absent", "absent"]
+    assert sorted(p.name for p in hook.parent.iterdir()) == before and not (root / ".claude").exists()
+
+    first = install(root, git=True, claude=True)
+    texts = (hook.read_text(), _settings(root).read_text())
+    second = install(root, git=True, claude=True)
+    assert [c.action for c in first] == ["installed", "installed"]
+    assert [c.action for c in second] == ["unchanged", "unchanged"]
+    assert (hook.read_text(), _settings(root).read_text()) == texts
+    assert not (hook.parent / "pre-commit.squad-chained").exists()  # ours was not chained to itself
+    assert _settings(root).read_text().count("guard") == 1
+    uninstall(root, git=False, claude=False)
+    assert sorted(p.name for p in hook.parent.iterdir()) == before and not (root / ".claude").exists()
+
+
+def test_a_non_executable_hook_is_kept_as_it_was(team: SquadPaths) -> None:
+    """git ignores a hook that is not executable; so does the chain, and uninstall gives it back as it was."""
+    root = team.root
+    hook = git_hooks_dir(root) / "pre-commit"
+    hook.write_text("#!/bin/sh\necho never >&2\nexit 1\n")
+    hook.chmod(0o644)
+    install(root, git=True, claude=False)
+    assert executable(hook)
+    assert commit(root, "backend/a.py", agent="agent-2").returncode == 0  # not run, as git would not run it
+    assert uninstall(root, git=True, claude=False)[0].action == "restored"
+    assert stat.S_IMODE(hook.stat().st_mode) == 0o644 and "never" in hook.read_text()
+
+
+def test_relative_core_hooks_path_from_a_subfolder(team: SquadPaths) -> None:
+    root = team.root
+    git(root, "config", "core.hooksPath", "tools/hooks")
+    [change] = install(root / "backend", git=True, claude=False)
+    assert change.path == root / "tools" / "hooks" / "pre-commit"
+    assert "relative" in change.note and "tools/hooks" in change.note
+    assert commit(root, "frontend/a.ts", agent="agent-2").returncode != 0
+    git(root, "reset", "-q")
+    assert uninstall(root / "backend", git=True, claude=False)[0].action == "removed"
+
+
+def test_pre_commit_refuses_squad_configuration_edits(team: SquadPaths) -> None:
+    """The matrix and another agent's comm file are refused at commit time too, if tracked."""
+    root = team.root
+    install(root, git=True, claude=False)
+    team.ownership.write_text(MATRIX.replace("EXCLUSIVE", "SEQUENTIAL"))
+    git(root, "add", "-f", str(team.ownership))
+    env = {k: v for k, v in os.environ.items() if k != "AGENT_ID"} | {"AGENT_ID": "agent-2"}
+    result = subprocess.run(["git", "commit", "-qm", "x"], cwd=root, env=env, capture_output=True, text=True)
+    assert result.returncode == 1 and ".squad/ownership.yaml is squad's own configuration" in result.stderr
+
+
+def test_pre_commit_framework_manifest_shape() -> None:
+    """The fields the pre-commit framework reads (its own validator accepts this file)."""
+    [hook] = yaml.safe_load((Path(__file__).parents[1] / ".pre-commit-hooks.yaml").read_text())
+    assert set(hook) <= {
+        "id", "name", "entry", "language", "description", "pass_filenames", "always_run", "stages",
+        "minimum_pre_commit_version", "files", "types", "args", "require_serial", "verbose",
+    }  # fmt: skip
+    assert hook["stages"] == ["pre-commit"] and hook["always_run"] is True
+    assert tuple(int(x) for x in hook["minimum_pre_commit_version"].split(".")) >= (3, 2, 0)
+    assert all(isinstance(hook[k], str) and hook[k] for k in ("id", "name", "entry", "language"))
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ('{\n  "model": "opus",\n  "hooks": []\n}\n', 3),
+        ('{\n  "hooks": {\n    "PreToolUse": {"matcher": "Bash"}\n  }\n}\n', 2),
+    ],
+)
+def test_settings_hooks_of_the_wrong_shape_name_file_and_line(
+    team: SquadPaths, runner: CliRunner, text: str, line: int
+) -> None:
+    path = _settings(team.root)
+    path.parent.mkdir()
+    path.write_text(text)
+    result = invoke(runner, "hooks", "install", "--claude")
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+    assert result.output.startswith(f"squad: error: {path}:{line}: ")
+    assert path.read_text() == text and not path.with_name("settings.json.squad-backup").exists()
+
+
+def test_concurrent_refusals_are_all_logged(team: SquadPaths) -> None:
+    """Agents refused at once: every refusal lands whole in the event log."""
+    payload = json.dumps(
+        {"tool_name": "Write", "cwd": str(team.root), "tool_input": {"file_path": str(team.root / "frontend" / "x")}}
+    )
+    env = {k: v for k, v in os.environ.items() if k != "AGENT_ID"} | {"AGENT_ID": "agent-2-backend"}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "squad", "guard"],
+            cwd=team.root,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        for _ in range(8)
+    ]
+    for proc in procs:
+        assert proc.communicate(payload, timeout=120) == (None, None)
+    assert [proc.returncode for proc in procs] == [2] * 8
+    attempts = [e for e in ev.read_events(team.events) if e.kind == ev.VIOLATION_ATTEMPT]
+    assert len(attempts) == 8 and {e.path for e in attempts} == {"frontend/x"}

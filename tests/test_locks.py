@@ -362,3 +362,121 @@ def test_hand_written_holder_in_prose_can_release(squad: SquadPaths) -> None:
     assert not locks.same_holder("Agent 2 (backend)", "agent-1")
     locks.release(squad, "agent-2", "db.py")
     assert locks.held(squad) == []
+
+
+def test_hand_written_yaml_lease_with_lists_and_document_marker(squad: SquadPaths) -> None:
+    expires = format_time(now() + timedelta(hours=1))
+    (squad.locks / "api.py.lock").write_text(
+        f"---\nlocked_by: agent-2-backend\nexpires_at: {expires}\npurpose: endpoints\nfiles:\n  - api.py\n  - db.py\n"
+    )
+    [lease] = locks.held(squad)
+    assert (lease.agent, lease.reason, lease.hand_written) == ("agent-2-backend", "endpoints", True)
+    with pytest.raises(locks.LockHeld):
+        locks.acquire(squad, "agent-1", "api.py")
+
+
+def test_hand_written_lease_with_decorated_keys(squad: SquadPaths) -> None:
+    (squad.locks / "db.py.lock").write_text(
+        f"# Lock\n**LOCKED_BY:** agent-2\n- **LOCKED_AT**: {format_time(now())}\n- PURPOSE: schema\n"
+    )
+    [lease] = locks.held(squad)
+    assert (lease.agent, lease.reason) == ("agent-2", "schema")
+
+
+def test_leases_of_dot_paths_are_seen(squad: SquadPaths) -> None:
+    # Regression: lease_files skipped every dot folder and dot file, so .github/ could be granted
+    # over a live lease on .github/workflows/ci.yml, and .env could not be renewed.
+    locks.acquire(squad, "agent-1", ".github/workflows/ci.yml")
+    with pytest.raises(locks.LockHeld):
+        locks.acquire(squad, "agent-2", ".github/")
+    locks.acquire(squad, "agent-1", ".env")
+    with pytest.raises(locks.LockHeld):
+        locks.acquire(squad, "agent-2", ".env")
+    locks.acquire(squad, "agent-1", ".env", ttl_s=99)  # the holder renews it
+    assert [(x.path, x.ttl_s) for x in locks.held(squad)] == [(".env", 99), (".github/workflows/ci.yml", 1800)]
+    with pytest.raises(SquadError, match="broken"):
+        locks.acquire(squad, "agent-1", ".broken/x.txt")
+
+
+def test_unreadable_lease_blocks_only_the_path_it_stands_for(squad: SquadPaths) -> None:
+    # Regression: one malformed lease made every acquire, renew_all and status update fail.
+    (squad.locks / "y.py.lock").write_text("LOCKED_BY: agent-2\nLOCKED_AT: 2026-11-22 14:05\nsee the plan\n")
+    locks.acquire(squad, "agent-1", "other.py")
+    post_update(squad, "agent-1", status=Status.ACTIVE)  # renews agent-1's leases, passing the bad file over
+    with pytest.raises(SquadError) as info:
+        locks.acquire(squad, "agent-3", "y.py")
+    message = info.value.render()
+    assert message.startswith(".squad/locks/y.py.lock:3: unreadable lease: cannot read lease line 'see the plan'")
+    assert "squad unlock --force y.py" in message
+    assert "\n" not in message
+    assert not isinstance(info.value, Refused)  # bad input: exit 2, not "held"
+    with pytest.raises(SquadError):
+        locks.held(squad)
+    survey = locks.survey(squad)
+    assert [x.path for x in survey.leases] == ["other.py"]
+    assert [target for target, _ in survey.unreadable] == ["y.py"]
+    assert [b.lease.path for b in locks.break_stale(squad, now() + timedelta(days=1))] == ["other.py"]
+    assert (squad.locks / "y.py.lock").exists()  # never broken as stale: it may be live
+    with pytest.raises(SquadError):
+        locks.release(squad, "agent-3", "y.py")
+    broken = locks.release(squad, "agent-3", "y.py", force=True)
+    assert broken.path == "y.py"
+    assert not (squad.locks / "y.py.lock").exists()
+    event = _broken_events(squad)[-1]
+    assert (event.path, event.data["forced"]) == ("y.py", True)
+    assert "unreadable" in event.detail
+    locks.acquire(squad, "agent-3", "y.py")
+
+
+def test_unreadable_flat_lease_blocks_the_file_of_its_basename(squad: SquadPaths, repo: Path) -> None:
+    (repo / "src").mkdir()
+    (repo / "src" / "metrics.ts").write_text("")
+    (squad.locks / "metrics.ts.lock").write_bytes(b"LOCKED_BY: \xff agent-2\n")
+    with pytest.raises(SquadError, match=r"metrics.ts.lock:1: unreadable lease: not UTF-8"):
+        locks.acquire(squad, "agent-1", "src/")
+    locks.acquire(squad, "agent-1", "lib/")
+
+
+def test_ttl_must_be_finite_positive_and_bounded(squad: SquadPaths) -> None:
+    for bad in (0.0, -1.0, float("nan"), float("inf"), 1e300):
+        with pytest.raises(SquadError, match="ttl must be"):
+            locks.acquire(squad, "agent-1", "a.txt", ttl_s=bad)
+    locks.acquire(squad, "agent-1", "a.txt")
+    with pytest.raises(SquadError, match="ttl must be"):
+        locks.renew(squad, "agent-1", "a.txt", ttl_s=float("nan"))
+    with pytest.raises(SquadError, match="wait"):
+        locks.acquire(squad, "agent-2", "a.txt", wait_s=float("nan"))
+
+
+def test_pid_of_a_lease_from_another_host_is_not_judged(squad: SquadPaths) -> None:
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    file = _write_lease(squad, "x.py", "agent-2", expires_in=600, pid=int(proc.stdout))
+    data = json.loads(file.read_text())
+    data["host"] = "some-other-machine"
+    file.write_text(json.dumps(data))
+    assert locks.break_stale(squad, now()) == []
+    with pytest.raises(locks.LockHeld):
+        locks.acquire(squad, "agent-1", "x.py")
+
+
+def test_wait_sleeps_until_the_locks_folder_changes(squad: SquadPaths, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--wait`` never busy-spins: a waiter is woken by the release, not by polling in a loop."""
+    attempts = []
+    real = locks._try_acquire
+
+    def counting(*args: object, **kwargs: object) -> object:
+        attempts.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(locks, "_try_acquire", counting)
+    locks.acquire(squad, "agent-2", "a.txt")
+    attempts.clear()
+    releaser = threading.Timer(1.5, locks.release, args=(squad, "agent-2", "a.txt"))
+    releaser.start()
+    try:
+        lease = locks.acquire(squad, "agent-1", "a.txt", wait_s=60)
+    finally:
+        releaser.join()
+    assert lease.agent == "agent-1"
+    # 1.5 s of waiting: a handful of timed retries with backoff (and one on the release), not a spin.
+    assert len(attempts) <= 20, len(attempts)

@@ -1,6 +1,6 @@
-"""From parsed tasks to agents: ids, dependencies, streams, ownership, balance, handoffs, prediction.
+"""From parsed tasks to agents: ids, dependencies, streams, ownership, balance and handoffs.
 
-Pure: no files are read or written here.
+Records live in model.py, plan order and the prediction in schedule.py. Pure: no files are read or written.
 """
 
 from __future__ import annotations
@@ -12,82 +12,14 @@ from dataclasses import dataclass, field, replace
 
 from squad.allocate.classify import Classifier, is_shared_path, resource_for
 from squad.allocate.graph import resolve_dependencies, task_ids, topological_order
-from squad.allocate.prd import PRD, RawTask, skipped_notes
+from squad.allocate.model import AgentAllocation, Allocation, HandoffRecord, Prediction, Task
+from squad.allocate.prd import PRD, skipped_notes
+from squad.allocate.schedule import order_plans, predict
 from squad.errors import SquadError
 from squad.protocol.ownership import Entry, Matrix
-from squad.protocol.plan import Handoff, PlanTask, estimate_hours
+from squad.protocol.plan import Handoff
 
-
-@dataclass(frozen=True)
-class Task:
-    id: str
-    raw: RawTask
-    stream: str | None
-    depends_on: tuple[str, ...]
-    resource: str | None
-
-    @property
-    def hours(self) -> float:
-        return estimate_hours(self.raw.estimate) or 1.0
-
-    def plan_task(self) -> PlanTask:
-        return PlanTask(
-            id=self.id,
-            title=self.raw.title,
-            files=self.raw.paths,
-            depends_on=self.depends_on,
-            estimate=self.raw.estimate,
-            resource=self.resource,
-            unclassified=self.stream is None,
-            subtasks=self.raw.subtasks,
-        )
-
-
-@dataclass(frozen=True)
-class HandoffRecord:
-    task: str  # the task whose result is handed over
-    from_agent: str
-    to_agent: str
-    file: str | None
-    for_task: str  # the task waiting for it
-
-
-@dataclass(frozen=True)
-class Prediction:
-    sequential_h: float
-    makespan_h: float
-    speedup: float
-
-
-@dataclass(frozen=True)
-class AgentAllocation:
-    number: int
-    role: str
-    streams: tuple[str, ...]
-    tasks: tuple[Task, ...]
-    owns: tuple[str, ...]
-    shared: tuple[str, ...]
-    read_only: tuple[str, ...]
-    handoffs_in: tuple[Handoff, ...]
-    handoffs_out: tuple[Handoff, ...]
-
-    @property
-    def id(self) -> str:
-        return f"agent-{self.number}-{self.role}"
-
-    @property
-    def effort_h(self) -> float:
-        return sum(t.hours for t in self.tasks)
-
-
-@dataclass(frozen=True)
-class Allocation:
-    prd: PRD
-    agents: tuple[AgentAllocation, ...]
-    matrix: Matrix
-    handoffs: tuple[HandoffRecord, ...]
-    prediction: Prediction
-    notes: tuple[str, ...] = ()
+__all__ = ["AgentAllocation", "Allocation", "HandoffRecord", "Prediction", "Task", "allocate_tasks", "predict"]
 
 
 @dataclass
@@ -240,7 +172,8 @@ def allocate_tasks(prd: PRD, classifier: Classifier, agents: int | None = None) 
             load, target = heapq.heappop(loads)
             drafts[target].tasks.append(task)
             heapq.heappush(loads, (load + task.hours, target))
-        _schedule(drafts, rank)
+        for draft, order in zip(drafts, order_plans([d.tasks for d in drafts], rank), strict=True):
+            draft.tasks = order
         _name_roles(drafts)
         return _finish(prd, drafts, split_roots, contested, read_only, ())
 
@@ -262,52 +195,6 @@ def allocate_tasks(prd: PRD, classifier: Classifier, agents: int | None = None) 
             f"splitting into {len(full.agents)} would only add handoffs (the dependency chain sets the pace)"
         )
     return replace(chosen, notes=tuple(notes))
-
-
-def _schedule(drafts: list[_Draft], rank: dict[str, int]) -> None:
-    """Order each plan by list scheduling: whenever an agent is free it takes its earliest task (in
-    the global dependency order) whose dependencies are done, so it works on ready tasks instead of
-    idling behind one waiting for a handoff. Each plan stays in dependency order."""
-    owner = {t.id: k for k, d in enumerate(drafts) for t in d.tasks}
-    by_id = {t.id: t for d in drafts for t in d.tasks}
-    missing = {t.id: len(t.depends_on) for t in by_id.values()}
-    dependants: dict[str, list[str]] = defaultdict(list)
-    for task in by_id.values():
-        for dep in task.depends_on:
-            dependants[dep].append(task.id)
-    free = [0.0] * len(drafts)
-    waiting: list[list[tuple[float, int, str]]] = [[] for _ in drafts]  # (ready at, rank, id)
-    available: list[list[tuple[int, str]]] = [[] for _ in drafts]  # (rank, id)
-    finish: dict[str, float] = {}
-    for task in by_id.values():
-        if not task.depends_on:
-            heapq.heappush(waiting[owner[task.id]], (0.0, rank[task.id], task.id))
-    orders: list[list[Task]] = [[] for _ in drafts]
-    for _ in range(len(by_id)):
-        best: tuple[float, int] | None = None
-        for k in range(len(drafts)):
-            while waiting[k] and waiting[k][0][0] <= free[k]:
-                _, r, task_id = heapq.heappop(waiting[k])
-                heapq.heappush(available[k], (r, task_id))
-            start = free[k] if available[k] else (waiting[k][0][0] if waiting[k] else None)
-            if start is not None and (best is None or start < best[0]):
-                best = (start, k)
-        assert best is not None  # one global dependency order exists, so some task is always ready
-        start, k = best
-        if not available[k]:
-            _, r, task_id = heapq.heappop(waiting[k])
-            heapq.heappush(available[k], (r, task_id))
-        _, task_id = heapq.heappop(available[k])
-        task = by_id[task_id]
-        finish[task_id] = free[k] = start + task.hours
-        orders[k].append(task)
-        for later in dependants[task_id]:
-            missing[later] -= 1
-            if missing[later] == 0:
-                ready = max(finish[d] for d in by_id[later].depends_on)
-                heapq.heappush(waiting[owner[later]], (ready, rank[later], later))
-    for draft, order in zip(drafts, orders, strict=True):
-        draft.tasks = order
 
 
 def _make_drafts(
@@ -510,30 +397,3 @@ def _finish(
             )
         )
     return Allocation(prd, tuple(agents_out), matrix, tuple(handoffs), predict(agents_out), notes)
-
-
-def predict(agents: list[AgentAllocation]) -> Prediction:
-    """List scheduling: each agent works its plan in order; a task starts when its agent is free
-    and every dependency has finished. Makespan is the last finish; speedup is sequential / makespan."""
-    sequential = sum(a.effort_h for a in agents)
-    finish: dict[str, float] = {}
-    queues = [list(a.tasks) for a in agents]
-    free = [0.0] * len(agents)
-    position = [0] * len(agents)
-    remaining = sum(len(q) for q in queues)
-    while remaining:
-        progressed = False
-        for k, queue in enumerate(queues):
-            while position[k] < len(queue):
-                task = queue[position[k]]
-                if any(d not in finish for d in task.depends_on):
-                    break
-                start = max([free[k], *(finish[d] for d in task.depends_on)])
-                finish[task.id] = free[k] = start + task.hours
-                position[k] += 1
-                remaining -= 1
-                progressed = True
-        if not progressed:  # cannot happen: plans follow one global dependency order
-            break
-    makespan = max(finish.values(), default=0.0)
-    return Prediction(round(sequential, 2), round(makespan, 2), round(sequential / makespan, 2) if makespan else 1.0)

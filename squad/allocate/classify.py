@@ -185,7 +185,9 @@ def load_streams(section: Mapping[str, Any]) -> tuple[Stream, ...]:
         keywords = _as_tuple(spec.get("keywords"), "keywords") or base.keywords
         keywords += _as_tuple(spec.get("extra_keywords"), "extra_keywords")
         aliases = _as_tuple(spec.get("aliases"), "aliases") or base.aliases
-        streams[name] = Stream(name, tuple(_folder(f, name) for f in folders), tuple(k.lower() for k in keywords), aliases)
+        streams[name] = Stream(
+            name, tuple(_folder(f, name) for f in folders), tuple(k.lower() for k in keywords), aliases
+        )
     return tuple(streams.values())
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from squad.allocate.tables import column_roles, row_text
 from squad.errors import SquadError
 from squad.paths import strip_path
 
@@ -61,7 +62,10 @@ _ESTIMATE_PART_RE = re.compile(
     r"^\s*(?:~|est(?:imate)?\.?:?\s*)?(\d+(?:\.\d+)?)\s*(m|min|mins|minutes?|h|hrs?|hours?|d|days?)\s*$", re.IGNORECASE
 )
 _ESTIMATE_KEY_RE = re.compile(
-    r"\bestimate[sd]?\s*:\s*(\d+(?:\.\d+)?)\s*(m|min|mins|minutes?|h|hrs?|hours?|d|days?)\b", re.IGNORECASE
+    # "estimate: 3h" anywhere, or "~3h" ending the line ("cache ~2 days of data" is prose)
+    r"(?:\bestimate[sd]?\s*:\s*(\d+(?:\.\d+)?)\s*(m|min|mins|minutes?|h|hrs?|hours?|d|days?)\b"
+    r"|(?<!\S)~\s*(\d+(?:\.\d+)?)\s*(m|min|mins|minutes?|h|hrs?|hours?|d|days?)\W*$)",
+    re.IGNORECASE,
 )
 _DEPENDS_RE = re.compile(
     r"\b(?:depends\s+on\s*:?|depends\s*:|requires\s*:|blocked\s+by\s*:?|after\s*:)\s*([^()\[\];]+)", re.IGNORECASE
@@ -215,8 +219,9 @@ def parse_annotations(text: str) -> tuple[str, str | None, str | None, str | Non
     text = _PAREN_RE.sub(paren, text)
     key = _ESTIMATE_KEY_RE.search(text)
     if key:
+        amount, unit = (key.group(1), key.group(2)) if key.group(1) else (key.group(3), key.group(4))
         if estimate is None:
-            estimate = f"{key.group(1)}{key.group(2)[0].lower()}"
+            estimate = f"{amount}{unit[0].lower()}"
         text = text[: key.start()] + text[key.end() :]
     for dep in list(_DEPENDS_RE.finditer(text))[::-1]:
         found = _dependencies(dep)
@@ -255,7 +260,7 @@ def parse_prd(text: str, path: Path | str, task_headings: Sequence[str]) -> PRD:
     """Read a PRD. Raises SquadError (with the line) when it holds no tasks."""
     from markdown_it import MarkdownIt
 
-    tokens = MarkdownIt("commonmark").parse(text.removeprefix("\ufeff"))
+    tokens = MarkdownIt("commonmark").enable("table").parse(text.removeprefix("\ufeff"))
     title = ""
     headings: list[tuple[int, str | None, str]] = []  # (level, kind, text)
     requirements: list[Requirement] = []
@@ -269,6 +274,9 @@ def parse_prd(text: str, path: Path | str, task_headings: Sequence[str]) -> PRD:
     paragraph_in_item = False
     last_heading: str | None = None  # the nearest heading of any kind, the title included
     skipped: dict[str | None, list[int]] = {}  # heading -> [first line, items, annotated items]
+    header: list[str] = []  # of the table being read
+    row: list[tuple[str, list[str]]] = []  # its current row's cells: (text, paths)
+    row_line = 0
 
     def section() -> tuple[str | None, str | None]:
         """The nearest heading kind, and the stream named by a sub-heading of a task heading."""
@@ -325,6 +333,25 @@ def parse_prd(text: str, path: Path | str, task_headings: Sequence[str]) -> PRD:
                     group = skipped.setdefault(last_heading, [line, 0, 0])
                     group[1] += 1
                     group[2] += _annotated(raw)
+        elif kind == "tr_open":
+            row, row_line = [], (token.map[0] if token.map else 0) + 1
+        elif kind == "inline" and tokens[i - 1].type in ("th_open", "td_open"):
+            row.append(_inline_text(token))
+        elif kind == "tr_close":
+            where, stream = section()
+            if not header or tokens[i - 1].type == "th_close":
+                header = [cell for cell, _ in row]
+            elif where == TASKS:
+                roles = column_roles(header)
+                raw = row_text(roles, header, [cell for cell, _ in row])
+                if raw:
+                    paths = [strip_path(c) for c in re.findall(r"`([^`]*)`", raw) if looks_like_path(c.strip())]
+                    _task_item(tasks, [_Item(None, 1)], raw, paths, row_line, stream)
+            elif where in (FILES, SHARED, READONLY):
+                sink = {FILES: files, SHARED: shared, READONLY: read_only}[where]
+                sink.extend(p for cell, ps in row for p in (ps or _plain_paths(cell)))
+        elif kind == "table_close":
+            header = []
         elif kind == "inline" and not items:
             raw, paths = _inline_text(token)
             where, _ = section()
@@ -358,7 +385,7 @@ def parse_prd(text: str, path: Path | str, task_headings: Sequence[str]) -> PRD:
 
 def _no_tasks_message(task_headings: Sequence[str], skipped: Sequence[SkippedList]) -> str:
     looked = ", ".join(f'"{h}"' for h in task_headings) or "(none: `task_headings` is empty)"
-    message = f"no tasks found: looked for list items under headings named {looked}"
+    message = f"no tasks found: looked for list items and table rows under headings named {looked}"
     if skipped:
         where = "; ".join(
             f"{s.count} under {_heading_name(s.heading)} (line {s.line})"

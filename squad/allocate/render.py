@@ -187,7 +187,11 @@ def render_text(allocation: Allocation, locations: list[tuple[str, str]], writte
         out.append(f"Unclassified: {unclassified} task(s) matched no stream; each went to the least-loaded agent.")
     out += [f"Note: {note}" for note in allocation.notes]
     out.append("")
-    out.append("Wrote .squad/ plans, ownership.yaml and comm files." if written else "Dry run: nothing written.")
+    out.append(
+        "Wrote .squad/ plans, ownership.yaml, comm files and allocation.json."
+        if written
+        else "Dry run: nothing written."
+    )
     for agent, (plan_path, comm_path) in zip(allocation.agents, locations, strict=True):
         out += ["", f"# Terminal {agent.number}: {agent.id}", *env_lines(agent, plan_path, comm_path)]
         out.append(f'Tell the agent: "{instruction(agent, plan_path, comm_path)}"')

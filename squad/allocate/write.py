@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -34,47 +36,65 @@ def write_allocation(
         from squad.workspace import init_squad
 
         paths, _ = init_squad(start)
+    with _one_at_a_time(paths):
+        _write(allocation, prd_text, paths, force=force, now=now, locations=locations)
+    return paths
+
+
+@contextmanager
+def _one_at_a_time(paths: SquadPaths) -> Iterator[None]:
+    """Two allocations at once would interleave plans and matrices of different PRDs."""
     from filelock import FileLock, Timeout
 
-    # Two allocations at once would interleave plans and matrices of different PRDs: one at a time.
     mutex = FileLock(str(paths.squad / ALLOCATE_MUTEX), timeout=60)
     try:
         mutex.acquire()
     except Timeout:
         raise SquadError("another `squad allocate` has held .squad/ for 60 s; try again", path=ALLOCATE_MUTEX) from None
     try:
-        existing = sorted(paths.plans.glob("agent-*-plan.md")) if paths.plans.is_dir() else []
-        if existing and not force:
-            names = ", ".join(p.name for p in existing[:3]) + (", ..." if len(existing) > 3 else "")
-            raise SquadError(
-                f"plans already exist ({names}): pass --force to replace them",
-                path=paths.display(paths.plans) + "/",
-            )
-        moment = now or utc_now()
-        write_atomic(paths.prd, prd_text)
-        write_matrix(paths.ownership, allocation.matrix)
-        keep = {paths.plan(a.number) for a in allocation.agents}
-        for old in existing:
-            if old not in keep:  # --force: a plan of an agent this allocation no longer has
-                old.unlink(missing_ok=True)
-        for agent in allocation.agents:
-            plan_path, comm_path = paths.plan(agent.number), paths.comm(agent.number)
-            write_plan(plan_path, build_plan(agent, allocation, paths.display(plan_path), paths.display(comm_path)))
-            first = agent.tasks[0] if agent.tasks else None
-            block = format_status_update(
-                agent=agent.id,
-                status=Status.STARTING,
-                at=moment,
-                task=f"{first.id} {short(first.raw.title)}" if first else None,
-                progress=Progress(0, len(agent.tasks)),
-                next_step=f"read {paths.display(plan_path)}",
-            )
-            if comm_path.exists():
-                append_lines(comm_path, block)
-            else:
-                write_atomic(comm_path, f"# {agent.id} communication log\n{block}")
-        # Last, so a watcher that reacts to it finds the plans in place. No time in it: byte-identical per PRD.
-        write_atomic(paths.squad / ALLOCATION_JSON, json_text(to_json(allocation, locations, written=True)))
+        yield
     finally:
         mutex.release()
-    return paths
+
+
+def _write(
+    allocation: Allocation,
+    prd_text: str,
+    paths: SquadPaths,
+    *,
+    force: bool,
+    now: datetime | None,
+    locations: list[tuple[str, str]],
+) -> None:
+    existing = sorted(paths.plans.glob("agent-*-plan.md")) if paths.plans.is_dir() else []
+    if existing and not force:
+        names = ", ".join(p.name for p in existing[:3]) + (", ..." if len(existing) > 3 else "")
+        raise SquadError(
+            f"plans already exist ({names}): pass --force to replace them",
+            path=paths.display(paths.plans) + "/",
+        )
+    moment = now or utc_now()
+    write_atomic(paths.prd, prd_text)
+    write_matrix(paths.ownership, allocation.matrix)
+    keep = {paths.plan(a.number) for a in allocation.agents}
+    for old in existing:
+        if old not in keep:  # --force: a plan of an agent this allocation no longer has
+            old.unlink(missing_ok=True)
+    for agent in allocation.agents:
+        plan_path, comm_path = paths.plan(agent.number), paths.comm(agent.number)
+        write_plan(plan_path, build_plan(agent, allocation, paths.display(plan_path), paths.display(comm_path)))
+        first = agent.tasks[0] if agent.tasks else None
+        block = format_status_update(
+            agent=agent.id,
+            status=Status.STARTING,
+            at=moment,
+            task=f"{first.id} {short(first.raw.title)}" if first else None,
+            progress=Progress(0, len(agent.tasks)),
+            next_step=f"read {paths.display(plan_path)}",
+        )
+        if comm_path.exists():
+            append_lines(comm_path, block)
+        else:
+            write_atomic(comm_path, f"# {agent.id} communication log\n{block}")
+    # Last, so a watcher that reacts to it finds the plans in place. No time in it: byte-identical per PRD.
+    write_atomic(paths.squad / ALLOCATION_JSON, json_text(to_json(allocation, locations, written=True)))

@@ -52,7 +52,13 @@ def _echo(agent: str, text: str) -> None:
     default=None,
     help="Retries of a stopped or crashed agent (config: launch.retries, default 3).",
 )
-@click.option("--tmux", "use_tmux", is_flag=True, help="One tmux window per agent plus one for the monitor.")
+@click.option(
+    "--tmux",
+    "use_tmux",
+    is_flag=True,
+    help="Interactive: one tmux window per agent plus one for the monitor; not supervised "
+    "(no queueing, idle stop or retries).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the final state of each agent as JSON.")
 @click.argument("agents", nargs=-1, metavar="[AGENT]...")
 def launch_cmd(
@@ -104,7 +110,12 @@ def launch_cmd(
 
 @click.command("stop")
 @click.option(
-    "--timeout", "timeout_s", type=float, default=None, metavar="S", help="How long to wait for the launcher."
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="S",
+    help="How long to wait for the launcher.",
 )
 def stop_cmd(timeout_s: float | None) -> None:
     """End every launched agent gracefully and commit each worktree; `squad launch` resumes.

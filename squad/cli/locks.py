@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +14,31 @@ from squad.cli.common import agent_option, json_option, print_json
 from squad.errors import SquadError
 from squad.paths import SquadPaths, repo_relative, require_paths
 from squad.protocol.times import format_time
+
+if TYPE_CHECKING:
+    from squad.locks import Broken, Survey
+    from squad.protocol.lease import Lease
+
+
+def _target(paths: SquadPaths, raw: str) -> str:
+    """``raw`` as a repository path; through a symlink inside the repository, the file it reaches.
+
+    Two agents naming one file by two names (``inner/x.ts`` where ``inner -> shared``) must meet
+    on one lease. Links resolving outside are refused by ``repo_relative`` itself.
+    """
+    rel = repo_relative(raw, paths)
+    if rel.startswith("@"):
+        return rel
+    import os
+
+    given = Path(os.path.normpath(Path.cwd() / raw.strip()))
+    real = given.resolve()
+    if real == given:
+        return rel
+    try:
+        return repo_relative(str(real) + ("/" if rel.endswith("/") else ""), paths)
+    except SquadError:
+        return rel
 
 
 def _agent(paths: SquadPaths, agent: str | None) -> str:
@@ -47,7 +73,7 @@ def lock_cmd(
 
     paths = require_paths()
     name = _agent(paths, agent)
-    path = repo_relative(target, paths)
+    path = _target(paths, target)
     if ttl_s is not None and ttl_s <= 0:
         raise SquadError(f"--ttl must be a positive number of seconds, not {ttl_s:g}")
     if wait_s < 0:
@@ -79,7 +105,7 @@ def unlock_cmd(agent: str | None, force: bool, target: str) -> None:
 
     # A human breaking a lease by hand may have no agent id; the break is logged as "human".
     name = "human" if force and not agent and not os.environ.get("AGENT_ID") else _agent(paths, agent)
-    path = repo_relative(target, paths)
+    path = _target(paths, target)
     lease = locks.release(paths, name, path, force=force)
     if force and not _same(lease.agent, name):
         click.echo(f"broke {lease.path} held by {lease.agent} (moved to .squad/locks/.broken/)")
@@ -114,21 +140,26 @@ def locks_cmd(as_json: bool, break_stale: bool) -> None:
     config = load_config(paths.config)
     now = utcnow()
     broken = locks.break_stale(paths, now, config=config) if break_stale else []
+    found = locks.survey(paths, config=config)
     cache: dict[str, object] = {}
-    rows = []
-    for lease in locks.held(paths, config=config):
-        why = locks.lease_stale_reason(paths, lease, now, config, cache)
-        rows.append((lease, why))
+    rows = [(lease, locks.lease_stale_reason(paths, lease, now, config, cache)) for lease in found.leases]
     if as_json:
         print_json([_lease_json(lease, why) for lease, why in rows])
-        return
+    else:
+        _print_rows(rows, broken, found)
+    if found.unreadable:
+        # The readable leases are listed; an unreadable one is bad input, named with file and line.
+        raise found.unreadable[0][1]
+
+
+def _print_rows(rows: list[tuple[Lease, str | None]], broken: list[Broken], found: Survey) -> None:
     for b in broken:
         click.echo(f"broke {b.lease.path} held by {b.lease.agent}: {b.reason}")
-    if not rows:
+    if not rows and not found.unreadable:
         if not broken:
             click.echo("no leases")
         return
-    width = max(len(lease.path) for lease, _ in rows)
+    width = max([len(lease.path) for lease, _ in rows] + [len(target) for target, _ in found.unreadable])
     for lease, why in rows:
         line = (
             f"{lease.path.ljust(width)}  {lease.agent}  since {format_time(lease.acquired_at)}"
@@ -139,12 +170,11 @@ def locks_cmd(as_json: bool, break_stale: bool) -> None:
         if why:
             line += f"  STALE: {why}"
         click.echo(line)
+    for target, error in found.unreadable:
+        click.echo(f"{target.ljust(width)}  UNREADABLE: {error.render()}")
 
 
-def _lease_json(lease: object, why: str | None) -> dict[str, object]:
-    from squad.protocol.lease import Lease
-
-    assert isinstance(lease, Lease)
+def _lease_json(lease: Lease, why: str | None) -> dict[str, object]:
     return {
         "path": lease.path,
         "agent": lease.agent,
@@ -183,10 +213,12 @@ def check_cmd(agent: str | None, staged: bool, as_json: bool, targets: tuple[str
     name = _agent(paths, agent)
     if not targets and not staged:
         raise SquadError("give PATHS or --staged")
-    wanted = [repo_relative(t, paths) for t in targets]
+    wanted = [_target(paths, t) for t in targets]
     if staged:
+        # git names staged files relative to the top of this checkout (a worktree's own top, even
+        # one inside the main checkout): they are repository paths already.
         top = _git_top(Path.cwd())
-        wanted.extend(repo_relative(f, paths, cwd=top) for f in _staged_files(top))
+        wanted.extend(f for f in _staged_files(top) if f.split("/")[0] != ".squad")
     decisions = check_paths(paths, name, list(dict.fromkeys(wanted)))
     refused = [d for d in decisions if not d.allowed]
     if as_json:
@@ -219,5 +251,6 @@ def _git_top(cwd: Path) -> Path:
 
 
 def _staged_files(top: Path) -> list[str]:
-    out = _git(top, "-c", "core.quotepath=off", "diff", "--cached", "--name-only", "-z")
+    # --no-renames: a rename is a deletion too, and the old path's rule must allow it.
+    out = _git(top, "-c", "core.quotepath=off", "diff", "--cached", "--name-only", "--no-renames", "-z")
     return [name for name in out.split("\0") if name]

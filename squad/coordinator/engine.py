@@ -91,7 +91,15 @@ def classify(paths: SquadPaths, absolute: str, ignored: Any = None) -> Change | 
         and inner.endswith(".lock")
     ):
         return Change(LOCKS, inner.removeprefix("locks/").removesuffix(".lock"))
-    if inner.startswith("locks/") and "/" not in inner[6:] and not inner.endswith((".lock", ".mutex")):
+    if inner.startswith("locks/") and not inner.startswith(("locks/.broken", "locks/.mutex")):
+        rel = inner.removeprefix("locks/")
+        name = rel.rsplit("/", 1)[-1]
+        if name.startswith(".") or name.endswith((".mutex", ".tmp")) or ("/" not in rel and "." in name):
+            return None  # scratch files, and notes beside the leases (README.md)
+        # A folder of the mirrored tree: created for a lease and pruned after it, maybe before the
+        # lease file itself was ever seen.
+        return Change(LOCKS, rel + "/")
+    if inner.startswith("locks/"):
         return None
     simple = {
         "ownership.yaml": MATRIX,
@@ -159,7 +167,7 @@ class Engine:
     reported: set[str] = field(default_factory=set)
     changed: dict[str, str] = field(default_factory=dict)  # work-tree path -> mtime marker
     paused: bool = False
-    problems: list[SquadError] = field(default_factory=list)
+    problems_by: dict[str, list[SquadError]] = field(default_factory=dict)  # what each file says is wrong
     released: list[tuple[Lease, datetime]] = field(default_factory=list)  # (lease, when it was seen gone)
     ignored: Any = None
     started_at: datetime | None = None
@@ -215,37 +223,45 @@ class Engine:
         return self.sources[number]
 
     def _load_plan(self, source: Source) -> None:
+        self.problems_by.pop(f"plan:{source.number}", None)
         try:
             source.plan = read_plan(source.plan_path) if source.plan_path.exists() else None
-        except SquadError as exc:
-            self._problem(exc)
+        except SquadError as exc:  # the last good plan stays
+            self._problem(exc, f"plan:{source.number}")
         except OSError:
             source.plan = None
 
     def _read_comm(self, source: Source) -> None:
         before = source.comm
-        source.comm = source.reader.read()
+        key = f"comm:{source.number}"
+        try:
+            source.comm = source.reader.read()
+        except OSError as exc:  # a folder where the file should be, no permission...
+            where = self.paths.display(source.comm_path)
+            self.problems_by.pop(key, None)
+            self._problem(SquadError(f"cannot read it: {exc.strerror or exc}", path=where), key)
+            return
         if before is not None and len(source.comm.updates) < source.checked:
             source.checked = 0  # the file was rewritten: judge it afresh (keys stop repeats)
-        for problem in source.comm.problems:
-            if str(problem) not in {str(p) for p in self.problems}:
-                self.problems.append(problem)
+        self.problems_by[key] = list(source.comm.problems)
 
     def _load_matrix(self) -> None:
         from squad.access import load_rules
 
+        self.problems_by.pop("matrix", None)
         try:
             self.matrix = load_rules(self.paths, self.config)
         except SquadError as exc:
-            self._problem(exc)
+            self._problem(exc, "matrix")
 
     def _load_leases(self, at: datetime | None = None) -> None:
         from squad.locks import held
 
+        self.problems_by.pop("locks", None)
         try:
             leases = held(self.paths, config=self.config)
         except SquadError as exc:
-            self._problem(exc)
+            self._problem(exc, "locks")
             return
         if at is not None:
             # Remember leases that went away: an agent often unlocks before it reports the file.
@@ -255,8 +271,11 @@ class Engine:
                     self.released.append((old, at))
             # A lease file that came and went between two reads (lock, edit, unlock in one burst):
             # its holder is unknown, only its path.
-            known = {x.path for x in (*leases, *self.leases)}
-            for target in sorted(self.lock_touched - {k.rstrip("/") for k in known}):
+            known = {x.path.rstrip("/") for x in (*leases, *self.leases)}
+            for target in sorted(self.lock_touched):
+                bare = target.rstrip("/")
+                if bare in known or (target.endswith("/") and any(k.startswith(target) for k in known)):
+                    continue
                 self.released.append((_blip(target, at), at))
             self.released = [(x, t) for x, t in self.released if (at - t).total_seconds() < RELEASED_KEEP_S]
         self.leases = leases
@@ -275,7 +294,7 @@ class Engine:
         try:
             new = self._event_reader.read_new()
         except SquadError as exc:
-            self._problem(exc)
+            self._problem(exc, "events")
             return False
         self.events.extend(new)
         for e in new:
@@ -285,10 +304,16 @@ class Engine:
                     self.reported.add(legacy.group(1))  # written before keys dropped a timed block's line
         return bool(new)
 
-    def _problem(self, exc: SquadError) -> None:
-        log.warning("%s", exc.render() if hasattr(exc, "render") else exc)
-        if str(exc) not in {str(p) for p in self.problems}:
-            self.problems.append(exc)
+    def _problem(self, exc: SquadError, about: str = "other") -> None:
+        """Record what is wrong with a file; a later good read of that file (``about``) clears it."""
+        found = self.problems_by.setdefault(about, [])
+        if str(exc) not in {str(p) for p in found}:
+            log.warning("%s", exc.render() if hasattr(exc, "render") else exc)
+            found.append(exc)
+
+    @property
+    def problems(self) -> list[SquadError]:
+        return [p for key in sorted(self.problems_by) for p in self.problems_by[key]]
 
     # -- changes -----------------------------------------------------------------------------------
     def observe(self, change: Change, at: datetime | None = None) -> bool:
@@ -309,10 +334,11 @@ class Engine:
         elif change.kind == MATRIX:
             self._load_matrix()
         elif change.kind == CONFIG:
+            self.problems_by.pop("config", None)
             try:
                 self.config = load_config(self.paths.config)
             except SquadError as exc:
-                self._problem(exc)
+                self._problem(exc, "config")
         elif change.kind == EVENTS:
             return self._read_events()
         elif change.kind == CONTROL:

@@ -55,8 +55,11 @@ def select_agents(paths: SquadPaths, names: tuple[str, ...] = (), *, resume: boo
             parsed = parse_agent_id(name)
             if parsed is None:
                 raise SquadError(f"bad agent id {name!r}: use agent-<n>-<role>, agent-<n> or <n>")
-            if not any(m.id.number == parsed.number for m in planned):
+            match = [m for m in planned if m.id.number == parsed.number]
+            if not match:
                 raise SquadError(f"{name} has no plan in {paths.display(paths.plans)}")
+            if parsed.role is not None and match[0].id.role is not None and parsed.role != match[0].id.role:
+                raise SquadError(f"{name}: agent {parsed.number} is {match[0].name}, not {name}")
             wanted.add(parsed.number)
         return [m for m in planned if m.id.number in wanted]
     if not resume:
@@ -240,6 +243,9 @@ def launch_tmux(
     The agents run in the windows, not under the supervisor: no queueing, idle stop or retries.
     ``squad stop`` still ends them gracefully and commits their worktrees.
     """
+    running = st.launcher_pid(paths)
+    if running is not None:  # its queued agents would start a second time in the same worktrees
+        raise Refused(f"squad launch is already running (pid {running}): run `squad stop` first")
     specs, _failed = _prepared(paths, settings, names, echo)
     if not specs:
         raise SquadError("no agent to launch")
@@ -295,15 +301,16 @@ def launch_tmux(
             log=str(spec.log),
             role=spec.role,
         )
+        # written per window: if a later window fails, `squad stop` still finds this agent
+        launcher = {
+            "pid": None,
+            "state": "tmux",
+            "session": session,
+            "socket": settings.tmux_socket,
+            "updated_at": format_time(utcnow()),
+        }
+        st.write_report(paths, {**st.read_report(paths), **reports}, launcher)
         echo(spec.agent, f"started in tmux window {target}")
-    launcher = {
-        "pid": None,
-        "state": "tmux",
-        "session": session,
-        "socket": settings.tmux_socket,
-        "updated_at": format_time(utcnow()),
-    }
-    st.write_report(paths, {**st.read_report(paths), **reports}, launcher)
     attach = " ".join(["tmux", *socket, "attach", "-t", session])
     return TmuxLaunch(session, ("monitor", *(s.agent for s in specs)), attach)
 
@@ -350,8 +357,9 @@ def stop(paths: SquadPaths, settings: LaunchSettings, *, timeout_s: float | None
             continue
         if report.pid is not None and st.pid_alive(report.pid):
             _end_group(report.pid, settings.grace_s)
-        with contextlib.suppress(GitError):
-            commit_all(Path(report.worktree), name, utcnow(), untracked_only(paths.root, settings.setup_copy))
+        if report.worktree:  # never "" -> the current folder: that would commit in the main checkout
+            with contextlib.suppress(GitError):
+                commit_all(Path(report.worktree), name, utcnow(), untracked_only(paths.root, settings.setup_copy))
         st.update_agent(paths, name, state=st.STOPPED, pid=None, reason="stopped by squad stop")
     if pid is None and stopped:  # tmux mode, or a launcher that died: its entry says so no longer
         st.update_launcher(paths, pid=None, state="stopped", updated_at=format_time(utcnow()))

@@ -76,6 +76,7 @@ class BranchReview:
     violations: tuple[Violation, ...] = ()
     test: TestRun | None = None
     problems: tuple[str, ...] = field(default=())
+    conflicts: tuple[str, ...] = ()  # files a merge would conflict in (also one of ``problems``)
 
     @property
     def passes(self) -> bool:
@@ -94,6 +95,7 @@ class BranchReview:
             "changed": list(self.changed),
             "violations": [{"path": v.path, "access": v.access, "owner": v.owner} for v in self.violations],
             "test": None if self.test is None else {"command": self.test.command, "exit_code": self.test.exit_code},
+            "conflicts": list(self.conflicts),
             "passes": self.passes,
             "problems": list(self.problems),
         }
@@ -206,6 +208,7 @@ def review_agent(
         violations=tuple(violations),
         test=test,
         problems=tuple(problems),
+        conflicts=tuple(conflicts),
     )
 
 
@@ -239,8 +242,10 @@ def merge(paths: SquadPaths, settings: LaunchSettings, agent: str, *, squash: bo
     if result.worktree is not None and result.dirty:
         commit_all(result.worktree, name, utcnow(), setup)  # never lose work
         result = review_agent(paths, name, test_cmd=settings.test_cmd, setup=setup)
-    if not result.passes:
-        raise Refused(f"not merging {result.branch}: {'; '.join(result.problems)}")
+    # A predicted conflict is left to the merge itself: it refuses with git's own list, changing nothing.
+    problems = [p for p in result.problems if not (result.conflicts and p.startswith("would conflict"))]
+    if problems:
+        raise Refused(f"not merging {result.branch}: {'; '.join(problems)}")
     outcome = merge_branch(
         paths.root,
         result.branch,
@@ -280,9 +285,12 @@ def clean(paths: SquadPaths, settings: LaunchSettings) -> list[Cleaned]:
     for agent in agent_branches(paths):
         branch = branch_of(agent)
         folder = worktrees.get(branch)
-        if not is_merged(paths.root, branch):
-            continue
         launched = report.get(agent)
+        if not is_merged(paths.root, branch):
+            if launched is not None and launched.state == st.MERGED:  # a squash merge
+                why = f"squash-merged, so git does not see {branch} as merged: kept (delete it yourself when sure)"
+                out.append(Cleaned(agent, branch, folder, 0, False, why))
+            continue
         if launched is not None and launched.state in (st.RUNNING, st.QUEUED, st.BACKOFF):
             out.append(Cleaned(agent, branch, folder, 0, False, f"agent is {launched.state}: kept"))
             continue

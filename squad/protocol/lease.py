@@ -108,7 +108,7 @@ def parse_lease(text: str, file: Path, target: str, default_ttl_s: float, mtime:
         return _from_mapping(data, file, target, default_ttl_s, mtime, hand_written=False)
     if stripped.startswith("["):
         raise SquadError("a lease must be a JSON object, not a list", path=file, line=1)
-    data: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -123,8 +123,8 @@ def parse_lease(text: str, file: Path, target: str, default_ttl_s: float, mtime:
                     line=number,
                 )
             return _from_mapping(mapping, file, target, default_ttl_s, mtime, hand_written=True)
-        data[_key(match.group(1))] = match.group(2).strip().strip("'\"*").strip()
-    return _from_mapping(data, file, target, default_ttl_s, mtime, hand_written=True)
+        fields[_key(match.group(1))] = match.group(2).strip().strip("'\"*").strip()
+    return _from_mapping(fields, file, target, default_ttl_s, mtime, hand_written=True)
 
 
 def _key(name: str) -> str:

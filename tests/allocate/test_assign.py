@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from squad.allocate import plan_allocation
@@ -181,3 +183,68 @@ def test_generic_sub_headings_do_not_make_streams_and_bom_is_ignored() -> None:
     allocation = plan_allocation(text, "x.md")
     assert allocation.prd.title == "X"
     assert [a.role for a in allocation.agents] == ["backend", "payments"]
+
+
+def test_after_a_title_that_names_two_tasks_is_an_error_listing_both() -> None:
+    for first, second in (("Create schema for users", "Create schema for orders"), ("Create schema", "Create schema")):
+        text = f"# X\n\n## Tasks\n- {first}\n- {second}\n- Report (after: Create schema)\n"
+        with pytest.raises(SquadError) as info:
+            plan_allocation(text, "x.md")
+        assert info.value.render() == (
+            "x.md:6: task T3 depends on 'Create schema', which names 2 tasks: T1 (line 4), T2 (line 5); "
+            "give an id (`depends on: T2`) or more of the title"
+        )
+    # A whole title wins over titles it is part of.
+    text = "# X\n\n## Tasks\n- Create schema\n- Create schema for orders\n- Report (after: Create schema)\n"
+    tasks = {t.id: t for a in plan_allocation(text, "x.md").agents for t in a.tasks}
+    assert tasks["T3"].depends_on == ("T1",)
+
+
+def test_one_agent_and_twenty_agents() -> None:
+    one = plan_allocation(EXAMPLE.read_text(), EXAMPLE, agents=1)
+    check_invariants(one)
+    assert [a.id for a in one.agents] == ["agent-1-frontend-backend-ml"]
+    assert one.prediction.speedup == 1 and not one.handoffs
+    many = plan_allocation(EXAMPLE.read_text(), EXAMPLE, agents=20)
+    check_invariants(many)
+    assert len(many.agents) <= 20
+    assert many.notes[0].startswith("--agents 20 asked, but the work splits into only")
+
+
+def test_a_split_that_does_not_shorten_the_makespan_is_not_made() -> None:
+    three = plan_allocation(EXAMPLE.read_text(), EXAMPLE, agents=3)
+    five = plan_allocation(EXAMPLE.read_text(), EXAMPLE, agents=5)  # ML is one chain: M1 -> M2 -> M3
+    assert [a.id for a in five.agents] == [a.id for a in three.agents]
+    assert five.prediction == three.prediction
+    assert five.notes[-1].startswith("3 agents already reach the predicted makespan of 18h; splitting into 5")
+    # Independent work does split: four agents for a wide frontend.
+    assert len(plan_allocation(MANY_AGENTS, "admin.md", agents=4).agents) == 4
+
+
+def test_a_task_writing_in_two_streams_folders_takes_turns_on_the_other_streams_file() -> None:
+    text = (
+        "# X\n\n## Tasks\n- [frontend] Chart page `frontend/Chart.tsx` (2h)\n- [backend] Metrics api `backend/api.py` (2h)\n"
+        "- [frontend] Wire the chart to the api `frontend/Chart.tsx` `backend/api.py` (1h)\n"
+    )
+    allocation = plan_allocation(text, "x.md")
+    check_invariants(allocation, balanced=False)
+    matrix = allocation.matrix
+    assert (matrix.rule("backend/api.py").access, matrix.rule("backend/other.py").owner) == (
+        "SEQUENTIAL",
+        "agent-2-backend",
+    )
+    assert "backend/api.py" in allocation.agents[0].shared and "backend/api.py" in allocation.agents[1].shared
+
+
+@pytest.mark.parametrize(
+    ("yaml", "message"),
+    [
+        ("streams: [a, b]\n", "streams: must map each stream name"),
+        ("streams:\n  frontend: {folders: [../outside/]}\n", "streams: frontend: folder '../outside/' is not a folder"),
+        ("streams:\n  mobile: {folders: 3}\n", "streams: folders must be a list of strings"),
+    ],
+)
+def test_bad_stream_config_is_an_error(yaml: str, message: str) -> None:
+    config = parse_config(yaml, "c.yaml")  # type: ignore[arg-type]
+    with pytest.raises(SquadError, match=re.escape(message)):
+        plan_allocation(EXAMPLE.read_text(), EXAMPLE, config)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -134,3 +135,78 @@ def test_squad_check_agrees_with_the_allocation(squad: SquadPaths, runner: CliRu
         assert readonly.exit_code == 1
         shared = invoke(runner, "check", "--agent", agent.id, "shared/types/metrics.ts")
         assert shared.exit_code == 1 and "lock" in shared.output  # SEQUENTIAL: lock first
+
+
+def test_allocation_json_is_the_json_document_and_the_coordinator_reads_it(repo: Path) -> None:
+    from squad.coordinator.metrics import predicted
+
+    shutil.copy(EXAMPLE, repo / "feature-prd.md")
+    done = run_squad("allocate", "--json", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    saved = (repo / ".squad" / "allocation.json").read_bytes()
+    assert saved == done.stdout.encode()  # the same bytes --json printed
+    data = json.loads(saved)
+    assert data["written"] is True
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", saved.decode())  # no timestamps
+    assert predicted(SquadPaths(repo)) == data["prediction"]["speedup"] > 1
+    again = run_squad("allocate", "--json", "--force", cwd=repo)
+    assert again.returncode == 0, again.stderr
+    assert (repo / ".squad" / "allocation.json").read_bytes() == saved  # byte-identical across runs
+    dry = run_squad("allocate", "--dry-run", "--agents", "1", "--json", "--force", cwd=repo)
+    assert json.loads(dry.stdout)["written"] is False
+    assert (repo / ".squad" / "allocation.json").read_bytes() == saved  # --dry-run writes nothing
+
+
+def test_bad_prd_paths_and_agent_counts_exit_2_without_traceback(repo: Path) -> None:
+    (repo / "folder.md").mkdir()
+    (repo / "binary.md").write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00")
+    (repo / "latin1.md").write_bytes("# Café\n\n## Tasks\n- caf\xe9\n".encode("latin-1"))
+    cases = {
+        "missing.md": "missing.md: no such PRD file",
+        "folder.md": "folder.md: is a folder, not a PRD file",
+        "binary.md": "binary.md: is a binary file (NUL byte at offset 7)",
+        "latin1.md": "latin1.md: is not UTF-8 text (byte 0xe9",
+    }
+    for name, message in cases.items():
+        done = run_squad("allocate", name, "--dry-run", cwd=repo)
+        assert done.returncode == 2, (name, done.stderr)
+        assert done.stderr.strip().startswith(f"squad: error: {message}"), done.stderr
+    shutil.copy(EXAMPLE, repo / "feature-prd.md")
+    for bad in ("0", "-2", "many"):
+        done = run_squad("allocate", "--agents", bad, "--dry-run", cwd=repo)
+        assert done.returncode == 2 and "--agents" in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert not (repo / ".squad").exists()
+
+
+def test_utf16_prd_with_a_bom_is_read(squad: SquadPaths) -> None:
+    (squad.root / "win.md").write_bytes("# Fenster\n\n## Tasks\n- [backend] API `backend/a.py`\n".encode("utf-16"))
+    result = allocate("win.md", start=squad.root, dry_run=True)
+    assert result.allocation.prd.title == "Fenster"
+
+
+def test_two_allocations_at_once_never_mix_prds(squad: SquadPaths) -> None:
+    import subprocess
+    import sys
+
+    (squad.root / "b.md").write_text("# Other\n\n## Tasks\n- [backend] api `backend/x.py`\n- [docs] guide\n")
+    shutil.copy(EXAMPLE, squad.root / "a.md")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "squad", "allocate", name],
+            cwd=squad.root,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("a.md", "b.md")
+    ]
+    codes = sorted(p.wait(timeout=120) for p in procs)
+    for p in procs:
+        assert p.stderr is not None
+        p.stderr.close()
+    assert codes == [0, 2]  # one wrote, the other found its plans and refused
+    data = json.loads((squad.squad / "allocation.json").read_text())
+    plans = sorted(squad.plans.iterdir())
+    assert len(plans) == len(data["agents"])
+    assert [read_plan(p).agent for p in plans] == [a["id"] for a in data["agents"]]
+    assert load_matrix(squad.ownership).entries[0].owner == data["agents"][0]["id"]

@@ -5,6 +5,8 @@ import pytest
 from squad.allocate.prd import looks_like_path, parse_annotations, parse_prd
 from squad.config import Config
 from squad.errors import SquadError
+from squad.paths import SquadPaths
+from tests.allocate.invariants import check_invariants
 from tests.allocate.prds import EXAMPLE, PROSE
 
 HEADINGS = Config().task_headings
@@ -123,3 +125,145 @@ def test_file_lists_in_code_blocks_trees_and_plain_text() -> None:
     assert "frontend/index.html" in prd.files_to_create
     assert "backend/api.py" in prd.files_to_create and "web/plain/path.ts" in prd.files_to_create
     assert prd.shared == ("shared/types/user.ts",)
+
+
+PM_STYLE = """\
+# Checkout Revamp
+
+Our checkout converts poorly on mobile. This is what we want.
+
+1. Users can pay with Apple Pay and Google Pay.
+2. The cart page shows shipping costs before checkout.
+3. Order confirmation emails include a tracking link.
+
+## Success metrics
+1. Conversion up 5%
+"""
+
+
+def test_a_numbered_list_with_no_task_heading_gets_an_error_saying_where_the_items_are() -> None:
+    with pytest.raises(SquadError) as info:
+        parse_prd(PM_STYLE, "pm.md", HEADINGS)
+    message = info.value.render()
+    assert message.startswith(
+        'pm.md: no tasks found: looked for list items and table rows under headings named "tasks"'
+    )
+    assert 'found 3 list items under other headings (3 under "Checkout Revamp" (line 5))' in message
+    assert "put a `## Tasks` heading above" in message and "task_headings" in message
+    with pytest.raises(SquadError, match=r"named \(none: `task_headings` is empty\)"):
+        parse_prd(PM_STYLE, "pm.md", ())
+    assert len(parse_prd(PM_STYLE, "pm.md", ("checkout revamp",)).tasks) == 3
+
+
+def test_milestones_with_phase_sub_headings() -> None:
+    from squad.allocate import plan_allocation
+
+    text = (
+        "# Loyalty\n\n## Milestones\n\n### Phase 1\n- Points ledger table `db/points.sql` (4h)\n"
+        "- REST endpoint to award points `backend/award.py` (3h)\n\n### Phase 2\n"
+        "- Points badge component `frontend/Badge.tsx` (2h, after: REST endpoint to award points)\n"
+    )
+    allocation = plan_allocation(text, "m.md")
+    check_invariants(allocation, balanced=False)
+    roles = {t.raw.title: a.role for a in allocation.agents for t in a.tasks}
+    assert roles == {"Points ledger table": "database", "REST endpoint to award points": "backend",
+                     "Points badge component": "frontend"}  # fmt: skip
+    assert "phase" not in " ".join(roles.values())  # "Phase 1" names no stream
+
+
+def test_german_and_emoji_headings() -> None:
+    text = (
+        "# 🚀 Benutzer-Dashboard\n\n## 📋 Aufgaben\n- Diagramm-Komponente bauen `frontend/Diagramm.tsx` (2h)\n\n"
+        "## ✅ Tasks\n### 🎨 Frontend\n- Übersichtsseite (2h)\n### ⚙️ Backend\n- Kennzahlen-API (1h)\n\n"
+        "## Erfolgskriterien\n- [ ] Alles lädt in 2 s\n"
+    )
+    prd = parse_prd(text, "de.md", HEADINGS)
+    assert prd.title == "🚀 Benutzer-Dashboard"
+    assert [(t.title, t.heading_stream) for t in prd.tasks] == [
+        ("Diagramm-Komponente bauen", None),
+        ("Übersichtsseite", "🎨 Frontend"),
+        ("Kennzahlen-API", "⚙️ Backend"),
+    ]
+
+
+def test_task_like_items_under_other_headings_are_named_in_a_note() -> None:
+    from squad.allocate import plan_allocation
+
+    text = "# X\n\n## Background\n- users complain\n\n## Sprint plan\n- B1: [backend] api (2h)\n\n## Tasks\n- page\n"
+    allocation = plan_allocation(text, "x.md")
+    assert [t.raw.title for a in allocation.agents for t in a.tasks] == ["page"]
+    assert allocation.notes == (
+        'line 7: 1 list item(s) under "Sprint plan" look like tasks but were not allocated: that heading is not '
+        "task-like (add it to `task_headings` in .squad/config.yaml)",
+    )
+
+
+def test_paths_trailing_a_title_are_all_taken_out_of_it() -> None:
+    title, *_ = parse_annotations("Wire the chart to the api: `frontend/Chart.tsx` and `backend/api.py` (1h)")
+    assert title == "Wire the chart to the api"
+    title, *_ = parse_annotations("Serve the bundle `backend/static.py`, `frontend/dist/index.html` & `nginx.conf`")
+    assert title == "Serve the bundle"
+
+
+def test_very_long_titles_survive_whole_in_the_plan_front_matter(squad: SquadPaths) -> None:
+    from squad.allocate import allocate
+    from squad.protocol.plan import read_plan
+
+    title = "Implement the " + "very " * 90 + "long dashboard: with 'quotes', \"double\", #hash, {braces} and: colons"
+    (squad.root / "long.md").write_text(f"# L\n\n## Tasks\n- {title} `frontend/a.tsx` (2h)\n")
+    allocate("long.md", start=squad.root)
+    plan = read_plan(squad.plan(1))
+    assert plan.tasks[0].title == title
+    assert max(len(line) for line in plan.body.splitlines()) < 250  # the body shortens it
+    assert "…" in plan.body
+
+
+def test_a_tilde_estimate_ending_the_line() -> None:
+    assert parse_annotations("Star item ~3h")[::3] == ("Star item", "3h")
+    assert parse_annotations("Thing ~30 min.")[::3] == ("Thing", "30m")
+    assert parse_annotations("Cache ~2 d of data")[3] is None  # prose, not at the end
+    assert parse_annotations("Trend prediction for the next 24h")[3] is None
+
+
+TABLE = """\
+# Reporting
+
+## Tasks
+
+| ID | Task | Team | Effort (hours) | Depends on | Files |
+|----|------|------|--------|------------|-------|
+| B1 | Metrics **schema** | Backend | 2 | - | `backend/db.sql` |
+| B2 | REST endpoints | backend | 3h | B1 | backend/api.py |
+| F1 | Report page with charts | | 1d | B2 | `frontend/Report.tsx` |
+| | | | | | |
+| D1 | Write the how-to | docs | 30m | F1, B2 | |
+
+## Files to Create
+| File | Why |
+|---|---|
+| `web/Other.tsx` | a page |
+"""
+
+
+def test_tasks_in_a_table() -> None:
+    prd = parse_prd(TABLE, "t.md", HEADINGS)
+    got = [
+        (t.explicit_id, t.title, t.tag, t.estimate, [d.target for d in t.depends], t.paths, t.line) for t in prd.tasks
+    ]
+    assert got == [
+        ("B1", "Metrics schema", "backend", "2h", [], ("backend/db.sql",), 7),
+        ("B2", "REST endpoints", "backend", "3h", ["B1"], ("backend/api.py",), 8),
+        ("F1", "Report page with charts", None, "1d", ["B2"], ("frontend/Report.tsx",), 9),
+        ("D1", "Write the how-to", "docs", "30m", ["F1", "B2"], (), 11),
+    ]
+    assert prd.files_to_create == ("web/Other.tsx",)
+
+
+def test_table_columns_are_known_by_their_headers() -> None:
+    from squad.allocate.tables import column_roles, row_text
+
+    header = ["Nr", "Aufgabe", "Aufwand (Tage)", "Needs"]
+    roles = column_roles(header)
+    assert roles == ["id", "title", "estimate", "depends"]
+    assert row_text(roles, header, ["A2", "Schema", "2", "A1"]) == "A2: Schema (2d, depends on: A1)"
+    assert column_roles(["What we build", "Notes"]) == ["title", None]  # no known header: first column

@@ -256,3 +256,81 @@ def test_check_staged_in_repo_and_worktree(squad: SquadPaths, repo: Path, tmp_pa
     assert run_squad("lock", "shared/types.ts", "--agent", "2", cwd=worktree).returncode == 0
     result = run_squad("check", "--staged", "--agent", "2", cwd=worktree)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_locks_lists_readable_leases_and_names_an_unreadable_one(squad: SquadPaths) -> None:
+    run_squad("lock", "a.txt", "--agent", "1", cwd=squad.root, check=True)
+    (squad.locks / "y.py.lock").write_text("locked_by: agent-2\nfiles:\n  - [y.py\n")
+    result = run_squad("locks", cwd=squad.root)
+    assert result.returncode == 2
+    assert "a.txt  agent-1" in result.stdout
+    assert "y.py   UNREADABLE: .squad/locks/y.py.lock:3:" in result.stdout
+    assert result.stderr.startswith("squad: error: .squad/locks/y.py.lock:3: unreadable lease:")
+    assert len(result.stderr.strip().splitlines()) == 1
+    listed = run_squad("locks", "--json", cwd=squad.root)
+    assert listed.returncode == 2
+    assert [d["path"] for d in json.loads(listed.stdout)] == ["a.txt"]
+    # unrelated commands go on; the path it stands for says how to clear it
+    assert run_squad("update", "--agent", "1", "--status", "ACTIVE", cwd=squad.root).returncode == 0
+    assert run_squad("lock", "b.txt", "--agent", "3", cwd=squad.root).returncode == 0
+    blocked = run_squad("lock", "y.py", "--agent", "3", cwd=squad.root)
+    assert blocked.returncode == 2
+    assert "squad unlock --force y.py" in blocked.stderr
+    assert "Traceback" not in blocked.stderr
+    assert run_squad("check", "y.py", "--agent", "3", cwd=squad.root).returncode == 2
+    forced = run_squad("unlock", "y.py", "--force", cwd=squad.root)
+    assert forced.returncode == 0, forced.stderr
+    assert run_squad("locks", cwd=squad.root).returncode == 0
+
+
+def test_lock_refuses_non_finite_ttl_and_wait(squad: SquadPaths, runner: CliRunner) -> None:
+    for args in (["--ttl", "nan"], ["--ttl", "inf"], ["--ttl", "1e300"], ["--wait", "nan"]):
+        result = invoke(runner, "lock", "a.txt", "--agent", "1", *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.output.startswith("squad: error:")
+        assert "internal error" not in result.output
+    assert not list(squad.locks.glob("**/*.lock"))
+
+
+def test_check_fix_quotes_a_path_with_spaces(squad: SquadPaths, runner: CliRunner) -> None:
+    result = invoke(runner, "check", "shared/my types.ts", "--agent", "1")
+    assert result.exit_code == 1
+    assert "(fix: squad lock 'shared/my types.ts')" in result.output
+
+
+def test_check_staged_in_a_worktree_inside_the_repo_and_renames(squad: SquadPaths, repo: Path) -> None:
+    squad.ownership.write_text(MATRIX)
+    git(repo, "commit", "-q", "--allow-empty", "-m", "init")
+    worktree = repo / ".worktrees" / "agent-2"
+    git(repo, "worktree", "add", "-q", "-b", "agent-2", str(worktree))
+    (worktree / "backend").mkdir()
+    (worktree / "backend" / "api.py").write_text("x\n")
+    git(worktree, "add", "backend/api.py")
+    # Regression: paths were named from the main checkout (.worktrees/agent-2/backend/api.py).
+    result = run_squad("check", "--staged", "--agent", "agent-2-backend", cwd=worktree / "backend")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert run_squad("lock", "../shared/types.ts", "--agent", "2", cwd=worktree / "backend").returncode == 0
+    assert (squad.locks / "shared" / "types.ts.lock").is_file()
+    git(worktree, "commit", "-q", "-m", "api")
+    (worktree / "frontend").mkdir()
+    git(worktree, "mv", "backend/api.py", "frontend/api.py")
+    # Regression: a rename listed only its new name, so moving a file out of another agent's folder passed.
+    result = run_squad("check", "--staged", "--agent", "agent-1-frontend", cwd=worktree)
+    assert result.returncode == 1
+    assert result.stdout.startswith("backend/api.py: refused by exclusive")
+
+
+def test_a_symlink_inside_the_repository_locks_the_file_it_reaches(
+    squad: SquadPaths, repo: Path, runner: CliRunner
+) -> None:
+    # Regression: inner/types/metrics.ts (inner -> shared) was a second, non-conflicting lease.
+    (repo / "shared" / "types").mkdir(parents=True)
+    (repo / "shared" / "types" / "metrics.ts").write_text("")
+    (repo / "inner").symlink_to("shared")
+    assert invoke(runner, "lock", "shared/types/metrics.ts", "--agent", "1").exit_code == 0
+    result = invoke(runner, "lock", "inner/types/metrics.ts", "--agent", "2")
+    assert result.exit_code == 1
+    assert "shared/types/metrics.ts is locked by agent-1" in result.output
+    assert "shared/ conflicts" in invoke(runner, "lock", "inner", "--agent", "2").output
+    result = invoke(runner, "unlock", "inner/types/metrics.ts", "--agent", "1")
+    assert result.output == "unlocked shared/types/metrics.ts\n"

@@ -130,3 +130,98 @@ def test_stuck_task_raises_an_alert(squad: SquadPaths) -> None:
     text = console.export_text()
     assert "ALERT stuck: agent-2-backend T4 failed 3 times" in text
     assert "❌ FAILED" in text or "🔧 FAILED" in text
+
+
+def crowd(paths: SquadPaths, count: int) -> None:
+    """``count`` agents known only from their comm files (no plans), one blocked, one lease."""
+    t = now()
+    for n in range(1, count + 1):
+        post(paths, n, f"worker{n}", Status.ACTIVE, t, task=f"T{n} build part {n}", progress=(1, 3))
+    post(paths, count, f"worker{count}", Status.BLOCKED, t, waiting_for="shared/types.ts")
+    lease(paths, "agent-1-worker1", "shared/types.ts", t)
+
+
+def lines_of(snap_paths: SquadPaths, width: int, height: int) -> list[str]:
+    engine = Engine(snap_paths)
+    engine.rebuild(now())
+    console = Console(record=True, width=width, height=height, file=io.StringIO(), color_system=None)
+    console.print(render(engine.snapshot(now()), Extras(), width=width, height=height))
+    return console.export_text().splitlines()
+
+
+def test_a_short_screen_keeps_agent_rows_and_a_violation(squad: SquadPaths) -> None:
+    crowd(squad, 22)
+    post(squad, 3, "worker3", Status.ACTIVE, now(), files=("shared/types.ts",))  # a violation
+    from squad.coordinator.daemon import Coordinator
+
+    with Coordinator(squad):
+        pass
+    text = lines_of(squad, 80, 24)
+    assert len(text) <= 24
+    assert text[0].startswith("PARALLEL AGENT MONITOR")
+    assert "agent-22-worker" in "\n".join(text) and "BLOCKED" in "\n".join(text)  # the blocked one is kept
+    assert any("more agent(s)" in line for line in text)
+    assert any("VIOLATION" in line and "shared/types.ts" in line for line in text)
+
+
+def test_a_short_screen_shrinks_events_leases_and_metrics_before_agents(squad: SquadPaths) -> None:
+    crowd(squad, 8)
+    text = "\n".join(lines_of(squad, 80, 24))
+    assert len(text.splitlines()) <= 24
+    assert all(f"agent-{n}-worker{n}" in text for n in range(1, 9))
+    assert "LOCKS 1: shared/types.ts" in text or "LEASE" in text
+    assert "more agent(s)" not in text
+    tall = "\n".join(lines_of(squad, 80, 60))
+    assert "LEASE" in tall and "METRICS" in tall.splitlines() and "held by agent-1-worker1" in tall  # two lines
+
+
+def test_monitor_shows_prediction_beside_measured(squad: SquadPaths) -> None:
+    scene(squad)
+    prediction = {"sequential_h": 31.0, "makespan_h": 18.0, "speedup": 1.72}
+    (squad.squad / "allocation.json").write_text(json.dumps({"agents": [], "prediction": prediction}))
+    out = run_squad("monitor", "--once", cwd=squad.root).stdout
+    assert "(predicted 1.72x)" in out and "(predicted 42%)" in out
+    assert "predicted makespan (h)" in out
+    (squad.squad / "allocation.json").write_text("{not json")
+    result = run_squad("monitor", "--once", cwd=squad.root)
+    assert result.returncode == 0 and "predicted" not in result.stdout
+
+
+def test_monitor_with_no_agents_and_with_a_malformed_comm_file(squad: SquadPaths) -> None:
+    result = run_squad("monitor", "--once", cwd=squad.root)
+    assert result.returncode == 0 and "no agents yet" in result.stdout
+    squad.comm(4).write_text("## Status Update [2026-11-22T14:00:00Z]\nStatus: FLYING\nProgress: lots\n")
+    squad.comm(5).mkdir()  # a folder where a comm file should be
+    result = run_squad("monitor", "--once", cwd=squad.root)
+    assert result.returncode == 0, result.stderr
+    assert "problem: .squad/comms/agent-4-comm.md:2: unknown status 'FLYING'" in result.stdout
+    assert "agent-5-comm.md: cannot read it" in result.stdout
+    assert "Traceback" not in result.stderr and result.stderr == ""
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed")
+def test_live_monitor_with_many_agents_in_a_small_tmux(squad: SquadPaths) -> None:
+    crowd(squad, 22)
+    squad.comm(30).write_text("## Status Update [2026-11-22T14:00:00Z]\nStatus: FLYING\n")  # malformed
+    sock = f"squad-test-{uuid.uuid4().hex[:8]}"
+
+    def tmux(*args: str) -> str:
+        return subprocess.run(["tmux", "-L", sock, *args], check=True, capture_output=True, text=True).stdout
+
+    env = f"PATH={Path(sys.executable).parent}:/usr/bin:/bin TERM=xterm-256color LANG=C.UTF-8"
+    tmux("-f", "/dev/null", "new-session", "-d", "-x", "80", "-y", "24", "-c", str(squad.root),
+         f"env {env} {SQUAD_BIN} monitor")  # fmt: skip
+    try:
+        screen = lambda: tmux("capture-pane", "-p")  # noqa: E731
+        poll_until(lambda: "more agent(s)" in screen(), what="the crowd drawn")
+        post(squad, 2, "worker2", Status.ACTIVE, now(), files=("shared/types.ts",))
+        poll_until(lambda: "VIOLATION" in screen(), what="the violation on screen")
+        rows = screen().splitlines()
+        assert rows[0].startswith("PARALLEL AGENT MONITOR")  # nothing scrolled off the top
+        assert "unknown status 'FLYING'" in "\n".join(rows)
+        assert sum("ACTIVE" in row for row in rows) >= 10
+    finally:
+        subprocess.run(["tmux", "-L", sock, "kill-server"], check=False, capture_output=True)
+    poll_until(
+        lambda: run_squad("daemon", "status", cwd=squad.root).returncode == 1, what="the monitor's coordinator to end"
+    )

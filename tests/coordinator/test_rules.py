@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 import yaml
 
@@ -322,7 +323,11 @@ def test_stealing_leaves_tasks_that_wait_on_another_agent(squad: SquadPaths) -> 
     post(squad, 1, "frontend", Status.DONE, at(7))
     items = rules.rule_steal(world(squad, at(8)), at(8), CONFIG)
     moves = [m for m in items if isinstance(m, rules.MoveTasks)]
-    assert (moves[0].source, moves[0].target, moves[0].task_ids) == ("agent-2-backend", "agent-1-frontend", ("T4", "T5"))
+    assert (moves[0].source, moves[0].target, moves[0].task_ids) == (
+        "agent-2-backend",
+        "agent-1-frontend",
+        ("T4", "T5"),
+    )
 
 
 def test_stuck_after_three_failures(squad: SquadPaths) -> None:
@@ -415,3 +420,19 @@ def test_a_judged_block_is_not_judged_again_after_ownership_moves(squad: SquadPa
     assert react(engine, [], at(1)) == []
     ownership(squad, "frontend/: {owner: agent-2-backend, access: EXCLUSIVE}\n")  # e.g. a reassignment
     assert react(engine, [Change("matrix")], at(2)) == []
+
+
+def test_a_problem_goes_away_when_its_file_is_fixed(squad: SquadPaths) -> None:
+    from squad.atomic import write_atomic
+
+    two_agents(squad)
+    write_atomic(squad.comm(1), "## Status Update [2026-11-22T14:00:00Z]\nStatus: FLYING\n")
+    ownership(squad, "frontend/: {owner: agent-1, access: WEIRD}\n")
+    engine = Engine(squad)
+    engine.rebuild(at(0))
+    assert sorted(Path(str(p.path)).name for p in engine.problems) == ["agent-1-comm.md", "ownership.yaml"]
+    write_atomic(squad.comm(1), "## Status Update [2026-11-22T14:00:00Z]\nStatus: ACTIVE\n")
+    ownership(squad, "frontend/: {owner: agent-1, access: EXCLUSIVE}\n")
+    engine.observe(Change("comm", number=1), at(1))
+    engine.observe(Change("matrix"), at(1))
+    assert engine.problems == []

@@ -46,7 +46,7 @@ def _write_config(paths: SquadPaths, tmp_path: Path, cmd: str, *extra: str) -> N
 
 
 def _last_status(paths: SquadPaths, agent: str) -> tuple[Status | None, str]:
-    comm = read_comm(paths.comms / f"{agent}-comm.md")
+    comm = read_comm(paths.comm(int(agent.split("-")[1])))
     update = comm.updates[-1]
     return update.status, update.task or ""
 
@@ -245,7 +245,9 @@ def test_review_predicts_a_conflict_before_merge(
     assert "would conflict with main in README.md" in result.output
     refused = invoke(runner, "merge", "1")
     assert refused.exit_code == 1
+    assert "conflicts in README.md: merge aborted, nothing changed" in refused.output
     assert (squad.root / "README.md").read_text() == "theirs\n"
+    assert git(squad.root, "status", "--porcelain", "--untracked-files=no") == ""
 
 
 def test_failed_setup_posts_blocked_with_the_reason(squad: SquadPaths, tmp_path: Path, fast: Fast) -> None:
@@ -369,3 +371,56 @@ def test_no_code_path_forces_a_removal() -> None:
         assert '"--force"' not in code and '"-f"' not in code, module
         assert '"-D"' not in code and '"--delete"' not in code, module
         assert "rmtree" not in code, module
+
+
+def test_launch_refuses_a_name_whose_role_does_not_match(squad: SquadPaths, fast: Fast) -> None:
+    add_plan(squad, 1, "api")
+    with pytest.raises(SquadError, match="agent 1 is agent-1-api, not agent-1-web"):
+        launch(squad, fast("true"), ("agent-1-web",))
+    assert launch(squad, fast("true"), ("agent-1-api",)) == {"agent-1-api": st.DONE}
+
+
+def test_stop_never_commits_in_the_main_checkout_for_an_entry_without_worktree(
+    squad: SquadPaths, runner: CliRunner
+) -> None:
+    (squad.root / "mine.txt").write_text("the user's own work\n")
+    st.update_agent(squad, "agent-1-api", state=st.RUNNING, pid=None, worktree="")  # a hand-edited launch.json
+    before = git(squad.root, "rev-parse", "HEAD")
+    result = invoke(runner, "stop")
+    assert result.exit_code == 0
+    assert git(squad.root, "rev-parse", "HEAD") == before
+    assert "?? mine.txt" in git(squad.root, "status", "--porcelain")
+    assert st.read_report(squad)["agent-1-api"].state == st.STOPPED
+
+
+def test_a_second_launch_headless_or_tmux_is_refused_while_one_runs(squad: SquadPaths, tmp_path: Path) -> None:
+    add_plan(squad, 1, "api")
+    add_plan(squad, 2, "web")
+    _write_config(squad, tmp_path, str(script(tmp_path, "slow", "echo w > w.txt\nexec sleep 60")), "  max_parallel: 1")
+    launcher = subprocess.Popen([SQUAD_BIN, "launch"], cwd=squad.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: st.launcher_pid(squad) is not None and bool(st.read_report(squad)), what="launcher up")
+        for args in (("launch",), ("launch", "2"), ("launch", "--tmux", "2")):
+            second = run_squad(*args, cwd=squad.root)
+            assert second.returncode == 1, (args, second.stderr)
+            assert "squad launch is already running" in second.stderr
+        assert run_squad("stop", cwd=squad.root).returncode == 0
+        launcher.communicate(timeout=60)
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+            launcher.communicate()
+    assert {r.state for r in st.read_report(squad).values()} == {st.STOPPED}
+
+
+def test_clean_says_why_a_squash_merged_branch_is_kept(
+    squad: SquadPaths, tmp_path: Path, fast: Fast, runner: CliRunner
+) -> None:
+    add_plan(squad, 1, "api")
+    launch(squad, fast(str(script(tmp_path, "one", "echo one > one.txt"))))
+    assert invoke(runner, "merge", "1", "--squash").exit_code == 0
+    for _ in range(2):
+        cleaned = invoke(runner, "clean")
+        assert cleaned.exit_code == 0
+        assert "agent-1-api: squash-merged, so git does not see squad/agent-1-api as merged: kept" in cleaned.output
+    assert "squad/agent-1-api" in git(squad.root, "branch", "--list")
