@@ -25,7 +25,7 @@ COMMANDS_NEEDING_A_SQUAD = [
 ]
 
 
-@pytest.mark.parametrize("args", COMMANDS_NEEDING_A_SQUAD, ids=lambda a: " ".join(a))
+@pytest.mark.parametrize("args", COMMANDS_NEEDING_A_SQUAD, ids=" ".join)
 def test_outside_a_squad_every_command_says_run_init(tmp_path: Path, args: list[str]) -> None:
     result = run_squad(*args, cwd=tmp_path)
     assert result.returncode == 2, (result.stdout, result.stderr)
@@ -53,8 +53,13 @@ def test_bad_config_yaml(squad: SquadPaths) -> None:
 
 
 def test_bad_ownership_matrix(squad: SquadPaths) -> None:
-    squad.ownership.write_text("frontend/: {owner: agent-1, access: EXCLUSIVE}\nbackend/: {owner: agent-2, access: MINE}\n")
-    one_line_error(run_squad("check", "--agent", "1", "backend/x.py", cwd=squad.root), "ownership.yaml:2: unknown access mode 'MINE'")
+    squad.ownership.write_text(
+        "frontend/: {owner: agent-1, access: EXCLUSIVE}\nbackend/: {owner: agent-2, access: MINE}\n"
+    )
+    one_line_error(
+        run_squad("check", "--agent", "1", "backend/x.py", cwd=squad.root),
+        "ownership.yaml:2: unknown access mode 'MINE'",
+    )
 
 
 def test_bad_plan_front_matter(squad: SquadPaths) -> None:
