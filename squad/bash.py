@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from squad.bash_commands import HANDLERS, Target, Word, home, patched_targets, resolve
+from squad.bash_commands import HANDLERS, Target, Word, braces, git_globals, home, patched_targets, resolve
 
 _SEPARATORS = {";", "&&", "||", "|", "|&", "&", "(", ")", "\n", "{", "}"}
 # Longest first, so ">>" wins over ">".
@@ -218,7 +218,9 @@ def _scan(command: str, cwd: Path, depth: int) -> Iterator[Target]:
                 yield from resolve(word, cwd, op)
         if not words:
             continue
-        args = _strip_prefixes(words)
+        args = [
+            replace(w, text=t) for w in _strip_prefixes(words) for t in (braces(w.text) if not w.dynamic else [w.text])
+        ]
         if not args:
             continue
         name = PurePosixPath(args[0].text).name
@@ -233,13 +235,16 @@ def _scan(command: str, cwd: Path, depth: int) -> Iterator[Target]:
         ):
             yield from _scan(args[2].text, cwd, depth + 1)
             continue
-        if name == "patch" or (name == "git" and len(args) > 1 and args[1].text == "apply"):
-            yield from patched_targets(name, args[1:], _stdin(redirects), cwd)
+        rest, here = args[1:], cwd
+        if name == "git":
+            rest, here = git_globals(rest, cwd)  # `git -C DIR -c k=v restore ...`
+        if name == "patch" or (name == "git" and rest and rest[0].text == "apply"):
+            yield from patched_targets(name, rest, _stdin(redirects), here)
             continue
         handler = HANDLERS.get(name)
         if handler is not None:
-            for word, via in handler(name, args[1:], cwd):
-                yield from resolve(word, cwd, via)
+            for word, via in handler(name, rest, here):
+                yield from resolve(word, here, via)
     for body in lexer.nested:
         yield from _scan(body, cwd, depth + 1)
 

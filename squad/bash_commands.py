@@ -34,17 +34,60 @@ _Handler = Callable[[str, list["Word"], Path], list[tuple["Word", str]]]
 
 
 def resolve(word: Word, cwd: Path, via: str) -> Iterator[Target]:
+    """The paths ``word`` names: ``~`` expanded, globs matched, made absolute against ``cwd``."""
     if word.dynamic or not word.text:
         return
     text = home(word.text)
-    if word.globbing:
-        # glob.glob takes absolute patterns too, which Path.glob does not.
-        matches = sorted(glob.glob(text, root_dir=cwd))  # noqa: PTH207
-        if matches:
-            for match in matches:
-                yield Target(_absolute(match, cwd), via)
-            return
-    yield Target(_absolute(text, cwd), via)
+    matches = sorted(glob.glob(text, root_dir=cwd)) if word.globbing else []  # noqa: PTH207
+    # glob.glob takes absolute patterns too, which Path.glob does not; no match: the word as written.
+    for match in matches or [text]:
+        yield Target(_absolute(match, cwd), via)
+
+
+def braces(text: str, limit: int = 64) -> list[str]:
+    """Bash brace expansion of ``a{b,c}d`` (nested too), capped at ``limit`` words; ``{x}`` stays as is."""
+    depth, start = 0, -1
+    for i, c in enumerate(text):
+        if c == "{":
+            depth, start = depth + 1, i if depth == 0 else start
+        elif c == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                options = _split_top(text[start + 1 : i])
+                if len(options) < 2:
+                    continue
+                out: list[str] = []
+                for option in options:
+                    out.extend(braces(text[:start] + option + text[i + 1 :], limit))
+                return out[:limit]
+    return [text]
+
+
+def _split_top(text: str) -> list[str]:
+    """``a,{b,c},d`` -> ``["a", "{b,c}", "d"]``: commas outside nested braces."""
+    parts, depth, last = [], 0, 0
+    for i, c in enumerate(text):
+        depth += (c == "{") - (c == "}")
+        if c == "," and depth == 0:
+            parts.append(text[last:i])
+            last = i + 1
+    return [*parts, text[last:]]
+
+
+def git_globals(args: list[Word], cwd: Path) -> tuple[list[Word], Path]:
+    """git's options before the subcommand dropped; ``-C DIR`` moves the working directory."""
+    i = 0
+    while i < len(args) and args[i].text.startswith("-"):
+        text = args[i].text
+        if text in ("-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path") and i + 1 < len(args):
+            if text == "-C":
+                if args[i + 1].dynamic:
+                    return [], cwd
+                cwd = Path(_absolute(home(args[i + 1].text), cwd))
+            i += 2
+        else:
+            i += 1
+    return args[i:], cwd
 
 
 def home(text: str) -> str:

@@ -25,6 +25,7 @@ from squad.guard_paths import (
     Refusal,
     agent_from_checkout,
     expand_root,
+    linked_worktrees,
     own_worktree,
     relative_target,
     relative_targets,
@@ -178,8 +179,11 @@ def judge(paths: SquadPaths, agent: str, call: HookCall, now: datetime) -> Verdi
     targets = list(call.targets)
     if own_worktree(paths, call.cwd):  # discarding uncommitted work there discards only the agent's own
         targets = [t for t in targets if t.via not in DISCARDS]
+    worktrees = linked_worktrees(paths)
     for target in (t for each in targets for t in expand_root(paths, each, call.cwd)):
-        refusal = squad_file_refusal(paths, agent, target, call.cwd) or worktree_refusal(paths, agent, target, call.cwd)
+        refusal = squad_file_refusal(paths, agent, target, call.cwd) or worktree_refusal(
+            paths, agent, target, call.cwd, worktrees
+        )
         if refusal is not None:
             refused.append(refusal)
             continue

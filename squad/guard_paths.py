@@ -200,11 +200,17 @@ def squad_file_refusal(paths: SquadPaths, agent: str, target: Target, cwd: Path)
     return None
 
 
-def worktree_refusal(paths: SquadPaths, agent: str, target: Target, cwd: Path) -> Refusal | None:
+def worktree_refusal(
+    paths: SquadPaths,
+    agent: str,
+    target: Target,
+    cwd: Path,
+    worktrees: list[tuple[Path, str | None]] | None = None,
+) -> Refusal | None:
     """A write into another agent's worktree (a linked worktree on ``squad/<other agent>``)."""
     absolute = Path(os.path.normpath(cwd / target.path))
     here = checkout_of(paths, cwd)
-    for top, branch_agent in linked_worktrees(paths):
+    for top, branch_agent in linked_worktrees(paths) if worktrees is None else worktrees:
         if top != here and (top == absolute or top in absolute.parents):
             if branch_agent is None or same_agent(branch_agent, agent):
                 return None

@@ -507,6 +507,12 @@ rename to shared/renamed.ts
         ("printf '%s\\n' a b > listing.txt", ["listing.txt"]),
         ("install -m 644 src.py lib/dst.py", ["lib/dst.py"]),
         ("ln -sf ../x link", ["link"]),
+        ("git -C sub checkout -- a.py && git -c core.pager=cat restore b.py", ["sub/a.py", "b.py"]),
+        ("git --no-pager -C sub stash", [""]),
+        (
+            "touch {a,b}.txt && mv f{,.bak} && mkdir -p src/{api,web{1,2}}/t",
+            ["a.txt", "b.txt", "f", "f.bak", "src/api/t", "src/web1/t", "src/web2/t"],
+        ),
     ],
 )
 def test_bash_targets_of_more_commands(command: str, expected: list[str], tmp_path: Path) -> None:

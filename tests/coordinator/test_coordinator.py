@@ -96,10 +96,10 @@ def test_a_lease_taken_and_released_between_two_reads_is_no_violation(squad: Squ
         locks.acquire(squad, "agent-1-frontend", "shared/types.ts")
         locks.release(squad, "agent-1-frontend", "shared/types.ts")
         post(squad, 1, "frontend", Status.ACTIVE, now(), task="T1", files=("shared/types.ts",))
-        post(squad, 1, "frontend", Status.ACTIVE, now(), task="T1", files=("shared/other.ts",))
+        post(squad, 1, "frontend", Status.ACTIVE, now(), task="T1", files=("src/other.ts",))
         poll_until(lambda: events(squad, ev.VIOLATION), what="the violation for the file never locked")
         assert coordinator.engine.released
-    assert [e.path for e in events(squad, ev.VIOLATION)] == ["shared/other.ts"]
+    assert [e.path for e in events(squad, ev.VIOLATION)] == ["src/other.ts"]
 
 
 def test_a_comm_file_rewritten_by_an_edit_tool_reports_nothing_again(squad: SquadPaths) -> None:

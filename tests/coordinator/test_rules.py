@@ -95,6 +95,18 @@ def test_gitignored_and_git_paths_are_not_work_tree_changes(squad: SquadPaths) -
     assert classify(squad, str(squad.comm(3)), engine.ignored) == Change("comm", number=3)
     assert classify(squad, str(squad.status_report), engine.ignored) is None
     assert classify(squad, str(squad.coordinator_comm), engine.ignored) is None
+    assert classify(squad, str(squad.lease_file("shared/a.ts")), None) == Change("locks", "shared/a.ts")
+    assert classify(squad, str(squad.locks / "shared"), None) == Change("locks", "shared/")  # a lease's folder
+    assert classify(squad, str(squad.locks / "README.md"), None) is None
+
+
+def test_a_lease_seen_only_as_its_folder_coming_and_going_excuses_files_under_it(squad: SquadPaths) -> None:
+    two_agents(squad)
+    engine = Engine(squad)
+    engine.rebuild(at(0))
+    post(squad, 2, "backend", Status.ACTIVE, at(2), files=("shared/types/a.ts", "docs/b.md"))
+    items = react(engine, [Change("locks", "shared/types/"), Change("comm", number=2)], at(3))
+    assert [(i.kind, i.path) for i in items if isinstance(i, ev.Event)] == [(ev.VIOLATION, "docs/b.md")]
 
 
 def test_stale_lease_is_broken_and_its_holder_told(squad: SquadPaths) -> None:
