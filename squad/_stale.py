@@ -129,7 +129,26 @@ def break_entry(paths: SquadPaths, entry: Entry, reason: str, now: datetime, by:
             data={"by": by, "forced": forced, "moved_to": paths.display(moved)},
         ),
     )
+    if lease.handoff_to:
+        tell_handoff(paths, lease, f"{lease.path} was freed ({reason})", now)
     return Broken(lease, reason, moved)
+
+
+def tell_handoff(paths: SquadPaths, lease: Lease, what: str, now: datetime) -> None:
+    """A lease naming ``HANDOFF_TO`` is gone: tell that agent (a coordinator notice and an event)."""
+    from squad.atomic import append_lines
+    from squad.protocol import events as ev
+    from squad.protocol.comm import format_notice
+
+    to = lease.handoff_to or ""
+    text = f"{what}; it is handed to {to}"
+    append_lines(paths.coordinator_comm, format_notice(to_agent=to, at=now, kind="handoff", text=text))
+    ev.append_event(
+        paths.events,
+        ev.Event(
+            kind=ev.LOCK_RELEASED, at=now, agent=lease.agent, path=lease.path, detail=text, data={"handoff_to": to}
+        ),
+    )
 
 
 def _broken_name(paths: SquadPaths, lease_path: str, now: datetime) -> Path:

@@ -1,66 +1,66 @@
 """Waking a waiting ``squad lock --wait`` when the locks folder changes (internal to ``squad.locks``).
 
-A waiter sleeps on a watchdog observer of ``locks/`` instead of retrying on a timer: a release
-(a lease file deleted or moved to ``.broken/``) wakes it at once. watchdog is imported only once a
-wait has begun, so an uncontended ``squad lock`` never pays for it. Where no observer can start
-(no watchdog, inotify watches exhausted), the waiter falls back to sleeping with backoff.
+A waiter does not retry in full (mutex, scan, parse) on a fast timer: it watches ``locks/`` and
+retries when the folder changed, else on the caller's backoff timer. The watch is a cheap look at
+the folders of ``locks/`` (their entries and mtimes: creating, removing or renaming a lease changes
+its folder) every ``POLL_S``, without taking the mutex or reading a lease.
+
+Why not a watchdog observer: lease folders are created and pruned at a high rate under
+contention, and watchdog's recursive inotify watch races with that (warnings and a dying emitter
+thread on stderr of a command that must print one line); an observer thread per waiting process
+was also the one thing a short-lived CLI would leave to clean up. Stat calls on a handful of
+folders cost microseconds and cannot fail that way.
 """
 
 from __future__ import annotations
 
 import os
-import threading
+import time
 from pathlib import Path
-from typing import Any
 
-# Reading a lease opens and closes it, and every attempt takes the mutex: neither is a change a
-# waiter must react to (reacting to them would be a busy loop).
-_CHANGES = frozenset({"created", "deleted", "modified", "moved"})
+POLL_S = 0.05
+
+_Signature = frozenset[tuple[str, int, frozenset[str]]]
 
 
 class LocksWatch:
-    """``wait(timeout)`` returns True when something under ``locks/`` changed meanwhile."""
+    """``wait(timeout)`` returns True as soon as something under ``locks/`` changed."""
 
-    def __init__(self, folder: Path, mutex_file: str) -> None:
-        self._changed = threading.Event()
-        self._ignored = {mutex_file}
-        self._observer: Any = None
-        try:
-            self._observer = self._start(folder)
-        except Exception:  # any failure to watch falls back to timed retries
-            self._observer = None
+    def __init__(self, folder: Path) -> None:
+        self._top = os.fspath(folder)
+        self._last = self._signature()
 
-    @property
-    def watching(self) -> bool:
-        return self._observer is not None
-
-    def _start(self, folder: Path) -> Any:
-        from watchdog.events import FileSystemEvent, FileSystemEventHandler
-        from watchdog.observers import Observer
-
-        watch = self
-
-        class _Handler(FileSystemEventHandler):
-            def on_any_event(self, event: FileSystemEvent) -> None:
-                if event.event_type not in _CHANGES or (event.is_directory and event.event_type == "modified"):
-                    return  # a folder's "modified" is its metadata (a listing, a lock taken in it)
-                touched = {os.fsdecode(event.src_path), os.fsdecode(event.dest_path or b"")}
-                if touched - watch._ignored - {""}:
-                    watch._changed.set()
-
-        observer = Observer()
-        observer.daemon = True
-        observer.schedule(_Handler(), os.fspath(folder), recursive=True)
-        observer.start()
-        return observer
+    def _signature(self) -> _Signature:
+        seen = []
+        stack = [self._top]
+        while stack:
+            folder = stack.pop()
+            try:
+                mtime = os.stat(folder).st_mtime_ns  # noqa: PTH116 - str paths: this runs every 50 ms
+                with os.scandir(folder) as entries:
+                    names = []
+                    for entry in entries:
+                        if folder == self._top and entry.name in (".broken", ".mutex"):
+                            continue  # squad's own: the record of breaks, and the mutex every attempt opens
+                        names.append(entry.name)
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+            except OSError:  # pruned while we looked: its parent's entries show the change
+                continue
+            seen.append((folder, mtime, frozenset(names)))
+        return frozenset(seen)
 
     def wait(self, timeout: float) -> bool:
-        fired = self._changed.wait(max(0.0, timeout))
-        self._changed.clear()
-        return fired
+        end = time.monotonic() + max(0.0, timeout)
+        while True:
+            now = self._signature()
+            if now != self._last:
+                self._last = now
+                return True
+            left = end - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(POLL_S, left))
 
     def close(self) -> None:
-        if self._observer is not None:
-            self._observer.stop()
-            self._observer.join(timeout=10)
-            self._observer = None
+        """Nothing to stop: the watch holds no thread or descriptor (kept for a ``finally``)."""

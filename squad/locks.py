@@ -14,6 +14,7 @@ code imported, only when a conflicting lease is met and its staleness must be ju
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import time
@@ -23,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from squad._lease_scan import Entry, default_ttl, lease_file, locks_dir, mutex_file, read_entry, scan
-from squad._stale import Broken, Judge, break_entry, hostname, lease_stale_reason, prune
+from squad._stale import Broken, Judge, break_entry, hostname, lease_stale_reason, prune, tell_handoff
 from squad.atomic import create_exclusive, write_atomic
 from squad.errors import Refused, SquadError
 from squad.paths import SquadPaths
@@ -32,6 +33,8 @@ from squad.protocol.times import format_time
 from squad.protocol.times import now as utcnow
 
 if TYPE_CHECKING:
+    from filelock import FileLock
+
     from squad.config import Config
 
 __all__ = [
@@ -53,8 +56,9 @@ __all__ = [
 ]
 
 MAX_TTL_S = 366 * 24 * 3600.0  # a lease is a turn at a file, not a deed: a year is already absurd
-_MAX_BACKOFF_S = 0.5  # retry interval cap when no watcher runs
-_WATCHED_BACKOFF_S = 2.0  # with a watcher a release wakes the waiter; the timer only catches staleness
+# A release wakes a waiter through the watch on locks/; the timer only catches leases that go
+# stale with no file changing (holder DONE, pid gone), so it may back off this far.
+_MAX_BACKOFF_S = 2.0
 
 
 class LockHeld(Refused):
@@ -64,7 +68,7 @@ class LockHeld(Refused):
         self.lease = lease
         self.target = target
         what = target if lease.path == target else f"{target} conflicts with {lease.path}, which"
-        why = lease.reason or "no reason given"
+        why = " ".join((lease.reason or "").split()) or "no reason given"  # one line, whatever was written
         super().__init__(
             f"{what} is locked by {lease.agent} since {format_time(lease.acquired_at)} "
             f"until {format_time(lease.expires_at)} ({why})"
@@ -93,11 +97,25 @@ def mutex(paths: SquadPaths) -> Iterator[None]:
     One FileLock instance per path (``is_singleton``), so it is reentrant within a thread: the
     coordinator may call into this module while it already holds the mutex.
     """
+    lock = _mutex_lock(paths)
+    try:
+        lock.acquire()
+    except FileNotFoundError:  # locks/ removed by hand (filelock versions that do not create it)
+        locks_dir(paths).mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@functools.lru_cache(maxsize=64)
+def _mutex_lock(paths: SquadPaths) -> FileLock:
+    # The singleton itself, kept: FileLock(..., is_singleton=True) canonicalises the path
+    # (realpath) on every call, which was most of an uncontended lock+unlock pair.
     from filelock import FileLock
 
-    locks_dir(paths).mkdir(parents=True, exist_ok=True)
-    with FileLock(mutex_file(paths), is_singleton=True):
-        yield
+    return FileLock(mutex_file(paths), is_singleton=True)
 
 
 # -- targets ---------------------------------------------------------------------------------
@@ -131,6 +149,14 @@ def same_holder(a: str, b: str) -> bool:
     if pa is not None and pb is not None:
         return pa.number == pb.number
     return a.strip().lower() == b.strip().lower()
+
+
+def _check_target(target: str) -> str:
+    """The library's last line of defence (the CLI normalises through ``repo_relative``): a lease
+    file must land under ``locks/``, whatever a caller passes."""
+    if not target or target.startswith("/") or ".." in target.split("/") or "\0" in target:
+        raise SquadError(f"bad lease target {target!r}: use a repository-relative path or @resource")
+    return target
 
 
 def _check_ttl(ttl: float) -> float:
@@ -190,11 +216,13 @@ def acquire(
     """Take (or renew) ``agent``'s lease on ``target``; LockHeld when another live lease conflicts.
 
     Conflicting stale leases are broken on the way. With ``wait_s`` the call waits for the holder
-    to let go, woken by any change under ``locks/`` (and by a timer with backoff, for leases that go
-    stale without a file changing); a wait is logged as a ``lock_wait`` event.
+    to let go, retrying when ``locks/`` changes (a cheap stat every 50 ms, see ``squad._wait``)
+    and on a backoff timer for leases that go stale with no file changing; a wait is logged as a
+    ``lock_wait`` event.
     """
     if pid is None and os.environ.get("SQUAD_AGENT_PID", "").isdigit():
         pid = int(os.environ["SQUAD_AGENT_PID"])  # a launched agent (squad launch)
+    _check_target(target)
     ttl = _check_ttl(ttl_s if ttl_s is not None else default_ttl(paths, config))
     if math.isnan(wait_s):
         raise SquadError("wait must be a number of seconds, not nan")
@@ -215,14 +243,11 @@ def acquire(
                 if watch is None:
                     from squad._wait import LocksWatch
 
-                    watch = LocksWatch(locks_dir(paths), mutex_file(paths))
-                    continue  # a release may have landed before the watcher started: look again
-                cap = _WATCHED_BACKOFF_S if watch.watching else _MAX_BACKOFF_S
+                    watch = LocksWatch(locks_dir(paths))
+                    continue  # a release may have landed before the watch began: look again
                 until_expiry = (exc.lease.expires_at - utcnow()).total_seconds() + 0.01
-                if watch.wait(min(delay, remaining, max(0.01, until_expiry))):
-                    time.sleep(0.01)  # a release is an unlink and a prune: let it land as one change
-                else:
-                    delay = min(delay * 2, cap)
+                if not watch.wait(min(delay, remaining, max(0.01, until_expiry))):
+                    delay = min(delay * 2, _MAX_BACKOFF_S)
                 continue
             if watch is not None:
                 _log_wait(paths, agent, target, time.monotonic() - started, granted=True)
@@ -346,22 +371,8 @@ def release(paths: SquadPaths, agent: str, target: str, *, force: bool = False) 
         entry.file.unlink()
         prune(paths, entry.file.parent)
     if lease.handoff_to:
-        _tell_handoff(paths, lease, agent, now)
+        tell_handoff(paths, lease, f"{agent} released {lease.path}", now)
     return lease
-
-
-def _tell_handoff(paths: SquadPaths, lease: Lease, agent: str, now: datetime) -> None:
-    from squad.atomic import append_lines
-    from squad.protocol import events as ev
-    from squad.protocol.comm import format_notice
-
-    to = lease.handoff_to or ""
-    text = f"{agent} released {lease.path}; it is handed to {to}"
-    append_lines(paths.coordinator_comm, format_notice(to_agent=to, at=now, kind="handoff", text=text))
-    ev.append_event(
-        paths.events,
-        ev.Event(kind=ev.LOCK_RELEASED, at=now, agent=agent, path=lease.path, detail=text, data={"handoff_to": to}),
-    )
 
 
 def renew(paths: SquadPaths, agent: str, target: str, *, ttl_s: float | None = None) -> Lease:

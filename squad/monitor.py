@@ -449,6 +449,15 @@ def _quiet_logging(paths: SquadPaths, *, in_process: bool) -> None:
         logger.addHandler(logging.NullHandler())
 
 
+def _stop_on_sigterm(coordinator: Any) -> None:
+    """SIGTERM ends the monitor like Ctrl-C: the live screen is left and the coordinator closed."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda signum, frame: coordinator.stop())
+
+
 def _loop(coordinator: Any, console: Console, frame: Any, *, once: bool, terminal: bool) -> None:
     latest: dict[str, Snapshot] = {}
 
@@ -456,6 +465,7 @@ def _loop(coordinator: Any, console: Console, frame: Any, *, once: bool, termina
         latest["snap"] = snap
 
     coordinator.on_update = keep
+    _stop_on_sigterm(coordinator)
     with coordinator:
         if once:
             console.print(frame(latest["snap"]))

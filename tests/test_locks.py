@@ -460,7 +460,7 @@ def test_pid_of_a_lease_from_another_host_is_not_judged(squad: SquadPaths) -> No
 
 
 def test_wait_sleeps_until_the_locks_folder_changes(squad: SquadPaths, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``--wait`` never busy-spins: a waiter is woken by the release, not by polling in a loop."""
+    """``--wait`` never busy-spins: full attempts happen on a change under locks/ or a backoff timer."""
     attempts = []
     real = locks._try_acquire
 
@@ -480,3 +480,39 @@ def test_wait_sleeps_until_the_locks_folder_changes(squad: SquadPaths, monkeypat
     assert lease.agent == "agent-1"
     # 1.5 s of waiting: a handful of timed retries with backoff (and one on the release), not a spin.
     assert len(attempts) <= 20, len(attempts)
+
+
+def test_handoff_to_is_told_when_the_lease_is_broken_too(squad: SquadPaths) -> None:
+    (squad.locks / "api.ts.lock").write_text("LOCKED_BY: agent-1\nLOCKED_AT: 2020-01-01 10:00\nHANDOFF_TO: agent-2\n")
+    [broken] = locks.break_stale(squad, now())
+    assert broken.lease.handoff_to == "agent-2"
+    notice = squad.coordinator_comm.read_text()
+    assert "TO: agent-2" in notice
+    assert "api.ts was freed (expired at 2020-01-01T10:30:00Z)" in notice
+
+
+def test_locks_watch_sees_lease_changes_at_any_depth_but_not_the_mutex(squad: SquadPaths) -> None:
+    from squad._wait import LocksWatch
+
+    locks.acquire(squad, "agent-2", "x/y/b.txt")
+    watch = LocksWatch(squad.locks)
+    assert not watch.wait(0.1)
+    with locks.mutex(squad):  # every attempt of every waiter takes it: not a change
+        pass
+    assert not watch.wait(0.1)
+    locks.acquire(squad, "agent-2", "x/y/a.txt")
+    assert watch.wait(30)
+    locks.renew(squad, "agent-2", "x/y/a.txt")
+    assert watch.wait(30)
+    locks.release(squad, "agent-2", "x/y/a.txt")
+    assert watch.wait(30)
+    locks.release(squad, "agent-2", "x/y/b.txt")  # the lease and its pruned folders
+    assert watch.wait(30)
+    assert not watch.wait(0.1)
+
+
+def test_api_refuses_targets_that_would_leave_the_locks_folder(squad: SquadPaths) -> None:
+    for bad in ("../x.txt", "a/../../x", "/etc/passwd", ""):
+        with pytest.raises(SquadError, match="bad lease target"):
+            locks.acquire(squad, "agent-1", bad)
+    assert not list(squad.squad.glob("*.lock"))

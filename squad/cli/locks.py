@@ -26,6 +26,8 @@ def _target(paths: SquadPaths, raw: str) -> str:
     Two agents naming one file by two names (``inner/x.ts`` where ``inner -> shared``) must meet
     on one lease. Links resolving outside are refused by ``repo_relative`` itself.
     """
+    if any(ord(c) < 32 or ord(c) == 127 for c in raw):
+        raise SquadError(f"path {raw!r} contains a control character")
     rel = repo_relative(raw, paths)
     if rel.startswith("@"):
         return rel
@@ -166,7 +168,7 @@ def _print_rows(rows: list[tuple[Lease, str | None]], broken: list[Broken], foun
             f"  until {format_time(lease.expires_at)}"
         )
         if lease.reason:
-            line += f"  ({lease.reason})"
+            line += f"  ({' '.join(lease.reason.split())})"
         if why:
             line += f"  STALE: {why}"
         click.echo(line)

@@ -105,12 +105,27 @@ def move_tasks(paths: SquadPaths, source: str, target: str, task_ids: tuple[str,
     moving = [t for t in src.tasks if t.id in task_ids]
     have = {t.id for t in dst.tasks}
     owns = tuple(dict.fromkeys((*dst.owns, *files)))
+    # The failure cascade's marks travel with their tasks.
+    src_marks = _marks(src)
+    dst_marks = _marks(dst)
+    carried = {k: v for k, v in src_marks.items() if str(k) in task_ids}
+    dst_extra = {**dst.extra, "blocked": {**dst_marks, **carried}} if carried else dst.extra
     _give(paths, files, target)
     write_plan(
         rules.plan_path(paths, target),
-        replace(dst, tasks=(*dst.tasks, *(t for t in moving if t.id not in have)), owns=owns),
+        replace(dst, tasks=(*dst.tasks, *(t for t in moving if t.id not in have)), owns=owns, extra=dst_extra),
     )
-    write_plan(rules.plan_path(paths, source), src.with_tasks(tuple(t for t in src.tasks if t.id not in task_ids)))
+    rest = src.with_tasks(tuple(t for t in src.tasks if t.id not in task_ids))
+    if carried:
+        left = {k: v for k, v in src_marks.items() if str(k) not in task_ids}
+        extra = {**rest.extra, "blocked": left} if left else {k: v for k, v in rest.extra.items() if k != "blocked"}
+        rest = replace(rest, extra=extra)
+    write_plan(rules.plan_path(paths, source), rest)
+
+
+def _marks(plan: Plan) -> dict[str, object]:
+    marks = plan.extra.get("blocked")
+    return {str(k): v for k, v in marks.items()} if isinstance(marks, dict) else {}
 
 
 def transfer(paths: SquadPaths, item: rules.TransferOwnership) -> None:

@@ -334,3 +334,15 @@ def test_a_symlink_inside_the_repository_locks_the_file_it_reaches(
     assert "shared/ conflicts" in invoke(runner, "lock", "inner", "--agent", "2").output
     result = invoke(runner, "unlock", "inner/types/metrics.ts", "--agent", "1")
     assert result.output == "unlocked shared/types/metrics.ts\n"
+
+
+def test_lock_held_stays_one_line_and_control_characters_are_refused(squad: SquadPaths) -> None:
+    run_squad("lock", "a.txt", "--agent", "2", "--reason", "two\nlines", cwd=squad.root, check=True)
+    result = run_squad("lock", "a.txt", "--agent", "1", cwd=squad.root)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "(two lines)" in result.stderr
+    bad = run_squad("lock", "a\nb.txt", "--agent", "1", cwd=squad.root)
+    assert bad.returncode == 2
+    assert "control character" in bad.stderr
+    assert bad.stderr.count("\n") == 1

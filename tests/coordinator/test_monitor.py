@@ -225,3 +225,21 @@ def test_live_monitor_with_many_agents_in_a_small_tmux(squad: SquadPaths) -> Non
     poll_until(
         lambda: run_squad("daemon", "status", cwd=squad.root).returncode == 1, what="the monitor's coordinator to end"
     )
+
+
+def test_sigterm_ends_the_monitor_and_its_coordinator(squad: SquadPaths) -> None:
+    import signal
+
+    scene(squad)
+    proc = subprocess.Popen([SQUAD_BIN, "monitor"], cwd=squad.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        poll_until(lambda: run_squad("daemon", "status", cwd=squad.root).returncode == 0, what="its coordinator")
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert b"agent-1-frontend" in out and b"Traceback" not in err
+    assert run_squad("daemon", "status", cwd=squad.root).returncode == 1

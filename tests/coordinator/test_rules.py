@@ -448,3 +448,57 @@ def test_a_problem_goes_away_when_its_file_is_fixed(squad: SquadPaths) -> None:
     engine.observe(Change("comm", number=1), at(1))
     engine.observe(Change("matrix"), at(1))
     assert engine.problems == []
+
+
+def test_keys_logged_with_a_line_still_count_after_the_key_change(squad: SquadPaths) -> None:
+    """Event logs written before keys dropped a timed block's line: nothing is reported again."""
+    two_agents(squad)
+    post(squad, 1, "frontend", Status.ACTIVE, at(0), files=("backend/x.py",))
+    old = ev.Event(
+        ev.VIOLATION,
+        at(1),
+        "agent-1-frontend",
+        "backend/x.py",
+        key="violation:agent-1-frontend:backend/x.py:2026-11-22T14:00:00Z:3",
+    )
+    ev.append_events(squad.events, [old])
+    engine = Engine(squad)
+    engine.rebuild(at(2))
+    assert [i for i in react(engine, [], at(2)) if isinstance(i, ev.Event) and i.kind == ev.VIOLATION] == []
+
+
+def test_cascade_marks_travel_with_reassigned_tasks(squad: SquadPaths) -> None:
+    plan(squad, 1, "frontend", ["frontend/"], [("T1", [], []), ("T2", [], ["T1"]), ("T3", [], [])])
+    plan(squad, 2, "backend", ["backend/"], [("T4", [], [])])
+    post(squad, 1, "frontend", Status.FAILED, at(0), task="T1")
+    post(squad, 2, "backend", Status.ACTIVE, at(0), task="T4")
+    engine = Engine(squad)
+    engine.rebuild(at(5))
+    actions.apply(squad, CONFIG, react(engine, [], at(5)), at(5))
+    moved, left = read_plan(squad.plan(2)), read_plan(squad.plan(1))
+    assert [t.id for t in moved.tasks] == ["T4", "T1", "T2", "T3"] and left.tasks == ()
+    assert moved.extra["blocked"] == {"T2": "T1 failed (agent-1-frontend)"} and "blocked" not in left.extra
+    post(squad, 2, "backend", Status.ACTIVE, at(10), task="T2", progress=(2, 4))  # T4 and T1 done
+    engine.observe(Change("comm", number=2), at(11))
+    engine.observe(Change("plan", number=1), at(11))
+    engine.observe(Change("plan", number=2), at(11))
+    items = react(engine, [], at(11))
+    assert [(i.kind, i.agent) for i in items if isinstance(i, ev.Event)] == [(rules.TASK_UNBLOCKED, "agent-2-backend")]
+
+
+def test_an_agent_given_tasks_is_not_stolen_from_before_it_reports(squad: SquadPaths) -> None:
+    plan(squad, 1, "frontend", [], [("T1", [], [])])
+    plan(squad, 2, "backend", [], [("T2", [], []), ("T3", [], []), ("T4", [], []), ("T5", [], [])])
+    plan(squad, 3, "ml", [], [("T6", [], [])])
+    post(squad, 1, "frontend", Status.DONE, at(0))
+    post(squad, 2, "backend", Status.ACTIVE, at(0), task="T2")
+    post(squad, 3, "ml", Status.ACTIVE, at(0), task="T6")
+    engine = Engine(squad)
+    engine.rebuild(at(1))
+    actions.apply(squad, CONFIG, react(engine, [], at(1)), at(1))
+    assert [t.id for t in read_plan(squad.plan(1)).tasks] == ["T1", "T4", "T5"]
+    post(squad, 3, "ml", Status.DONE, at(2))  # agent 1 shows WAITING with T4, T5: agent 3 leaves them
+    again = Engine(squad)
+    again.rebuild(at(3))
+    steals = [i for i in react(again, [], at(3)) if isinstance(i, rules.MoveTasks)]
+    assert [(m.source, m.target) for m in steals] == [("agent-2-backend", "agent-3-ml")]
