@@ -5,7 +5,7 @@ silent for ``agent_stale_s``; the holder's pid is gone (judged only for a lease 
 host); the file is empty (a create cut short by a crash). Breaking moves the file to
 ``locks/.broken/`` annotated with the reason, and appends a ``lock_broken`` event.
 
-The holder's comm file is read, and the coordinator's state code imported, only when a
+The holder's comm file is read, and squad.liveness imported, only when a
 conflicting lease must be judged: never on an uncontended ``squad lock``.
 """
 
@@ -75,7 +75,7 @@ def lease_stale_reason(
     cache: dict[str, object] | None = None,
 ) -> str | None:
     """Why ``lease`` is stale (expired, holder DONE/FAILED or silent, holder pid gone), or None."""
-    from squad.coordinator.state import AgentState, stale_reason
+    from squad.liveness import AgentState, stale_reason
 
     if lease.expired(now):
         return stale_reason(lease, None, now, config)
@@ -90,7 +90,7 @@ def lease_stale_reason(
 
 
 def _holder_state(paths: SquadPaths, agent: str, now: datetime) -> object:
-    from squad.coordinator.state import agent_state
+    from squad.liveness import agent_state
     from squad.protocol.comm import read_comm
     from squad.protocol.ids import mentioned_agent, parse_agent_id
 

@@ -30,6 +30,7 @@ from squad.launch.worktree import (
     require_repo,
     untracked_only,
 )
+from squad.liveness import pid_alive
 from squad.paths import SquadPaths
 from squad.protocol.ids import parse_agent_id
 from squad.protocol.times import format_time
@@ -129,7 +130,7 @@ def _prepared(
     alive = [
         f"{m.name} (pid {r.pid})"
         for m in chosen
-        if (r := last.get(m.name)) is not None and r.state == st.RUNNING and r.pid is not None and st.pid_alive(r.pid)
+        if (r := last.get(m.name)) is not None and r.state == st.RUNNING and r.pid is not None and pid_alive(r.pid)
     ]
     if alive:
         raise Refused(f"still running from an earlier launch: {', '.join(alive)}; run `squad stop` first")
@@ -347,15 +348,15 @@ def stop(paths: SquadPaths, settings: LaunchSettings, *, timeout_s: float | None
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + wait_s
-        while st.pid_alive(pid) and st.pid_path(paths).exists() and time.monotonic() < deadline:
+        while pid_alive(pid) and st.pid_path(paths).exists() and time.monotonic() < deadline:
             time.sleep(0.1)
-        if st.pid_alive(pid) and st.pid_path(paths).exists():
+        if pid_alive(pid) and st.pid_path(paths).exists():
             raise SquadError(f"the launcher (pid {pid}) did not stop within {wait_s:g}s")
     stopped = [name for name, r in before.items() if r.state in (st.RUNNING, st.QUEUED, st.BACKOFF)]
     for name, report in st.read_report(paths).items():
         if report.state != st.RUNNING:
             continue
-        if report.pid is not None and st.pid_alive(report.pid):
+        if report.pid is not None and pid_alive(report.pid):
             _end_group(report.pid, settings.grace_s)
         if report.worktree:  # never "" -> the current folder: that would commit in the main checkout
             with contextlib.suppress(GitError):
@@ -370,7 +371,7 @@ def _end_group(pid: int, grace_s: float) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace_s
-    while st.pid_alive(pid) and time.monotonic() < deadline:
+    while pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     wait_group_gone(pid, deadline)
     with contextlib.suppress(ProcessLookupError, PermissionError):

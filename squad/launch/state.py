@@ -12,6 +12,7 @@ from typing import Any
 
 from squad.atomic import create_exclusive, write_atomic
 from squad.errors import Refused
+from squad.liveness import pid_alive
 from squad.paths import SquadPaths
 
 # Agent states in launch.json.
@@ -101,21 +102,6 @@ def update_launcher(paths: SquadPaths, **changes: Any) -> None:
     if isinstance(data, dict) and isinstance(data.get("launcher"), dict):
         data["launcher"].update(changes)
         write_atomic(report_path(paths), json.dumps(data, indent=2, sort_keys=True) + "\n")
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie is not alive: psutil tells (it is installed; keep the import lazy)
-        import psutil
-
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
 
 
 def launcher_pid(paths: SquadPaths) -> int | None:

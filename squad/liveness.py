@@ -1,0 +1,181 @@
+"""An agent's liveness: its state folded from its comm blocks, and when its leases go stale.
+
+Below the coordinator and the lock manager, so both use one definition: ``squad lock`` breaks a
+lease for exactly the reasons the coordinator reports it stale.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from squad.config import Config
+from squad.protocol import events as ev
+from squad.protocol.comm import CommFile, Progress, Status, StatusUpdate
+from squad.protocol.ids import same_agent
+from squad.protocol.lease import Lease
+from squad.protocol.plan import Plan
+from squad.protocol.times import format_time
+
+
+@dataclass(frozen=True)
+class AgentState:
+    id: str
+    status: Status
+    task: str | None
+    progress: Progress | None
+    last_update: datetime | None
+    idle_s: float | None
+    files_modified: tuple[str, ...]
+    waiting_for: str | None
+    waiting_path: str | None = None
+    waiting_holder: str | None = None
+    alternative: str | None = None
+    tasks_total: int | None = None
+    evidence_exit: int | None = None
+
+    @property
+    def tasks_done(self) -> int:
+        total = self.tasks_planned
+        if self.status is Status.DONE:
+            return total
+        return min(self.progress.done, total) if self.progress else 0
+
+    @property
+    def tasks_planned(self) -> int:
+        """Tasks in its plan (which the coordinator may have changed), else what it reported."""
+        if self.tasks_total is not None:
+            return self.tasks_total
+        return self.progress.total if self.progress else 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status.value,
+            "task": self.task,
+            "progress": {"done": self.progress.done, "total": self.progress.total} if self.progress else None,
+            "last_update": format_time(self.last_update) if self.last_update else None,
+            "idle_s": round(self.idle_s, 1) if self.idle_s is not None else None,
+            "files_modified": list(self.files_modified),
+            "waiting_for": self.waiting_for,
+        }
+
+
+def agent_state(name: str, comm: CommFile, plan: Plan | None, now: datetime) -> AgentState:
+    """Fold an agent's status blocks in file order: the latest block wins field by field."""
+    status = Status.STARTING
+    task = None
+    progress = None
+    files: list[str] = []
+    waiting: StatusUpdate | None = None
+    alternative = None
+    evidence_exit = None
+    last: datetime | None = None
+    latest_untimed = False
+    for block in comm.blocks:
+        if block.at is not None:
+            last = block.at if last is None else max(last, block.at)
+        if not isinstance(block, StatusUpdate):
+            continue
+        latest_untimed = block.at is None
+        if block.status is not None:
+            status = block.status
+            if status not in (Status.BLOCKED, Status.WAITING):
+                waiting, alternative = None, None
+        task = block.task or task
+        progress = block.progress or progress
+        for f in (*block.files_modified, *block.files_created):
+            if f not in files:
+                files.append(f)
+        if block.waiting_for is not None:
+            waiting = block
+        if block.alternative:
+            alternative = block.alternative
+        if block.evidence_exit is not None:
+            evidence_exit = block.evidence_exit
+    if (latest_untimed or last is None) and comm.mtime is not None:
+        last = comm.mtime if last is None else max(last, comm.mtime)
+    total = len(plan.tasks) if plan is not None else None
+    if progress is None and total:
+        progress = Progress(total if status is Status.DONE else 0, total)
+    wf = waiting.waiting_for if waiting is not None else None
+    return AgentState(
+        id=name,
+        status=status,
+        task=task,
+        progress=progress,
+        last_update=last,
+        idle_s=max(0.0, (now - last).total_seconds()) if last else None,
+        files_modified=tuple(files),
+        waiting_for=wf.text if wf else None,
+        waiting_path=wf.path if wf else None,
+        waiting_holder=wf.holder if wf else None,
+        alternative=alternative,
+        tasks_total=total,
+        evidence_exit=evidence_exit,
+    )
+
+
+def moved_tasks(events: list[ev.Event] | tuple[ev.Event, ...]) -> list[tuple[datetime, str, tuple[str, ...]]]:
+    """``(when, to agent, task ids)`` for every reassignment and steal in the event log."""
+    out = []
+    for e in events:
+        if e.kind in (ev.REASSIGN, ev.STEAL) and e.data.get("target"):
+            out.append((e.at, str(e.data["target"]), tuple(str(t) for t in e.data.get("tasks", []))))
+    return out
+
+
+def reopened(state: AgentState, plan: Plan | None, events: list[ev.Event] | tuple[ev.Event, ...]) -> AgentState:
+    """An agent that reported DONE and was then given tasks (stealing, reassignment) is not done:
+    it is WAITING to pick them up, with those tasks still to do."""
+    if state.status is not Status.DONE or plan is None:
+        return state
+    given = {
+        task
+        for at, agent, tasks in moved_tasks(events)
+        if same_agent(agent, state.id) and (state.last_update is None or at >= state.last_update)
+        for task in tasks
+    }
+    todo = [t for t in plan.tasks if t.id in given]
+    if not todo:
+        return state
+    total = len(plan.tasks)
+    return replace(state, status=Status.WAITING, progress=Progress(total - len(todo), total))
+
+
+def stale_reason(lease: Lease, holder: AgentState | None, now: datetime, config: Config) -> str | None:
+    """Why ``lease`` is stale, or None while it is live (design section 2)."""
+    if lease.expired(now):
+        return f"expired at {format_time(lease.expires_at)}"
+    if holder is not None:
+        if holder.status in (Status.DONE, Status.FAILED):
+            return f"holder {holder.id} reported {holder.status.value}"
+        if holder.idle_s is not None and holder.idle_s >= config.agent_stale_s:
+            return f"holder {holder.id} has been silent for {int(holder.idle_s)}s"
+    if lease.pid is not None and not pid_alive(lease.pid):
+        return f"holder process {lease.pid} is gone"
+    return None
+
+
+def pid_alive(pid: int) -> bool:
+    """True while process ``pid`` runs on this machine (a zombie is not running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    import psutil  # lazy: only a lease or a launcher that records a pid pays for it
+
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.Error:
+        return True
+
+
+def find_agent(agents: tuple[AgentState, ...] | list[AgentState], name: str) -> AgentState | None:
+    return next((a for a in agents if same_agent(a.id, name)), None)
