@@ -190,13 +190,23 @@ class Coordinator:
         except (OSError, ValueError):
             return
         checked = data.get("checked", {}) if isinstance(data, dict) else {}
+        last = data.get("last", {}) if isinstance(data, dict) else {}
         for number, source in self.engine.sources.items():
             count = checked.get(str(number))
             if isinstance(count, int) and count <= len(source.updates):
                 source.checked = max(source.checked, count)
+                seen = last.get(str(number)) if isinstance(last, dict) else None
+                if isinstance(seen, str):
+                    # The last block was judged as it stood then (against that day's ownership): a
+                    # restart must not judge it again against a matrix that has moved on since.
+                    source.last_seen = seen
 
     def _save_checkpoint(self) -> None:
-        data = {"checked": {str(n): s.checked for n, s in sorted(self.engine.sources.items())}}
+        sources = sorted(self.engine.sources.items())
+        data: dict[str, dict[str, object]] = {
+            "checked": {str(n): s.checked for n, s in sources},
+            "last": {str(n): s.last_seen for n, s in sources if s.last_seen is not None},
+        }
         text = json.dumps(data, sort_keys=True) + "\n"
         if text != getattr(self, "_last_checkpoint", None):
             write_atomic(checkpoint_file(self.paths), text)

@@ -113,8 +113,11 @@ def classify(paths: SquadPaths, absolute: str, ignored: Any = None) -> Change | 
     return Change(kind) if kind else None
 
 
-def _signature(update: StatusUpdate) -> tuple[object, ...]:
-    return (update.line, update.at, update.status, update.files_modified, update.files_created, update.evidence_exit)
+def _signature(update: StatusUpdate) -> str:
+    """What a judged block looked like, as a string the daemon's checkpoint can keep across restarts."""
+    return repr(
+        (update.line, update.at, update.status, update.files_modified, update.files_created, update.evidence_exit)
+    )
 
 
 def _scratch(name: str) -> bool:
@@ -133,7 +136,7 @@ class Source:
     comm: CommFile | None = None
     plan: Plan | None = None
     checked: int = 0  # status blocks already checked by the ownership rules
-    last_seen: tuple[object, ...] | None = None  # the last block as judged, in case it grows
+    last_seen: str | None = None  # the last block as judged, in case it grows
 
     def unjudged(self) -> tuple[StatusUpdate, ...]:
         todo = self.updates[self.checked :]

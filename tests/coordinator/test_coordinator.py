@@ -177,3 +177,23 @@ def test_story_ml_agent_goes_silent_and_its_tasks_move(squad: SquadPaths) -> Non
     assert [e.agent for e in events(squad, ev.AGENT_STALE)] == ["agent-3-ml"]
     comm = squad.coordinator_comm.read_text()
     assert "TO: agent-3-ml" in comm and f"TO: agent-{target}-" in comm
+
+
+def test_a_restart_does_not_judge_an_old_report_against_ownership_that_moved_since(squad: SquadPaths) -> None:
+    """The last block was judged when it was written; after the file it names changes owner (a
+    reassignment), a restarted coordinator must not call that old report a violation."""
+    plan(squad, 1, "frontend", ["frontend/"], [("T1", ["frontend/a.tsx"], [])])
+    plan(squad, 3, "ml", ["ml/"], [("M1", ["ml/a.py"], [])])
+    offset = [0.0]
+    with coordinating(squad, offset) as coordinator:
+        post(squad, 3, "ml", Status.ACTIVE, now(), task="M1", files=("ml/a.py",))
+        poll_until(lambda: coordinator.engine.sources[3].last_seen is not None, what="the report judged")
+    assert '"last": {"3"' in (squad.control / "coordinator.state").read_text()
+    assert not events(squad, ev.VIOLATION)
+    # M1 and ml/a.py move to agent-1 while no coordinator runs (as a reassignment would)
+    squad.ownership.write_text(
+        "frontend/: {owner: agent-1-frontend, access: EXCLUSIVE}\nml/: {owner: agent-1-frontend, access: EXCLUSIVE}\n"
+    )
+    with coordinating(squad, offset) as coordinator:
+        coordinator.step()
+    assert not events(squad, ev.VIOLATION)
