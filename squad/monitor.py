@@ -122,15 +122,21 @@ def agents_table(snap: Snapshot, extras: Extras, width: int, layout: Layout | No
         max((len(f"{a.progress.done}/{a.progress.total}") for a in snap.agents if a.progress), default=1) + bar_w + 1
     )
     state_w = max(cell_len(f"{SYMBOL['BLOCKED']} {a.status.value}") for a in snap.agents) if snap.agents else 9
-    fixed = [agent_w, state_w + 1, prog_w, 5] + ([5] if extras.launch else [])
+    # Launched agents: the productivity score; wide screens add CPU and memory (reports/launch.json).
+    launch_cols = [("SCORE", "score", "{:.0f}")]
+    if wide:
+        launch_cols += [("CPU", "cpu_percent", "{:.0f}%"), ("MEM", "rss_mb", "{:.0f}M")]
+    if not extras.launch:
+        launch_cols = []
+    fixed = [agent_w, state_w + 1, prog_w, 5] + [5] * len(launch_cols)
     doing_w = max(10, width - sum(fixed) - len(fixed))
     table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, expand=False, padding=(0, 1, 0, 0))
     table.add_column("AGENT", no_wrap=True, overflow="ellipsis", width=agent_w)
     table.add_column("STATE", no_wrap=True, width=state_w + 1)
     table.add_column("PROGRESS", no_wrap=True, width=prog_w)
     table.add_column("LAST", no_wrap=True, justify="right", width=5)
-    if extras.launch:
-        table.add_column("SCORE", no_wrap=True, justify="right", width=5)
+    for title, _, _ in launch_cols:
+        table.add_column(title, no_wrap=True, justify="right", width=5)
     # Narrow screens give what an agent does (or waits for, and who holds it) two lines.
     table.add_column("DOING", no_wrap=True, overflow="ellipsis", width=doing_w)
     stuck = {e.agent for e in snap.events if e.kind == ev.STUCK}
@@ -146,9 +152,9 @@ def agents_table(snap: Snapshot, extras: Extras, width: int, layout: Layout | No
             progress,
             age(a.idle_s),
         ]
-        if extras.launch:
-            score = launch.get("score") if launch else None
-            row.append(f"{score:.2f}" if isinstance(score, int | float) else "-")
+        for _, key, fmt in launch_cols:
+            value = launch.get(key) if launch else None
+            row.append(fmt.format(value) if isinstance(value, int | float) else "-")
         row.append(_doing(snap, a, two_lines=layout.two_lines and not wide and doing_w < 60))
         table.add_row(*row)
     return table

@@ -45,13 +45,22 @@ def frame(paths: SquadPaths, width: int, extras: Extras | None = None) -> str:
 @pytest.mark.parametrize("width", [80, 160])
 def test_render_fits_and_shows_each_agent(squad: SquadPaths, width: int) -> None:
     scene(squad)
-    text = frame(squad, width, Extras(started_at=at(0), launch={"agent-1-frontend": {"score": 0.87, "attempt": 2}}))
+    text = frame(
+        squad,
+        width,
+        Extras(
+            started_at=at(0),
+            launch={"agent-1-frontend": {"score": 87.0, "attempt": 2, "cpu_percent": 12.5, "rss_mb": 250.0}},
+        ),
+    )
     from rich.cells import cell_len
 
     assert max(cell_len(line) for line in text.splitlines()) <= width
     assert "PARALLEL AGENT MONITOR" in text and "Agents 3" in text
     assert "agent-1-frontend" in text and "⚡" not in text.split("agent-1-frontend")[1].splitlines()[0]  # retry: 🔧
-    assert "0.87" in text
+    assert " 87 " in text  # the 0-100 productivity score
+    if width >= 120:
+        assert "CPU" in text and "12%" in text and "250M" in text
     assert "held by" in text
     assert "shared/types/metrics.ts" in text and "✅" in text
 
@@ -84,10 +93,10 @@ def test_monitor_once_prints_plain_text(squad: SquadPaths) -> None:
 def test_monitor_shows_launch_scores(squad: SquadPaths) -> None:
     scene(squad)
     (squad.reports / "launch.json").write_text(
-        json.dumps({"agents": {"agent-2-backend": {"score": 0.42, "attempt": 1}}})
+        json.dumps({"agents": {"agent-2-backend": {"score": 42.4, "attempt": 1}}})
     )
     result = run_squad("monitor", "--once", cwd=squad.root)
-    assert "SCORE" in result.stdout and "0.42" in result.stdout
+    assert "SCORE" in result.stdout and " 42 " in result.stdout
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed")
