@@ -128,13 +128,13 @@ def agents_table(snap: Snapshot, extras: Extras, width: int, layout: Layout | No
         launch_cols += [("CPU", "cpu_percent", "{:.0f}%"), ("MEM", "rss_mb", "{:.0f}M")]
     if not extras.launch:
         launch_cols = []
-    fixed = [agent_w, state_w + 1, prog_w, 5] + [5] * len(launch_cols)
+    fixed = [agent_w, state_w + 1, prog_w, 6] + [5] * len(launch_cols)
     doing_w = max(10, width - sum(fixed) - len(fixed))
     table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, expand=False, padding=(0, 1, 0, 0))
     table.add_column("AGENT", no_wrap=True, overflow="ellipsis", width=agent_w)
     table.add_column("STATE", no_wrap=True, width=state_w + 1)
     table.add_column("PROGRESS", no_wrap=True, width=prog_w)
-    table.add_column("LAST", no_wrap=True, justify="right", width=5)
+    table.add_column("LAST", no_wrap=True, justify="right", width=6)
     for title, _, _ in launch_cols:
         table.add_column(title, no_wrap=True, justify="right", width=5)
     # Narrow screens give what an agent does (or waits for, and who holds it) two lines.
@@ -410,7 +410,7 @@ def render(
 
 def read_launch(paths: SquadPaths) -> dict[str, dict[str, Any]]:
     try:
-        data = json.loads((paths.reports / "launch.json").read_text(encoding="utf-8"))
+        data = json.loads(paths.launch_report.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     agents = data.get("agents") if isinstance(data, dict) else None

@@ -85,6 +85,53 @@ class SquadPaths:
     def pause_flag(self) -> Path:
         return self.control / "pause.flag"
 
+    @property
+    def allocation(self) -> Path:
+        """What `squad allocate --json` printed: the coordinator reads its prediction."""
+        return self.squad / "allocation.json"
+
+    @property
+    def allocate_mutex(self) -> Path:
+        return self.squad / ".allocate.mutex"
+
+    @property
+    def coordinator_pid(self) -> Path:
+        return self.control / "coordinator.pid"
+
+    @property
+    def coordinator_lock(self) -> Path:
+        return self.control / "coordinator.lock"
+
+    @property
+    def coordinator_state(self) -> Path:
+        """Which comm blocks the coordinator judged already, kept across restarts."""
+        return self.control / "coordinator.state"
+
+    @property
+    def coordinator_log(self) -> Path:
+        return self.logs / "coordinator.log"
+
+    @property
+    def launch_report(self) -> Path:
+        """The launcher's view of its agents (state, productivity): the monitor shows it."""
+        return self.reports / "launch.json"
+
+    @property
+    def launch_pid(self) -> Path:
+        return self.control / "launch.pid"
+
+    @property
+    def launch_stop(self) -> Path:
+        return self.control / "launch.stop"
+
+    @property
+    def launch_setup_marks(self) -> Path:
+        return self.control / "launch-setup"
+
+    def agent_log(self, agent: str) -> Path:
+        """A launched agent's output."""
+        return self.logs / f"{agent}.log"
+
     def plan(self, number: int) -> Path:
         return self.plans / f"agent-{number}-plan.md"
 

@@ -18,9 +18,6 @@ from squad.protocol.ownership import write_matrix
 from squad.protocol.plan import write_plan
 from squad.protocol.times import now as utc_now
 
-ALLOCATION_JSON = "allocation.json"  # in .squad/; squad.coordinator.metrics reads its "prediction"
-ALLOCATE_MUTEX = ".allocate.mutex"  # in .squad/; never holds data (filelock truncates it)
-
 
 def write_allocation(
     allocation: Allocation,
@@ -46,11 +43,13 @@ def _one_at_a_time(paths: SquadPaths) -> Iterator[None]:
     """Two allocations at once would interleave plans and matrices of different PRDs."""
     from filelock import FileLock, Timeout
 
-    mutex = FileLock(str(paths.squad / ALLOCATE_MUTEX), timeout=60)
+    mutex = FileLock(str(paths.allocate_mutex), timeout=60)
     try:
         mutex.acquire()
     except Timeout:
-        raise SquadError("another `squad allocate` has held .squad/ for 60 s; try again", path=ALLOCATE_MUTEX) from None
+        raise SquadError(
+            "another `squad allocate` has held .squad/ for 60 s; try again", path=paths.display(paths.allocate_mutex)
+        ) from None
     try:
         yield
     finally:
@@ -97,4 +96,4 @@ def _write(
         else:
             write_atomic(comm_path, f"# {agent.id} communication log\n{block}")
     # Last, so a watcher that reacts to it finds the plans in place. No time in it: byte-identical per PRD.
-    write_atomic(paths.squad / ALLOCATION_JSON, json_text(to_json(allocation, locations, written=True)))
+    write_atomic(paths.allocation, json_text(to_json(allocation, locations, written=True)))

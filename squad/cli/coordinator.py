@@ -57,7 +57,7 @@ def daemon_start(tick_s: float | None, as_json: bool) -> None:
     if as_json:
         print_json(info.as_json(now()))
     else:
-        click.echo(f"coordinator started (pid {info.pid}); log: {paths.display(paths.logs / 'coordinator.log')}")
+        click.echo(f"coordinator started (pid {info.pid}); log: {paths.display(paths.coordinator_log)}")
 
 
 @daemon_group.command("stop")

@@ -40,19 +40,19 @@ SLOW_CYCLE_S = 0.2  # logged: a slow disk (fsync) or a starved CPU shows here
 
 
 def pid_file(paths: SquadPaths) -> Path:
-    return paths.control / "coordinator.pid"
+    return paths.coordinator_pid
 
 
 def lock_file(paths: SquadPaths) -> Path:
-    return paths.control / "coordinator.lock"
+    return paths.coordinator_lock
 
 
 def checkpoint_file(paths: SquadPaths) -> Path:
-    return paths.control / "coordinator.state"
+    return paths.coordinator_state
 
 
 def log_file(paths: SquadPaths) -> Path:
-    return paths.logs / "coordinator.log"
+    return paths.coordinator_log
 
 
 class Coordinator:

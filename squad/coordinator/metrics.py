@@ -63,7 +63,7 @@ def prediction(paths: SquadPaths) -> dict[str, float]:
     """allocate's prediction from ``.squad/allocation.json`` (the ``squad allocate --json`` document:
     ``prediction: {sequential_h, makespan_h, speedup}``), as metric keys; empty when absent or unreadable."""
     try:
-        data = json.loads((paths.squad / "allocation.json").read_text(encoding="utf-8"))
+        data = json.loads(paths.allocation.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     value = data.get("prediction") if isinstance(data, dict) else None

@@ -45,9 +45,10 @@ def plain_status(snap: Snapshot) -> str:
     if not snap.agents:
         lines.append("no agents yet: run `squad allocate PRD`, or post with `squad update --agent 1 --status ACTIVE`")
     else:
-        lines.append(f"{'AGENT':<24} {'STATUS':<9} {'PROGRESS':<9} {'LAST':>8}  DOING")
+        width = max(24, *(len(a.id) for a in snap.agents))
+        lines.append(f"{'AGENT':<{width}} {'STATUS':<9} {'PROGRESS':<9} {'LAST':>8}  DOING")
         for a in snap.agents:
-            lines.append(f"{a.id:<24} {a.status.value:<9} {progress_text(a):<9} {age(a.idle_s):>8}  {doing(a)}")
+            lines.append(f"{a.id:<{width}} {a.status.value:<9} {progress_text(a):<9} {age(a.idle_s):>8}  {doing(a)}")
     if snap.locks:
         lines += ["", "LOCKS"]
         for lock in snap.locks:

@@ -7,6 +7,7 @@ reads would wake it up again.
 
 from __future__ import annotations
 
+import logging
 import queue
 import time
 from collections.abc import Callable, Iterable
@@ -25,6 +26,17 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 from watchdog.observers import Observer
+
+
+class _ShutdownNoise(logging.Filter):
+    """watchdog logs an error when inotify delivers events to an emitter that is stopping: harmless
+    at shutdown (we no longer want them), alarming on a user's terminal."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "called when the thread is inactive" not in record.getMessage()
+
+
+logging.getLogger("watchdog.observers.inotify").addFilter(_ShutdownNoise())
 
 _WRITES = frozenset(("created", "modified", "deleted", "moved", "closed"))
 _FILTER: list[type[FileSystemEvent]] = [

@@ -84,7 +84,7 @@ def spec_for(paths: SquadPaths, settings: LaunchSettings, member: Member) -> Age
         comm=member.comm.resolve(),
         worktree=folder,
         branch=branch,
-        log=paths.logs / f"{member.name}.log",
+        log=paths.agent_log(member.name),
         exclude=untracked_only(paths.root, settings.setup_copy),
     )
 
@@ -96,7 +96,7 @@ def prepare(paths: SquadPaths, settings: LaunchSettings, spec: AgentSpec, base: 
     except SquadError as exc:
         return str(exc)
     copy_untracked(paths.root, spec.worktree, settings.setup_copy)
-    marker = paths.control / "launch-setup" / spec.agent
+    marker = paths.launch_setup_marks / spec.agent
     if not settings.setup_run or marker.exists():
         return None
     spec.log.parent.mkdir(parents=True, exist_ok=True)

@@ -49,15 +49,15 @@ class AgentReport:
 
 
 def report_path(paths: SquadPaths) -> Path:
-    return paths.reports / "launch.json"
+    return paths.launch_report
 
 
 def pid_path(paths: SquadPaths) -> Path:
-    return paths.control / "launch.pid"
+    return paths.launch_pid
 
 
 def stop_flag(paths: SquadPaths) -> Path:
-    return paths.control / "launch.stop"
+    return paths.launch_stop
 
 
 def write_report(paths: SquadPaths, agents: dict[str, AgentReport], launcher: dict[str, Any]) -> None:

@@ -337,7 +337,9 @@ class CommParser:
             text = "\n".join(f"{k}: {v}" for k, v in d.keys.items())
             return Notice(d.line, at, keys.get("to"), "\n".join([text, *d.text]).strip()), [], []
         if "handoff" in heading or ("to" in keys and ({"file", "files", "request"} & keys.keys())):
-            return self._handoff(d, keys, at), [], []
+            # FROM in an agent's own file names that agent: a hint to its id (role included).
+            handoff = self._handoff(d, keys, at)
+            return handoff, [], [handoff.from_agent] if handoff.from_agent else []
         if not (_HINT_KEYS & (keys.keys() | d.items.keys())):
             hints = [
                 f"agent-{keys[k]}" if keys[k].isdigit() else keys[k] for k in ("agent", "agent_id", "id") if k in keys

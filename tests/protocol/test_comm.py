@@ -404,3 +404,11 @@ def test_reader_rereads_a_rewritten_file(tmp_path: Path) -> None:
 
 def test_missing_file_reads_empty(tmp_path: Path) -> None:
     assert read_comm(tmp_path / "nope.md").blocks == ()
+
+
+def test_identity_from_a_handoff_sender_gives_the_role() -> None:
+    parser = CommParser()
+    parser.feed(
+        "# Agent 2 (backend)\n\n## Handoff Request [timestamp]\nFROM: agent-2-backend-system-architect\nTO: agent-1\nFILE: a.ts\n"
+    )
+    assert parser.identity is not None and str(parser.identity) == "agent-2-backend-system-architect"
