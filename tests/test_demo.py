@@ -13,7 +13,10 @@ DEMO = Path(__file__).resolve().parent.parent / "examples" / "parallel-test" / "
 
 def test_demo_plays_the_whole_story(tmp_path: Path) -> None:
     env = {**os.environ, "PATH": f"{Path(SQUAD_BIN).parent}{os.pathsep}{os.environ['PATH']}", "TMPDIR": str(tmp_path)}
-    result = subprocess.run(["bash", str(DEMO)], capture_output=True, text=True, env=env, timeout=180, check=False)
+    picture = tmp_path.parent / f"{tmp_path.name}-monitor.svg"
+    result = subprocess.run(
+        ["bash", str(DEMO), "--svg", str(picture)], capture_output=True, text=True, env=env, timeout=180, check=False
+    )
     out = result.stdout
     assert result.returncode == 0, result.stdout + result.stderr
     assert "12 tasks for 3 agents" in out
@@ -32,3 +35,5 @@ def test_demo_plays_the_whole_story(tmp_path: Path) -> None:
     # Both finished their own work and were then given the silent agent's tasks: waiting to pick them up.
     assert "tasks 9/12" in out
     assert list(tmp_path.iterdir()) == []  # the temporary repository is cleaned up
+    svg = picture.read_text()  # the monitor's last frame, as docs/monitor.svg is made
+    assert svg.startswith("<svg") and "PARALLEL" in svg and "agent-3-ml" in svg

@@ -84,12 +84,14 @@ if [ -n "$svg" ]; then
   "$PYTHON" - "$svg" <<'PY'
 import sys
 from rich.console import Console
-from squad.coordinator.state import build_snapshot
+from squad.coordinator.daemon import Coordinator
 from squad.monitor import Extras, render
 from squad.paths import require_paths
 from squad.protocol.times import now
+with Coordinator(require_paths(), enforce=False) as coordinator:  # only watches: the daemon enforces
+    snap = coordinator.engine.snapshot(now())
 console = Console(record=True, width=100, file=open("/dev/null", "w"), force_terminal=True)
-console.print(render(build_snapshot(require_paths(), now()), Extras(mode="demo"), width=100))
+console.print(render(snap, Extras(mode="demo"), width=100))
 console.save_svg(sys.argv[1], title="squad monitor")
 print(f"saved {sys.argv[1]}")
 PY
