@@ -61,7 +61,7 @@ def main() -> int:
         finally:
             daemon.stop(paths)
         report(latencies, args.agents * args.updates)
-        slow = [line for line in daemon.log_file(paths).read_text().splitlines() if "slow cycle" in line]
+        slow = [line for line in paths.coordinator_log.read_text().splitlines() if "slow cycle" in line]
         print(
             f"coordinator cycles over 200 ms: {len(slow)}"
             + (f" (latest: {slow[-1].split('slow cycle: ')[1]})" if slow else "")

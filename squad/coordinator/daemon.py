@@ -39,22 +39,6 @@ DEFAULT_TICK_S = 5.0
 SLOW_CYCLE_S = 0.2  # logged: a slow disk (fsync) or a starved CPU shows here
 
 
-def pid_file(paths: SquadPaths) -> Path:
-    return paths.coordinator_pid
-
-
-def lock_file(paths: SquadPaths) -> Path:
-    return paths.coordinator_lock
-
-
-def checkpoint_file(paths: SquadPaths) -> Path:
-    return paths.coordinator_state
-
-
-def log_file(paths: SquadPaths) -> Path:
-    return paths.coordinator_log
-
-
 class Coordinator:
     """Watch the files, react to each batch of changes, apply what the rules find, keep the report fresh.
 
@@ -186,7 +170,7 @@ class Coordinator:
     # Which status blocks were judged already, so a restart does not judge them against new leases.
     def _restore_checkpoint(self) -> None:
         try:
-            data = json.loads(checkpoint_file(self.paths).read_text(encoding="utf-8"))
+            data = json.loads(self.paths.coordinator_state.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return
         checked = data.get("checked", {}) if isinstance(data, dict) else {}
@@ -209,7 +193,7 @@ class Coordinator:
         }
         text = json.dumps(data, sort_keys=True) + "\n"
         if text != getattr(self, "_last_checkpoint", None):
-            write_atomic(checkpoint_file(self.paths), text)
+            write_atomic(self.paths.coordinator_state, text)
             self._last_checkpoint = text
 
 
@@ -239,12 +223,12 @@ def _lock(paths: SquadPaths) -> Any:
     from filelock import FileLock
 
     paths.control.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(lock_file(paths)), timeout=0)
+    return FileLock(str(paths.coordinator_lock), timeout=0)
 
 
 def _read_pid(paths: SquadPaths) -> DaemonInfo | None:
     try:
-        data = json.loads(pid_file(paths).read_text(encoding="utf-8"))
+        data = json.loads(paths.coordinator_pid.read_text(encoding="utf-8"))
         return DaemonInfo(
             int(data["pid"]),
             parse_time(str(data.get("started_at", ""))),
@@ -289,25 +273,25 @@ def claim(paths: SquadPaths) -> Iterator[DaemonInfo]:
     try:
         started = format_time(me.started_at) if me.started_at else None
         record = {"pid": me.pid, "started_at": started, "root": me.root, "ready": False}
-        write_atomic(pid_file(paths), json.dumps(record) + "\n")
+        write_atomic(paths.coordinator_pid, json.dumps(record) + "\n")
         yield me
     finally:
         info = _read_pid(paths)
         if info is not None and info.pid == me.pid:
             with contextlib.suppress(OSError):
-                pid_file(paths).unlink()
+                paths.coordinator_pid.unlink()
         lock.release()
 
 
 def mark_ready(paths: SquadPaths) -> None:
     """Say in the pidfile that the coordinator watches and has read the files."""
     try:
-        record = json.loads(pid_file(paths).read_text(encoding="utf-8"))
+        record = json.loads(paths.coordinator_pid.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return
     if isinstance(record, dict) and record.get("pid") == os.getpid():
         record["ready"] = True
-        write_atomic(pid_file(paths), json.dumps(record) + "\n")
+        write_atomic(paths.coordinator_pid, json.dumps(record) + "\n")
 
 
 def serve(paths: SquadPaths, *, tick_s: float | None = None, foreground: bool = False) -> int:
@@ -336,7 +320,7 @@ def _setup_logging(paths: SquadPaths, foreground: bool) -> None:
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
     if not any(isinstance(h, logging.FileHandler) for h in logger.handlers):
         paths.logs.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(log_file(paths), encoding="utf-8")
+        handler = logging.FileHandler(paths.coordinator_log, encoding="utf-8")
         handler.setFormatter(fmt)
         logger.addHandler(handler)
     if foreground and not any(type(h) is logging.StreamHandler for h in logger.handlers):
@@ -355,7 +339,7 @@ def start(paths: SquadPaths, *, tick_s: float | None = None, wait_s: float = 20.
     if tick_s is not None:
         args += ["--tick", str(tick_s)]
     env = {**os.environ, "SQUAD_ROOT": str(paths.root)}
-    with log_file(paths).open("ab") as out:
+    with paths.coordinator_log.open("ab") as out:
         proc = subprocess.Popen(  # a detached daemon outlives this command on purpose
             args, cwd=paths.root, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True
         )
@@ -366,16 +350,16 @@ def start(paths: SquadPaths, *, tick_s: float | None = None, wait_s: float = 20.
             return info
         if proc.poll() is not None:
             raise SquadError(
-                f"the coordinator exited at once ({proc.returncode}): see {paths.display(log_file(paths))}\n"
+                f"the coordinator exited at once ({proc.returncode}): see {paths.display(paths.coordinator_log)}\n"
                 + _tail(paths)
             )
         time.sleep(0.05)
-    raise SquadError(f"the coordinator did not start within {wait_s:g}s: see {paths.display(log_file(paths))}")
+    raise SquadError(f"the coordinator did not start within {wait_s:g}s: see {paths.display(paths.coordinator_log)}")
 
 
 def _tail(paths: SquadPaths, lines: int = 5) -> str:
     try:
-        return "\n".join(log_file(paths).read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+        return "\n".join(paths.coordinator_log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
 

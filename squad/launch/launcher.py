@@ -344,13 +344,13 @@ def stop(paths: SquadPaths, settings: LaunchSettings, *, timeout_s: float | None
     before = st.read_report(paths)
     pid = st.launcher_pid(paths)
     if pid is not None:
-        write_atomic(st.stop_flag(paths), f"{format_time(utcnow())}\n")
+        write_atomic(paths.launch_stop, f"{format_time(utcnow())}\n")
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + wait_s
-        while pid_alive(pid) and st.pid_path(paths).exists() and time.monotonic() < deadline:
+        while pid_alive(pid) and paths.launch_pid.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
-        if pid_alive(pid) and st.pid_path(paths).exists():
+        if pid_alive(pid) and paths.launch_pid.exists():
             raise SquadError(f"the launcher (pid {pid}) did not stop within {wait_s:g}s")
     stopped = [name for name, r in before.items() if r.state in (st.RUNNING, st.QUEUED, st.BACKOFF)]
     for name, report in st.read_report(paths).items():

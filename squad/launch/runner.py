@@ -163,7 +163,7 @@ class Supervisor:
         self._stop.set()
 
     def _stop_wanted(self) -> bool:
-        return self._stop.is_set() or st.stop_flag(self.paths).exists()
+        return self._stop.is_set() or self.paths.launch_stop.exists()
 
     def run(self) -> dict[str, str]:
         """Supervise until every agent has ended; returns agent -> final state."""

@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from squad.atomic import create_exclusive, write_atomic
@@ -48,27 +47,15 @@ class AgentReport:
     updated_at: str | None = None
 
 
-def report_path(paths: SquadPaths) -> Path:
-    return paths.launch_report
-
-
-def pid_path(paths: SquadPaths) -> Path:
-    return paths.launch_pid
-
-
-def stop_flag(paths: SquadPaths) -> Path:
-    return paths.launch_stop
-
-
 def write_report(paths: SquadPaths, agents: dict[str, AgentReport], launcher: dict[str, Any]) -> None:
     data = {"launcher": launcher, "agents": {name: asdict(r) for name, r in agents.items()}}
-    write_atomic(report_path(paths), json.dumps(data, indent=2, sort_keys=True) + "\n")
+    write_atomic(paths.launch_report, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def read_report(paths: SquadPaths) -> dict[str, AgentReport]:
     """The agents of the last launch.json; a missing or unreadable file is an empty launch."""
     try:
-        data = json.loads(report_path(paths).read_text(encoding="utf-8"))
+        data = json.loads(paths.launch_report.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     agents = data.get("agents") if isinstance(data, dict) else None
@@ -85,28 +72,28 @@ def read_report(paths: SquadPaths) -> dict[str, AgentReport]:
 def update_agent(paths: SquadPaths, agent: str, **changes: Any) -> None:
     """Change one agent's entry (``squad merge`` marks it merged); other entries are kept."""
     try:
-        data = json.loads(report_path(paths).read_text(encoding="utf-8"))
+        data = json.loads(paths.launch_report.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         data = {"launcher": {}, "agents": {}}
     entry = data.setdefault("agents", {}).setdefault(agent, {"state": STOPPED})
     entry.update(changes)
-    write_atomic(report_path(paths), json.dumps(data, indent=2, sort_keys=True) + "\n")
+    write_atomic(paths.launch_report, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def update_launcher(paths: SquadPaths, **changes: Any) -> None:
     """Change the launcher entry of launch.json (``squad stop`` after a launcher died)."""
     try:
-        data = json.loads(report_path(paths).read_text(encoding="utf-8"))
+        data = json.loads(paths.launch_report.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return
     if isinstance(data, dict) and isinstance(data.get("launcher"), dict):
         data["launcher"].update(changes)
-        write_atomic(report_path(paths), json.dumps(data, indent=2, sort_keys=True) + "\n")
+        write_atomic(paths.launch_report, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def launcher_pid(paths: SquadPaths) -> int | None:
     try:
-        pid = int(pid_path(paths).read_text(encoding="utf-8").split()[0])
+        pid = int(paths.launch_pid.read_text(encoding="utf-8").split()[0])
     except (OSError, ValueError, IndexError):
         return None
     return pid if pid_alive(pid) else None
@@ -115,7 +102,7 @@ def launcher_pid(paths: SquadPaths) -> int | None:
 @contextlib.contextmanager
 def launcher_claim(paths: SquadPaths) -> Any:
     """Hold the launcher pid file for the life of a launch; a second live launcher is refused."""
-    path = pid_path(paths)
+    path = paths.launch_pid
     text = f"{os.getpid()}\n"
     if not create_exclusive(path, text):
         other = launcher_pid(paths)
@@ -123,11 +110,11 @@ def launcher_claim(paths: SquadPaths) -> Any:
             raise Refused(f"squad launch is already running (pid {other}): run `squad stop` first")
         write_atomic(path, text)  # left behind by a launcher that died
     with contextlib.suppress(FileNotFoundError):
-        stop_flag(paths).unlink()
+        paths.launch_stop.unlink()
     try:
         yield path
     finally:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
         with contextlib.suppress(FileNotFoundError):
-            stop_flag(paths).unlink()
+            paths.launch_stop.unlink()

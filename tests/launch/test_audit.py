@@ -301,7 +301,7 @@ def test_launcher_killed_with_9_then_stop_and_resume(squad: SquadPaths, tmp_path
     assert "agent-1-api" in stopped.stdout
     wait_for(lambda: not st.pid_alive(orphan), what="the orphan to end")
     assert git(squad.root, "show", "squad/agent-1-api:wip.txt") == "wip\nterm\n"
-    data = json.loads(st.report_path(squad).read_text())
+    data = json.loads(squad.launch_report.read_text())
     assert data["launcher"]["state"] == "stopped"
     assert data["agents"]["agent-1-api"]["state"] == st.STOPPED
 

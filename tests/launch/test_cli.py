@@ -78,7 +78,7 @@ def test_stop_commits_every_worktree_and_launch_resumes(squad: SquadPaths, tmp_p
     for agent_id in ("agent-1-api", "agent-2-web"):
         assert git(squad.root, "show", f"squad/{agent_id}:draft.txt") == f"draft by {agent_id}\n"
         assert "got TERM" in (squad.logs / f"{agent_id}.log").read_text()
-    assert not st.pid_path(squad).exists()
+    assert not squad.launch_pid.exists()
     # resume: the same worktrees, from what was committed
     again = run_squad("launch", "--json", cwd=squad.root)
     assert again.returncode == 0, again.stderr
