@@ -135,7 +135,8 @@ Block = StatusUpdate | HandoffRequest | Notice
 _HEADING_RE = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _RULE_RE = re.compile(r"^\s{0,3}([-*_=])(?:\s*\1){2,}\s*$")
 _FENCE_RE = re.compile(r"^\s*(```|~~~)")
-_BOLD_TITLE_RE = re.compile(r"^\s*(\*\*|__)([^*_:]+)\1\s*$")
+_BOLD_TITLE_RE = re.compile(r"^\s*(\*\*|__)([^*]+?)\1\s*$")
+_TITLE_WORDS_RE = re.compile(r"\b(update|report|request|handoff|notice)\b", re.IGNORECASE)
 _BULLET_RE = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+(.*)$")
 _KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9 _/-]{0,40}$")
 _PROGRESS_RE = re.compile(r"(\d+)\s*(?:/|of|out of)\s*(\d+)", re.IGNORECASE)
@@ -201,6 +202,17 @@ def _is_placeholder(value: str) -> bool:
     return "|" in v and " " not in v.replace(" | ", "|")
 
 
+def _is_bold_title(inner: str) -> bool:
+    """``**Status Update [2026-11-22 14:05]**`` opens a block; ``**Status: ACTIVE**`` and
+    ``**Files Modified:**`` are keys."""
+    inner = inner.strip()
+    if inner.endswith(":"):
+        return False
+    if ":" not in inner:
+        return True
+    return bool(_TITLE_WORDS_RE.search(inner) and find_time(inner))
+
+
 def _key_of(text: str) -> tuple[str, str] | None:
     """``(normalised key, value)`` for a ``Key: value`` line, bold or emoji-prefixed; else None."""
     body = text.strip()
@@ -252,6 +264,8 @@ class CommParser:
             return
         heading = _HEADING_RE.match(line)
         bold = _BOLD_TITLE_RE.match(line)
+        if bold and not _is_bold_title(bold.group(2)):
+            bold = None
         if heading or (bold and not self._in_fence):
             self._close()
             level = len(heading.group(1)) if heading else 2

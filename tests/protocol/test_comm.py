@@ -412,3 +412,13 @@ def test_identity_from_a_handoff_sender_gives_the_role() -> None:
         "# Agent 2 (backend)\n\n## Handoff Request [timestamp]\nFROM: agent-2-backend-system-architect\nTO: agent-1\nFILE: a.ts\n"
     )
     assert parser.identity is not None and str(parser.identity) == "agent-2-backend-system-architect"
+
+
+def test_bold_title_lines_open_blocks_and_bold_key_lines_stay_keys() -> None:
+    text = (
+        "**Status Update [2026-11-22T14:05:00Z]**\n**Status: ACTIVE**\n**Files Modified:**\n- frontend/a.tsx\n\n"
+        "**Status Update [2026-11-22T15:05:00Z]**\nStatus: DONE\n"
+    )
+    first, second = updates(text)
+    assert (first.status, first.at, first.files_modified) == (Status.ACTIVE, T, ("frontend/a.tsx",))
+    assert second.status is Status.DONE and second.at == datetime(2026, 11, 22, 15, 5, tzinfo=UTC)
