@@ -155,8 +155,13 @@ def parse_hook_input(text: str, default_cwd: Path) -> HookCall:
 
 
 def current_agent(environ: Mapping[str, str], cwd: Path) -> str | None:
-    """``$AGENT_ID``, else the agent of the squad worktree ``cwd`` is in; None when neither."""
-    return environ.get("AGENT_ID") or agent_from_checkout(cwd)
+    """The agent the environment names (``$AGENT_ID``, ``$AGENT_COMM``, ...), else the agent of the
+    squad worktree ``cwd`` is in; None when neither, or when ``PARALLEL_MODE=false`` says no squad."""
+    from squad.roster import agent_from_env, parallel_mode_off
+
+    if parallel_mode_off(environ):
+        return None
+    return agent_from_env(environ) or agent_from_checkout(cwd)
 
 
 def agent_name(paths: SquadPaths, agent: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,10 @@ from squad.paths import SquadPaths
 from squad.protocol.ids import AgentId, mentioned_agent, parse_agent_id
 
 _FILE_RE = re.compile(r"^agent-(\d+)-(plan|comm)\.md$")
-_AGENT_LINE_RE = re.compile(r"^agent(?:_id)?:\s*['\"]?([^'\"\s#]+)", re.MULTILINE)
+# `agent: agent-1-frontend` in front matter, or `- **Agent ID**: agent-1-frontend` in a plain markdown plan.
+_AGENT_LINE_RE = re.compile(
+    r"^[\s*-]*\**agent(?:[ _]?id)?\**\s*:\s*\**\s*['\"`]?([^'\"`\s#*]+)", re.MULTILINE | re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -76,9 +80,35 @@ def members(paths: SquadPaths) -> list[Member]:
     return out
 
 
+def agent_from_env(environ: Mapping[str, str] | None = None) -> str | None:
+    """Who the environment says this agent is: ``$AGENT_ID``, else the number in ``$AGENT_COMM`` or
+    ``$AGENT_PLAN`` (``.squad/comms/agent-2-comm.md``); ``$AGENT_TYPE`` supplies a missing role."""
+    env = os.environ if environ is None else environ
+    name = env.get("AGENT_ID", "").strip()
+    if not name:
+        for var in ("AGENT_COMM", "AGENT_PLAN"):
+            match = _FILE_RE.match(Path(env.get(var, "")).name)
+            if match:
+                name = f"agent-{match.group(1)}"
+                break
+    if not name:
+        return None
+    parsed = parse_agent_id(name)
+    role = env.get("AGENT_TYPE", "").strip().lower()
+    if parsed is not None and parsed.role is None and role and re.fullmatch(r"[a-z0-9][a-z0-9_-]*", role):
+        return str(AgentId(parsed.number, role))
+    return name
+
+
+def parallel_mode_off(environ: Mapping[str, str] | None = None) -> bool:
+    """``PARALLEL_MODE=false`` (or 0 / no / off): the agent says it is not working in a squad."""
+    env = os.environ if environ is None else environ
+    return env.get("PARALLEL_MODE", "").strip().lower() in ("false", "0", "no", "off")
+
+
 def resolve(paths: SquadPaths, name: str | None) -> Member:
-    """The member ``name`` (or ``$AGENT_ID``) names; a new number is a new member."""
-    name = name or os.environ.get("AGENT_ID")
+    """The member ``name`` (or the agent the environment names) refers to; a new number is a new member."""
+    name = name or agent_from_env()
     if not name:
         raise SquadError("no agent given: pass --agent or set AGENT_ID (e.g. export AGENT_ID=agent-1-frontend)")
     parsed = parse_agent_id(name)
@@ -89,8 +119,4 @@ def resolve(paths: SquadPaths, name: str | None) -> Member:
             if parsed.role and not member.id.role:
                 return Member(parsed, member.plan, member.comm)
             return member
-    if parsed.role is None:
-        env_type = os.environ.get("AGENT_TYPE")
-        if env_type and os.environ.get("AGENT_ID") == name:
-            parsed = AgentId(parsed.number, env_type.lower())
     return Member(parsed, paths.plan(parsed.number), paths.comm(parsed.number))

@@ -14,6 +14,7 @@ from squad.cli.common import agent_option, json_option, print_json
 from squad.errors import SquadError
 from squad.paths import SquadPaths, repo_relative, require_paths
 from squad.protocol.times import format_time
+from squad.roster import agent_from_env
 
 if TYPE_CHECKING:
     from squad.locks import Broken, Survey
@@ -103,10 +104,9 @@ def unlock_cmd(agent: str | None, force: bool, target: str) -> None:
     from squad import locks
 
     paths = require_paths()
-    import os
 
     # A human breaking a lease by hand may have no agent id; the break is logged as "human".
-    name = "human" if force and not agent and not os.environ.get("AGENT_ID") else _agent(paths, agent)
+    name = "human" if force and not agent and not agent_from_env() else _agent(paths, agent)
     path = _target(paths, target)
     lease = locks.release(paths, name, path, force=force)
     if force and not _same(lease.agent, name):

@@ -156,6 +156,17 @@ def parse_plan(text: str, path: Path) -> Plan:
         line = mark.line + 2 if mark is not None else None  # +1 for 1-based, +1 for the opening ---
         raise SquadError(f"bad front matter: {getattr(exc, 'problem', None) or exc}", path=path, line=line) from None
     meta = dict(post.metadata)
+    from squad.protocol.plan_body import read_body
+
+    # A plan with no front matter (ai-agent-hub's plain markdown) is read from its sections.
+    body = read_body(str(post.content)) if not {"agent", "owns", "tasks"} <= meta.keys() else None
+    if body is not None:
+        for key, value in (("agent", body.agent), ("role", body.role), ("owns", body.owns), ("shared", body.shared),
+                           ("read_only", body.read_only)):  # fmt: skip
+            if key not in meta and value:
+                meta[key] = value
+        if "tasks" not in meta and body.tasks:
+            meta["tasks"] = [{"id": i, "title": t, "estimate": e, "depends_on": list(d)} for i, t, e, d in body.tasks]
     agent = meta.pop("agent", None) or meta.pop("agent_id", None)
     if agent is None:
         number = re.search(r"agent-(\d+)", path.name)

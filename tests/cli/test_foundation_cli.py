@@ -128,3 +128,34 @@ def test_eight_processes_appending_fifty_updates_lose_none(squad: SquadPaths) ->
     assert len(comm.updates) == 400
     tasks = sorted(u.task for u in comm.updates if u.task)
     assert tasks == sorted(f"T{i}" for i in range(1, 51) for _ in range(8))
+
+
+def test_every_agent_environment_variable_is_honoured(squad: SquadPaths) -> None:
+    """ai-agent-hub sets AGENT_ID, AGENT_TYPE, AGENT_PLAN, AGENT_COMM and PARALLEL_MODE: any of them names the agent."""
+    by_comm = run_squad(
+        "update",
+        "--status",
+        "ACTIVE",
+        cwd=squad.root,
+        env={"AGENT_COMM": ".squad/comms/agent-4-comm.md", "AGENT_TYPE": "qa"},
+    )
+    assert by_comm.returncode == 0 and by_comm.stdout.startswith("agent-4-qa: ACTIVE"), by_comm.stderr
+    by_plan = run_squad(
+        "update", "--status", "DONE", cwd=squad.root, env={"AGENT_PLAN": ".squad/parallel-plans/agent-5-plan.md"}
+    )
+    assert by_plan.returncode == 0 and by_plan.stdout.startswith("agent-5: DONE"), by_plan.stderr
+    by_type = run_squad(
+        "update", "--status", "ACTIVE", cwd=squad.root, env={"AGENT_ID": "agent-6", "AGENT_TYPE": "docs"}
+    )
+    assert by_type.stdout.startswith("agent-6-docs: ACTIVE")
+    # PARALLEL_MODE=false: not working in a squad, so the guard lets the write through.
+    squad.ownership.write_text("backend/: {owner: agent-2-backend, access: EXCLUSIVE}\n")
+    hook = json.dumps(
+        {"tool_name": "Write", "tool_input": {"file_path": str(squad.root / "backend/api.py")}, "cwd": str(squad.root)}
+    )
+    refused = run_squad("guard", cwd=squad.root, env={"AGENT_ID": "agent-1-frontend"}, input=hook)
+    assert refused.returncode == 2
+    allowed = run_squad(
+        "guard", cwd=squad.root, env={"AGENT_ID": "agent-1-frontend", "PARALLEL_MODE": "false"}, input=hook
+    )
+    assert allowed.returncode == 0 and allowed.stdout == ""
