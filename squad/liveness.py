@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from squad.config import Config
@@ -150,10 +150,17 @@ def stale_reason(lease: Lease, holder: AgentState | None, now: datetime, config:
     if lease.expired(now):
         return f"expired at {format_time(lease.expires_at)}"
     if holder is not None:
-        if holder.status in (Status.DONE, Status.FAILED):
+        # Taking or renewing the lease is a sign of life too: a report older than that says nothing
+        # about the lease (a DONE agent that took on stolen work, an agent that locks before posting).
+        renewed = max(lease.acquired_at, min(now, lease.expires_at - timedelta(seconds=lease.ttl_s)))
+        seen = max(holder.last_update, renewed) if holder.last_update else renewed
+        # (report times are written to the second: a report in the same second counts as after)
+        reported_since = holder.last_update is not None and holder.last_update >= renewed - timedelta(seconds=1)
+        if reported_since and holder.status in (Status.DONE, Status.FAILED):
             return f"holder {holder.id} reported {holder.status.value}"
-        if holder.idle_s is not None and holder.idle_s >= config.agent_stale_s:
-            return f"holder {holder.id} has been silent for {int(holder.idle_s)}s"
+        silent = (now - seen).total_seconds()
+        if holder.idle_s is not None and silent >= config.agent_stale_s:
+            return f"holder {holder.id} has been silent for {int(silent)}s"
     if lease.pid is not None and not pid_alive(lease.pid):
         return f"holder process {lease.pid} is gone"
     return None

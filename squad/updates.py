@@ -84,9 +84,10 @@ def post_update(
         evidence_exit=evidence.exit_code if evidence else None,
     )
     append_lines(member.comm, block)
-    from squad.locks import renew_all  # any status update of a holder renews its leases
+    if status not in (Status.DONE, Status.FAILED):  # a sign of life renews the holder's leases;
+        from squad.locks import renew_all  # DONE and FAILED make them stale instead
 
-    renew_all(paths, member.name, at or utcnow())
+        renew_all(paths, member.name, at or utcnow())
     return member
 
 
