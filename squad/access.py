@@ -124,7 +124,13 @@ def may_write(
     live = [lease for lease in leases if not lease.expired(now)]
     name = "sequential" if rule.pattern else "default"
     mine = next((x for x in live if same_holder(x.agent, agent) and _covers(x.path, path)), None)
+    resource = None
+    if rule.resource:
+        resource = rule.resource if rule.resource.startswith("@") else "@" + rule.resource
     if mine is None:
+        # Name every lease the write needs in one answer: the path's and the named resource's.
+        also = f" && squad lock {resource}" if resource else ""
+        needs = f" (and the {resource} lease)" if resource else ""
         other = next((x for x in live if not same_holder(x.agent, agent) and conflicts(x.path, path)), None)
         if other is not None:
             return Decision(
@@ -133,28 +139,26 @@ def may_write(
                 name,
                 f"{path} is SEQUENTIAL{where} and {other.agent} holds the lease on {other.path}",
                 holder=other.agent,
-                fix=f"squad lock {shlex.quote(path)} --wait 600",
+                fix=f"squad lock {shlex.quote(path)} --wait 600{also}",
             )
         return Decision(
             path,
             False,
             name,
-            f"{path} is SEQUENTIAL{where}: lock it first",
-            fix=f"squad lock {shlex.quote(path)}",
+            f"{path} is SEQUENTIAL{where}: lock it first{needs}",
+            fix=f"squad lock {shlex.quote(path)}{also}",
         )
-    if rule.resource:
-        resource = rule.resource if rule.resource.startswith("@") else "@" + rule.resource
-        if not any(same_holder(x.agent, agent) and _covers(x.path, resource) for x in live):
-            holder = next((x.agent for x in live if _covers(x.path, resource)), None)
-            by = f"; {holder} holds it" if holder else ""
-            return Decision(
-                path,
-                False,
-                "resource",
-                f"{path} needs the {resource} lease{where}{by}",
-                holder=holder,
-                fix=f"squad lock {resource}",
-            )
+    if resource and not any(same_holder(x.agent, agent) and _covers(x.path, resource) for x in live):
+        holder = next((x.agent for x in live if _covers(x.path, resource)), None)
+        by = f"; {holder} holds it" if holder else ""
+        return Decision(
+            path,
+            False,
+            "resource",
+            f"{path} needs the {resource} lease{where}{by}",
+            holder=holder,
+            fix=f"squad lock {resource}",
+        )
     return Decision(path, True, name, f"{agent} holds the lease on {mine.path}", holder=mine.agent)
 
 

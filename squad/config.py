@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -33,7 +34,7 @@ default_access: SEQUENTIAL
 # Which lease a deadlock gives up: youngest (default), oldest, or none (report only).
 deadlock_policy: youngest
 
-# Refuse DONE without a passing `squad update --evidence CMD`.
+# Flag (event `unproven_done`) a DONE without a passing `squad update --evidence CMD`.
 require_evidence: false
 
 # Headings whose list items are tasks in a PRD (matched case-insensitively, as words).
@@ -112,6 +113,14 @@ def parse_config(text: str, path: Path) -> Config:
         raise SquadError(f"bad YAML: {problem}", path=path, line=line) from None
     if data is None:
         return Config()
+    seen: dict[str, int] = {}
+    for number, raw_line in enumerate(text.splitlines(), start=1):
+        top = re.match(r"^([A-Za-z_][\w-]*)\s*:", raw_line)
+        if top:
+            if top.group(1) in seen:
+                first = seen[top.group(1)]
+                raise SquadError(f"{top.group(1)} is set twice (first at line {first})", path=path, line=number)
+            seen[top.group(1)] = number
     if not isinstance(data, dict):
         raise SquadError("expected a mapping of settings", path=path, line=1)
     known = {f.name for f in fields(Config)} - {"extra"}
@@ -134,7 +143,10 @@ def parse_config(text: str, path: Path) -> Config:
         elif key == "default_access":
             from squad.protocol.ownership import parse_access
 
-            values[key] = parse_access(str(value), path=path, line=line)
+            access = parse_access(str(value), path=path, line=line)
+            if access == "EXCLUSIVE":  # an unmatched path has no owner: nobody could ever write it
+                raise SquadError("default_access must be SEQUENTIAL or READONLY", path=path, line=line)
+            values[key] = access
         elif key == "deadlock_policy":
             if str(value).lower() not in DEADLOCK_POLICIES:
                 raise SquadError(

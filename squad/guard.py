@@ -289,8 +289,24 @@ def _claude_hook(stdin_text: str, environ: Mapping[str, str], cwd: Path, now: da
     if agent is None:
         return ALLOW  # not an agent squad knows: a human, or an agent launched without AGENT_ID
     if parse_agent_id(agent) is None:
-        event = skipped_event(f"bad AGENT_ID {agent!r}", call.tool, None, now)
-        return Verdict(events=(event,), events_file=paths.events)
+        # A typo must not switch enforcement off in silence: refuse the write and say how to fix it.
+        if not call.targets:
+            return ALLOW
+        refusals = tuple(
+            Refusal(
+                t.path, t.via, "agent", f"AGENT_ID {agent!r} is not an agent id", fix="export AGENT_ID=agent-<n>-<role>"
+            )
+            for t in call.targets
+        )
+        event = skipped_event(f"bad AGENT_ID {agent!r}: write refused", call.tool, None, now)
+        return Verdict(
+            exit_code=EXIT_BLOCK,
+            stdout=json.dumps(deny_output(refusals, agent)) + "\n",
+            stderr=refusal_text(refusals, agent) + "\n",
+            events=(event,),
+            refusals=refusals,
+            events_file=paths.events,
+        )
     try:
         verdict = judge(paths, agent, call, now)
     except SquadError as exc:  # e.g. a broken ownership.yaml: say so, but do not stop every edit

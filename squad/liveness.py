@@ -41,26 +41,35 @@ class AgentState:
         total = self.tasks_planned
         if self.status is Status.DONE:
             return total
-        return min(self.progress.done, total) if self.progress else 0
+        return min(self.progress.done, total) if self.progress and not self.progress.percent else 0
 
     @property
     def tasks_planned(self) -> int:
         """Tasks in its plan (which the coordinator may have changed), else what it reported."""
         if self.tasks_total is not None:
             return self.tasks_total
-        return self.progress.total if self.progress else 0
+        return self.progress.total if self.progress and not self.progress.percent else 0
 
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "status": self.status.value,
             "task": self.task,
-            "progress": {"done": self.progress.done, "total": self.progress.total} if self.progress else None,
+            "progress": _progress_json(self.progress),
             "last_update": format_time(self.last_update) if self.last_update else None,
             "idle_s": round(self.idle_s, 1) if self.idle_s is not None else None,
             "files_modified": list(self.files_modified),
             "waiting_for": self.waiting_for,
         }
+
+
+def _progress_json(progress: Progress | None) -> dict[str, Any] | None:
+    if progress is None:
+        return None
+    out: dict[str, Any] = {"done": progress.done, "total": progress.total}
+    if progress.percent:
+        out["percent"] = True  # "60%" with no plan to count it against: done is the percentage
+    return out
 
 
 def agent_state(name: str, comm: CommFile, plan: Plan | None, now: datetime) -> AgentState:
@@ -100,6 +109,8 @@ def agent_state(name: str, comm: CommFile, plan: Plan | None, now: datetime) -> 
     total = len(plan.tasks) if plan is not None else None
     if progress is None and total:
         progress = Progress(total if status is Status.DONE else 0, total)
+    elif progress is not None and progress.percent and total:
+        progress = progress.of(total)  # "60%" of a 5-task plan is 3/5
     wf = waiting.waiting_for if waiting is not None else None
     return AgentState(
         id=name,

@@ -265,7 +265,9 @@ def repo_relative(target: str, paths: SquadPaths, cwd: Path | None = None) -> st
     if candidate.is_absolute():
         first = PurePosixPath(raw).parts[1] if len(PurePosixPath(raw).parts) > 1 else ""
         inside = any(_is_within(Path(os.path.normpath(raw)), r) for r in roots)
-        if not inside and first and not Path("/", first).exists() and (roots[0] / first).exists():
+        # "/shared/types/x.ts" as ai-agent-hub agents write it: repo-relative, since /shared is no
+        # folder of this machine. "/etc/passwd" or "/tmp/x" stay absolute, and are refused below.
+        if not inside and first and not Path("/", first).exists():
             candidate = roots[0] / raw.lstrip("/")
         absolute = Path(os.path.normpath(candidate))
     else:

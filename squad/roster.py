@@ -17,7 +17,8 @@ from squad.errors import SquadError
 from squad.paths import SquadPaths
 from squad.protocol.ids import AgentId, mentioned_agent, parse_agent_id
 
-_FILE_RE = re.compile(r"^agent-(\d+)-(plan|comm)\.md$")
+# agent-1-comm.md as squad writes it; agent-01-comm.md or agent-1-frontend-comm.md as people may name it.
+_FILE_RE = re.compile(r"^agent-0*(\d+)(?:-([a-z0-9][a-z0-9_-]*?))?-(plan|comm)\.md$", re.IGNORECASE)
 # `agent: agent-1-frontend` in front matter, or `- **Agent ID**: agent-1-frontend` in a plain markdown plan.
 _AGENT_LINE_RE = re.compile(
     r"^[\s*-]*\**agent(?:[ _]?id)?\**\s*:\s*\**\s*['\"`]?([^'\"`\s#*]+)", re.MULTILINE | re.IGNORECASE
@@ -59,23 +60,36 @@ def _id_in_comm(path: Path, number: int) -> AgentId | None:
 
 
 def members(paths: SquadPaths) -> list[Member]:
-    """Every agent with a plan or a comm file, ordered by number."""
-    numbers: set[int] = set()
+    """Every agent with a plan or a comm file, ordered by number.
+
+    The canonical names (``agent-1-plan.md``, ``agent-1-comm.md``) win; a file named otherwise for
+    that number (``agent-01-comm.md``, ``agent-1-frontend-comm.md``) is used when there is no
+    canonical one, so a hand-named file is read, not ignored.
+    """
+    found: dict[tuple[int, str], Path] = {}
+    roles: dict[int, str] = {}
     for folder in (paths.plans, paths.comms):
         try:
-            names = [entry.name for entry in folder.iterdir()]
+            names = sorted(entry.name for entry in folder.iterdir() if entry.is_file())
         except FileNotFoundError:
             continue
         for name in names:
             match = _FILE_RE.match(name)
-            if match:
-                numbers.add(int(match.group(1)))
+            if not match:
+                continue
+            number, role, kind = int(match.group(1)), match.group(2), match.group(3).lower()
+            canonical = paths.plan(number) if kind == "plan" else paths.comm(number)
+            if name == canonical.name or (number, kind) not in found:
+                found[(number, kind)] = folder / name
+            if role and role.lower() not in ("comm", "plan"):
+                roles.setdefault(number, role.lower())
     out = []
-    for number in sorted(numbers):
-        plan, comm = paths.plan(number), paths.comm(number)
+    for number in sorted({n for n, _ in found}):
+        plan = found.get((number, "plan"), paths.plan(number))
+        comm = found.get((number, "comm"), paths.comm(number))
         agent = _id_in_plan(plan) if plan.exists() else None
         if agent is None or agent.number != number:
-            agent = _id_in_comm(comm, number) or AgentId(number)
+            agent = _id_in_comm(comm, number) or AgentId(number, roles.get(number))
         out.append(Member(agent, plan, comm))
     return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import subprocess
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from datetime import datetime
 
 from squad.atomic import append_lines
 from squad.errors import SquadError
-from squad.paths import SquadPaths, strip_path
+from squad.paths import SquadPaths, repo_relative
 from squad.protocol.comm import (
     Progress,
     Status,
@@ -34,9 +35,12 @@ def status_from_text(text: str) -> Status:
 
 
 def progress_from_text(text: str) -> Progress:
-    progress = parse_progress(text)
+    """``--progress``: strictly ``DONE/TOTAL`` (``3/5``, ``3 of 5``) or a percentage up to 100%."""
+    value = text.strip()
+    ok = re.fullmatch(r"\d+\s*(?:/|of)\s*[1-9]\d*|(?:100|\d{1,2})\s*%", value, re.IGNORECASE)
+    progress = parse_progress(value) if ok else None
     if progress is None or progress.done > progress.total:
-        raise SquadError(f"bad progress {text!r}: use DONE/TOTAL such as 3/5")
+        raise SquadError(f"bad progress {text!r}: use DONE/TOTAL such as 3/5, or a percentage such as 60%")
     return progress
 
 
@@ -76,7 +80,7 @@ def post_update(
         at=at or utcnow(),
         task=task,
         progress=progress,
-        files=tuple(strip_path(f) for f in files),
+        files=tuple(repo_relative(f, paths) for f in files),
         next_step=next_step,
         waiting_for=waiting_for,
         alternative=alternative,
@@ -108,7 +112,7 @@ def post_handoff(
     block = format_handoff(
         from_agent=sender.name,
         to_agent=receiver.name,
-        file=strip_path(file),
+        file=repo_relative(file, paths),
         at=at or utcnow(),
         status=status,
         reason=reason,

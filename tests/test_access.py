@@ -65,7 +65,7 @@ def test_resource_lease_required(squad: SquadPaths) -> None:
     assert may_write(squad, "agent-1", "migrations/001.sql", matrix=MATRIX).allowed
 
 
-@pytest.mark.parametrize(("access", "allowed"), [("SEQUENTIAL", False), ("READONLY", False), ("EXCLUSIVE", False)])
+@pytest.mark.parametrize(("access", "allowed"), [("SEQUENTIAL", False), ("READONLY", False)])
 def test_default_access_from_config(squad: SquadPaths, access: str, allowed: bool) -> None:
     squad.config.write_text(f"default_access: {access}\n")
     [d] = check_paths(squad, "agent-1", ["anything.txt"])
@@ -108,3 +108,25 @@ def test_unreadable_lease_only_stops_checks_of_paths_it_may_cover(squad: SquadPa
     with pytest.raises(SquadError):
         may_write(squad, "agent-1", "shared/types.ts", matrix=MATRIX)
     assert may_write(squad, "agent-1", "frontend/x.ts", matrix=MATRIX).allowed
+
+
+def test_a_resource_locked_path_names_both_leases_in_one_fix(squad: SquadPaths) -> None:
+    from squad.access import may_write
+
+    squad.ownership.write_text('migrations/: {owner: null, access: SEQUENTIAL, resource: "@db-migrations"}\n')
+    decision = may_write(squad, "agent-2", "migrations/0007.sql")
+    assert not decision.allowed
+    assert decision.fix == "squad lock migrations/0007.sql && squad lock @db-migrations"
+    assert "@db-migrations" in decision.reason
+
+
+def test_default_access_exclusive_is_refused_naming_the_line(squad: SquadPaths) -> None:
+    squad.config.write_text("lock_ttl_s: 60\ndefault_access: EXCLUSIVE\n")  # no owner: nobody could write
+    with pytest.raises(SquadError, match=r"config.yaml:2: default_access must be SEQUENTIAL or READONLY"):
+        check_paths(squad, "agent-1", ["anything.txt"])
+
+
+def test_config_key_set_twice_is_an_error(squad: SquadPaths) -> None:
+    squad.config.write_text("lock_ttl_s: 1800\nagent_idle_s: 60\nlock_ttl_s: 60\n")
+    with pytest.raises(SquadError, match=r"config.yaml:3: lock_ttl_s is set twice \(first at line 1\)"):
+        check_paths(squad, "agent-1", ["anything.txt"])

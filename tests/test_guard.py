@@ -691,3 +691,12 @@ def test_git_mode_outside_a_git_repository_is_one_line(tmp_path: Path) -> None:
     result = run_squad("guard", "--git", cwd=tmp_path, env={"AGENT_ID": "agent-1"})
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "is not in a git repository" in result.stderr
+
+
+def test_a_malformed_agent_id_refuses_writes_instead_of_switching_enforcement_off(team: SquadPaths) -> None:
+    call = hook_json("Write", team.root, file_path=str(team.root / "frontend" / "App.tsx"))
+    result = run_squad("guard", cwd=team.root, env={"AGENT_ID": "garbage"}, input=call)
+    assert result.returncode == 2
+    assert "AGENT_ID 'garbage' is not an agent id" in result.stderr and "export AGENT_ID=" in result.stderr
+    reading = hook_json("Read", team.root, file_path=str(team.root / "frontend" / "App.tsx"))
+    assert run_squad("guard", cwd=team.root, env={"AGENT_ID": "garbage"}, input=reading).returncode == 0

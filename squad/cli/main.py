@@ -62,7 +62,7 @@ class LazyGroup(click.Group):
             click.echo(f"squad: error: {exc.render()}", err=True)
             ctx.exit(exc.exit_code)
         except OSError as exc:  # the environment said no: a missing folder, a permission, a full disk
-            where = f": {exc.filename}" if exc.filename else ""
+            where = f": {exc.filename}" if isinstance(exc.filename, str) and exc.filename else ""
             click.echo(f"squad: error: {exc.strerror or exc}{where}", err=True)
             ctx.exit(2)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, KeyboardInterrupt):

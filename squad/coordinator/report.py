@@ -28,7 +28,7 @@ def age(seconds: float | None) -> str:
 
 
 def progress_text(agent: AgentState) -> str:
-    return f"{agent.progress.done}/{agent.progress.total}" if agent.progress else "-"
+    return str(agent.progress) if agent.progress else "-"
 
 
 def doing(agent: AgentState) -> str:

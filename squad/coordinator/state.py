@@ -6,7 +6,7 @@ incremental readers, ``build_snapshot`` with full reads.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -88,6 +88,7 @@ class Snapshot:
                     "to": h.to_agent,
                     "file": h.file,
                     "status": h.status,
+                    "reason": h.reason,
                     "at": format_time(h.at) if h.at else None,
                 }
                 for owner, h in self.handoffs
@@ -104,6 +105,15 @@ class Snapshot:
             "metrics": self.metrics,
             "problems": [str(problem) for problem in self.problems],
         }
+
+
+def _full_id(name: str | None, known: list[str]) -> str | None:
+    """``agent-2`` as the roster knows it (``agent-2-backend``); a name nobody knows as written."""
+    from squad.protocol.ids import same_agent
+
+    if name is None:
+        return None
+    return next((k for k in known if same_agent(k, name)), name)
 
 
 def read_locks(
@@ -156,9 +166,13 @@ def build_snapshot(paths: SquadPaths, now: datetime, config: Config | None = Non
         problems.extend(comm.problems)
         name = plan.agent if plan else member.name
         agents.append(reopened(agent_state(name, comm, plan, now), plan, events))
-        handoffs.extend((name, h) for h in comm.handoffs)
+        # a handoff with no time of its own ("[timestamp]") takes the file's, as a status block does
+        handoffs.extend((name, replace(h, at=h.at or comm.mtime)) for h in comm.handoffs)
     if strict and problems:
         raise problems[0]
+    known = [a.id for a in agents]
+    handoffs = [(owner, replace(h, from_agent=_full_id(h.from_agent, known), to_agent=_full_id(h.to_agent, known)))
+                for owner, h in handoffs]  # fmt: skip
     agent_tuple = tuple(agents)
     locks = read_locks(paths, config, agent_tuple, now, problems)
     violations = tuple(e for e in events if e.kind in (ev.VIOLATION, ev.VIOLATION_ATTEMPT))

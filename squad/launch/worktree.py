@@ -201,9 +201,14 @@ class MergeOutcome:
 
 def merge_branch(repo: Path, branch: str, *, squash: bool, message: str) -> MergeOutcome:
     """Merge ``branch`` into the checked-out branch of ``repo``; on conflict abort and refuse."""
-    pending = git(repo, "status", "--porcelain", "--untracked-files=no").strip()
+    # squad's own files (.squad/, when tracked) change all the time while agents work: not the user's edits
+    pending = [
+        status_path(line)
+        for line in git(repo, "status", "--porcelain", "--untracked-files=no").splitlines()
+        if line.strip() and not _under(status_path(line), (".squad/",))
+    ]
     if pending:
-        first = pending.splitlines()[0][3:]
+        first = pending[0]
         raise Refused(
             f"the current checkout has uncommitted changes ({first}, ...): commit or stash them before merging"
         )

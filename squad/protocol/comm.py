@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -79,9 +80,16 @@ def parse_status(text: str) -> Status | None:
 class Progress:
     done: int
     total: int
+    percent: bool = False  # written as "60%": a share of the agent's own tasks, not a count
 
     def __str__(self) -> str:
-        return f"{self.done}/{self.total}"
+        return f"{self.done}%" if self.percent else f"{self.done}/{self.total}"
+
+    def of(self, tasks: int) -> Progress:
+        """A percentage as a count of ``tasks``; a count as it is."""
+        if not self.percent:
+            return self
+        return Progress(round(self.done * tasks / 100), tasks)
 
 
 @dataclass(frozen=True)
@@ -435,7 +443,7 @@ def parse_progress(text: str) -> Progress | None:
         return Progress(int(match.group(1)), int(match.group(2)))
     match = _PERCENT_RE.search(text)
     if match:
-        return Progress(min(int(match.group(1)), 100), 100)
+        return Progress(min(int(match.group(1)), 100), 100, percent=True)
     return None
 
 
@@ -531,6 +539,9 @@ class CommReader:
             if self.offset:
                 self._reset()
             return self._result()
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise SquadError("is not a regular file (a comm file must be one)", path=self.display)
         with os.fdopen(fd, "rb") as handle:
             st = os.fstat(handle.fileno())
             self.mtime = from_timestamp(st.st_mtime)

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from squad.atomic import write_atomic
 from squad.errors import SquadError
+from squad.paths import RESOURCE_RE
+from squad.protocol.ids import parse_agent_id
 
 if TYPE_CHECKING:
     import pathspec
@@ -124,7 +126,20 @@ def parse_matrix(text: str, path: Path, default_access: str = "SEQUENTIAL") -> M
             line=line,
         )
         owner = value.get("owner")
-        entries.append(Entry(pattern, str(owner) if owner else None, access, value.get("resource"), line))
+        if owner is not None and (not isinstance(owner, str) or parse_agent_id(owner) is None):
+            raise SquadError(
+                f"owner {owner!r} of {pattern!r} is not an agent id (agent-<n>-<role>)", path=path, line=line
+            )
+        if access == "EXCLUSIVE" and not owner:
+            raise SquadError(f"{pattern!r} is EXCLUSIVE but names no owner", path=path, line=line)
+        resource = value.get("resource")
+        if resource is not None and (
+            not isinstance(resource, str) or not RESOURCE_RE.match("@" + resource.lstrip("@"))
+        ):
+            raise SquadError(
+                f"resource {resource!r} of {pattern!r} is not a name such as @db-migrations", path=path, line=line
+            )
+        entries.append(Entry(pattern, owner, access, resource, line))
     return Matrix(tuple(entries), default_access)
 
 

@@ -105,7 +105,7 @@ def test_bulleted_keys() -> None:
 
 def test_progress_out_of_and_percent() -> None:
     assert last("Status: ACTIVE\nProgress: 2 out of 7 tasks\n").progress == Progress(2, 7)
-    assert last("Status: ACTIVE\nProgress: 40%\n").progress == Progress(40, 100)
+    assert last("Status: ACTIVE\nProgress: 40%\n").progress == Progress(40, 100, percent=True)
 
 
 def test_prose_between_blocks_is_ignored() -> None:

@@ -161,7 +161,13 @@ def test_matrix_round_trips(tmp_path: Path) -> None:
 
 def test_matrix_errors_name_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(SquadError, match=r"ownership.yaml:3: unknown access mode 'SOMETIMES'"):
-        parse_matrix("a/: {owner: x, access: EXCLUSIVE}\n\nb/: {access: SOMETIMES}\n", tmp_path / "ownership.yaml")
+        parse_matrix(
+            "a/: {owner: agent-1, access: EXCLUSIVE}\n\nb/: {access: SOMETIMES}\n", tmp_path / "ownership.yaml"
+        )
+    with pytest.raises(SquadError, match=r"ownership.yaml:2: owner 'bob' of 'b/' is not an agent id"):
+        parse_matrix("a/: {owner: agent-1, access: EXCLUSIVE}\nb/: {owner: bob}\n", tmp_path / "ownership.yaml")
+    with pytest.raises(SquadError, match=r"ownership.yaml:1: 'api/' is EXCLUSIVE but names no owner"):
+        parse_matrix("api/: EXCLUSIVE\n", tmp_path / "ownership.yaml")
     with pytest.raises(SquadError, match=r"ownership.yaml:2: bad YAML"):
         parse_matrix("a/: {owner: x\nb/: [\n", tmp_path / "ownership.yaml")
     assert load_matrix(tmp_path / "missing.yaml") == Matrix()
