@@ -77,7 +77,7 @@ def agent_state(name: str, comm: CommFile, plan: Plan | None, now: datetime) -> 
     status = Status.STARTING
     task = None
     progress = None
-    files: list[str] = []
+    files: dict[str, None] = {}  # an ordered set: long comm files list thousands of paths
     waiting: StatusUpdate | None = None
     alternative = None
     evidence_exit = None
@@ -95,9 +95,7 @@ def agent_state(name: str, comm: CommFile, plan: Plan | None, now: datetime) -> 
                 waiting, alternative = None, None
         task = block.task or task
         progress = block.progress or progress
-        for f in (*block.files_modified, *block.files_created):
-            if f not in files:
-                files.append(f)
+        files.update(dict.fromkeys((*block.files_modified, *block.files_created)))
         if block.waiting_for is not None:
             waiting = block
         if block.alternative:
