@@ -299,7 +299,8 @@ def uninstall_claude(cwd: Path, *, local: bool) -> Change:
     # Edited since install: take out exactly our entry and keep everything else as it is now.
     write_atomic(path, _dump(without_guard(data)))
     backup.unlink(missing_ok=True)
-    return Change("claude", path, "removed", "settings changed since install: only squad's entry removed")
+    # "updated", not "removed": the file stays, with the user's later edits; only our entry is gone
+    return Change("claude", path, "updated", "squad's hook entry taken out; your edits since install kept")
 
 
 def _read_backup(path: Path) -> dict[str, Any] | None:

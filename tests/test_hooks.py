@@ -229,7 +229,7 @@ def test_claude_settings_edited_after_install(team: SquadPaths) -> None:
     path.write_text(json.dumps(data))
 
     [undone] = uninstall(root, git=False, claude=True)
-    assert undone.action == "removed"
+    assert undone.action == "updated" and "edits since install kept" in undone.note
     after = json.loads(path.read_text())
     expected = json.loads(json.dumps(SETTINGS))
     expected["theme"] = "dark"
