@@ -34,6 +34,7 @@ STYLE = {
     "BLOCKED": "yellow",
     "FAILED": "red",
 }
+STALE_SYMBOL = "💤"
 ALERT_KINDS = (ev.STUCK, ev.DEADLOCK)
 VIOLATION_KINDS = (ev.VIOLATION, ev.VIOLATION_ATTEMPT)
 
@@ -46,6 +47,7 @@ class Extras:
     paused: bool = False
     mode: str = ""  # "coordinator in-process" / "daemon pid 123" / "one frame"
     launch: dict[str, dict[str, Any]] = field(default_factory=dict)  # reports/launch.json "agents"
+    stale_s: float | None = None  # config agent_stale_s: a silent agent past it shows as stale
 
 
 def bar(done: int, total: int, width: int = 10) -> str:
@@ -81,7 +83,8 @@ def _doing(snap: Snapshot, a: AgentState, *, two_lines: bool = False) -> Text:
     return Text(task)
 
 
-def header(snap: Snapshot, extras: Extras) -> Text:
+def header(snap: Snapshot, extras: Extras, width: int = 80) -> Text:
+    """Two lines, each cut to ``width``: the least important parts go first (never wrapped)."""
     m = snap.metrics
     done, total = int(m.get("tasks_done", 0) or 0), int(m.get("tasks_total", 0) or 0)
     pct = f"{100 * done // total}%" if total else "-"
@@ -91,18 +94,38 @@ def header(snap: Snapshot, extras: Extras) -> Text:
     states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda kv: -kv[1]))
     wall = snap.metrics.get("wall_s")
     elapsed = (snap.at - extras.started_at).total_seconds() if extras.started_at else wall
-    text = Text()
-    text.append("PARALLEL AGENT MONITOR", style="bold")
-    text.append(f"  Overall {bar(done, total, 12)} {pct}")
-    text.append(f"  Elapsed {age(elapsed)}\n")
-    text.append(f"Agents {len(snap.agents)}" + (f" ({states})" if states else ""))
     stale = sum(1 for lv in snap.locks if lv.stale)
-    text.append(f"  Locks {len(snap.locks)}" + (f" ({stale} stale)" if stale else ""))
-    if extras.paused:
-        text.append("  PAUSED", style="bold red")
-    if extras.mode:
-        text.append(f"  [{extras.mode}]", style="dim")
+    locks = f"Locks {len(snap.locks)}" + (f" ({stale} stale)" if stale else "")
+    agents = f"Agents {len(snap.agents)}"
+    text = Text(no_wrap=True, overflow="ellipsis")
+    # Each line: the variants to try, fullest first.
+    first = [
+        [("PARALLEL AGENT MONITOR", "bold"), (f"  Overall {bar(done, total, 12)} {pct}", ""), (f"  Elapsed {age(elapsed)}", "")],
+        [("AGENT MONITOR", "bold"), (f"  {bar(done, total, 8)} {pct}", ""), (f"  {age(elapsed)}", "")],
+        [("MONITOR", "bold"), (f" {pct}", ""), (f" {age(elapsed)}", "")],
+    ]  # fmt: skip
+    paused = [("  PAUSED", "bold red")] if extras.paused else []
+    mode = [(f"  [{extras.mode}]", "dim")] if extras.mode else []
+    short_mode = [(f"  [{_short_mode(extras.mode)}]", "dim")] if extras.mode else []
+    full_agents = agents + (f" ({states})" if states else "")
+    second = [
+        [(full_agents, ""), (f"  {locks}", ""), *paused, *mode],
+        [(full_agents, ""), (f"  {locks}", ""), *paused, *short_mode],
+        [(full_agents, ""), (f"  {locks}", ""), *paused],
+        [(agents, ""), (f"  {locks}", ""), *paused, *short_mode],
+        [(agents, ""), (f"  {locks}", ""), *paused],
+    ]
+    for i, variants in enumerate((first, second)):
+        chosen = next((v for v in variants if sum(len(t) for t, _ in v) <= width), variants[-1])
+        for part, style in chosen:
+            text.append(part, style=style)
+        if i == 0:
+            text.append("\n")
     return text
+
+
+def _short_mode(mode: str) -> str:
+    return mode.replace("coordinator ", "").replace("daemon pid ", "daemon ")
 
 
 def agents_table(snap: Snapshot, extras: Extras, width: int, layout: Layout | None = None) -> Table:
@@ -121,7 +144,9 @@ def agents_table(snap: Snapshot, extras: Extras, width: int, layout: Layout | No
     prog_w = (
         max((len(f"{a.progress.done}/{a.progress.total}") for a in snap.agents if a.progress), default=1) + bar_w + 1
     )
-    state_w = max(cell_len(f"{SYMBOL['BLOCKED']} {a.status.value}") for a in snap.agents) if snap.agents else 9
+    state_w = max((cell_len(f"{SYMBOL['BLOCKED']} {a.status.value}") for a in snap.agents), default=9)
+    if any(is_stale_agent(a, extras.stale_s) for a in snap.agents):
+        state_w = max(state_w, cell_len(f"{STALE_SYMBOL} STALE"))
     # Launched agents: the productivity score; wide screens add CPU and memory (reports/launch.json).
     launch_cols = [("SCORE", "score", "{:.0f}")]
     if wide:
@@ -144,11 +169,14 @@ def agents_table(snap: Snapshot, extras: Extras, width: int, layout: Layout | No
         launch = _launch_row(extras, a.id)
         attempt = int(launch.get("attempt", 1) or 1) if launch else 1
         symbol = RELAUNCHED if attempt > 1 or a.id in stuck else SYMBOL.get(a.status.value, "?")
+        state = Text(f"{symbol} {a.status.value}", style=STYLE.get(a.status.value, ""))
+        if is_stale_agent(a, extras.stale_s):
+            state = Text(f"{STALE_SYMBOL} STALE", style="yellow")
         p = a.progress
         progress = f"{bar(p.done, p.total, bar_w)} {p.done}/{p.total}" if p else "-"
         row: list[RenderableType] = [
             a.id,
-            Text(f"{symbol} {a.status.value}", style=STYLE.get(a.status.value, "")),
+            state,
             progress,
             age(a.idle_s),
         ]
@@ -241,6 +269,41 @@ class Layout:
     metrics: str = "full"
 
 
+ALERT_WINDOW_S = 60.0  # an alert whose cause is gone stays this long, then goes
+
+
+def current_alerts(snap: Snapshot) -> list[ev.Event]:
+    """The alerts still true: a deadlock while every agent of its cycle is still BLOCKED, a stuck
+    agent while it is still FAILED; any alert for ``ALERT_WINDOW_S`` after it was logged."""
+    by_id = {a.id: a for a in snap.agents}
+    out = []
+    for e in snap.events:
+        if e.kind not in ALERT_KINDS:
+            continue
+        if (snap.at - e.at).total_seconds() <= ALERT_WINDOW_S:
+            out.append(e)
+            continue
+        if e.kind == ev.DEADLOCK:
+            cycle = e.data.get("cycle") or []
+            live = bool(cycle) and all(
+                (a := by_id.get(str(x))) is not None and a.status.value == "BLOCKED" for x in cycle
+            )
+        else:
+            agent = by_id.get(e.agent or "")
+            live = agent is not None and agent.status.value == "FAILED"
+        if live:
+            out.append(e)
+    return out
+
+
+def is_stale_agent(a: AgentState, stale_s: float | None) -> bool:
+    """Silent past ``agent_stale_s`` while it claims to work: its leases are stale too."""
+    return (
+        stale_s is not None and a.idle_s is not None and a.idle_s >= stale_s
+        and a.status.value not in ("DONE", "FAILED")
+    )  # fmt: skip
+
+
 def _attention(a: AgentState) -> int:
     """Which agents a short screen keeps: failed and blocked first, done last."""
     order = {"FAILED": 0, "BLOCKED": 1, "WAITING": 2, "ACTIVE": 3, "STARTING": 4, "DONE": 5}
@@ -253,7 +316,7 @@ def fit(snap: Snapshot, extras: Extras, width: int, height: int | None) -> Layou
     layout = Layout(two_lines=width < 120)
     if height is None:
         return layout
-    alerts = sum(1 for e in snap.events if e.kind in ALERT_KINDS)
+    alerts = len(current_alerts(snap))
     problems = len(snap.problems)
     handoffs = len(pending_handoffs(snap))
     events = len(latest_events(snap, 8))
@@ -365,8 +428,8 @@ def render(
     fewer events, one-line leases and metrics, one line per agent, and last of all fewer agents."""
     extras = extras or Extras()
     layout = fit(snap, extras, width, height)
-    parts: list[RenderableType] = [header(snap, extras)]
-    alerts = [e for e in snap.events if e.kind in ALERT_KINDS]
+    parts: list[RenderableType] = [header(snap, extras, width)]
+    alerts = current_alerts(snap)
     for e in alerts[-layout.notes :] if layout.notes else []:
         parts.append(
             Text(
@@ -408,6 +471,16 @@ def render(
     return Group(*parts)
 
 
+def _stale_s(paths: SquadPaths) -> float:
+    from squad.config import Config, load_config
+    from squad.errors import SquadError
+
+    try:
+        return load_config(paths.config).agent_stale_s
+    except (SquadError, OSError):
+        return Config().agent_stale_s
+
+
 def read_launch(paths: SquadPaths) -> dict[str, dict[str, Any]]:
     try:
         data = json.loads(paths.launch_report.read_text(encoding="utf-8"))
@@ -429,7 +502,7 @@ def run_monitor(paths: SquadPaths, *, once: bool = False, width: int | None = No
     mode = f"daemon pid {daemon.pid}" if daemon else "coordinator in-process"
 
     def frame(snap: Snapshot) -> RenderableType:
-        extras = Extras(None, paths.pause_flag.exists(), mode, read_launch(paths))
+        extras = Extras(None, paths.pause_flag.exists(), mode, read_launch(paths), _stale_s(paths))
         return render(snap, extras, width=console.width, height=console.height if terminal else None)
 
     _quiet_logging(paths, in_process=daemon is None)

@@ -8,6 +8,7 @@ in between redoes an action (each is idempotent) rather than losing one.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 from datetime import datetime
 
@@ -62,7 +63,7 @@ def _apply_one(paths: SquadPaths, config: Config, item: rules.Action, now: datet
         locks.break_lease(paths, item.target, item.reason, now=now, by="coordinator")
         return []
     if isinstance(item, rules.MoveTasks):
-        move_tasks(paths, item.source, item.target, item.task_ids, item.files)
+        move_tasks(paths, item.source, item.target, item.task_ids, item.files, now=now)
         return []
     if isinstance(item, rules.TransferOwnership):
         transfer(paths, item)
@@ -97,8 +98,13 @@ def _give(paths: SquadPaths, files: tuple[str, ...], to: str) -> None:
         write_matrix(paths.ownership, matrix.with_entries(entries))
 
 
-def move_tasks(paths: SquadPaths, source: str, target: str, task_ids: tuple[str, ...], files: tuple[str, ...]) -> None:
-    """Move tasks between plans. The target is written first: a crash leaves a task twice, never nowhere."""
+def move_tasks(paths: SquadPaths, source: str, target: str, task_ids: tuple[str, ...], files: tuple[str, ...],
+               *, now: datetime | None = None) -> None:  # fmt: skip
+    """Move tasks between plans. The target is written first: a crash leaves a task twice, never nowhere.
+
+    Both plans' bodies (what the agents read) get a ``## Changes from the coordinator`` section at
+    their end, regenerated on each move: the tasks received (and from whom), the tasks moved away.
+    """
     src, dst = _plan(paths, source), _plan(paths, target)
     if src is None or dst is None:
         raise SquadError(f"cannot move {', '.join(task_ids)}: {source} or {target} has no plan")
@@ -110,17 +116,57 @@ def move_tasks(paths: SquadPaths, source: str, target: str, task_ids: tuple[str,
     dst_marks = _marks(dst)
     carried = {k: v for k, v in src_marks.items() if str(k) in task_ids}
     dst_extra = {**dst.extra, "blocked": {**dst_marks, **carried}} if carried else dst.extra
+    when = stamp_text(now)
+    got = {
+        t.id: f"- Received **{t.id}** {t.title}" + (f" (files: {', '.join(t.files)})" if t.files else "")
+        + f" from {src.agent}{when}: it is yours now."
+        for t in moving
+    }  # fmt: skip
+    gone = {t.id: f"- Moved away **{t.id}** {t.title} to {dst.agent}{when}: skip it." for t in moving}
     _give(paths, files, target)
     write_plan(
         rules.plan_path(paths, target),
-        replace(dst, tasks=(*dst.tasks, *(t for t in moving if t.id not in have)), owns=owns, extra=dst_extra),
-    )
+        replace(dst, tasks=(*dst.tasks, *(t for t in moving if t.id not in have)), owns=owns, extra=dst_extra,
+                body=with_changes(dst.body, got)),
+    )  # fmt: skip
     rest = src.with_tasks(tuple(t for t in src.tasks if t.id not in task_ids))
+    rest = replace(rest, body=with_changes(rest.body, gone))
     if carried:
         left = {k: v for k, v in src_marks.items() if str(k) not in task_ids}
         extra = {**rest.extra, "blocked": left} if left else {k: v for k, v in rest.extra.items() if k != "blocked"}
         rest = replace(rest, extra=extra)
     write_plan(rules.plan_path(paths, source), rest)
+
+
+CHANGES_HEADING = "## Changes from the coordinator"
+_CHANGE_LINE = re.compile(r"- (?:Received|Moved away) \*\*(\S+)\*\*")
+
+
+def stamp_text(now: datetime | None) -> str:
+    from squad.protocol.times import format_time
+
+    return f" at {format_time(now)}" if now is not None else ""
+
+
+def with_changes(body: str, changes: dict[str, str]) -> str:
+    """``body`` with its ``## Changes from the coordinator`` section (always last) regenerated:
+    the lines already there plus ``changes`` (task id -> line), one line per task, the newest kept."""
+    text = body.rstrip("\n")
+    index = text.find(CHANGES_HEADING)
+    kept: dict[str, str] = {}
+    if index >= 0 and (index == 0 or text[index - 1] == "\n"):
+        for line in text[index + len(CHANGES_HEADING) :].splitlines():
+            if m := _CHANGE_LINE.match(line):
+                kept[m.group(1)] = line
+        text = text[:index].rstrip("\n")
+    for task_id, line in changes.items():
+        kept.pop(task_id, None)
+        kept[task_id] = line
+    if not kept:
+        return text + "\n" if text else ""
+    intro = "The coordinator moved tasks since this plan was written; this section wins over the text above."
+    section = "\n".join([CHANGES_HEADING, "", intro, "", *kept.values()])
+    return (text + "\n\n" if text else "") + section + "\n"
 
 
 def _marks(plan: Plan) -> dict[str, object]:

@@ -333,7 +333,7 @@ def start(paths: SquadPaths, *, tick_s: float | None = None, wait_s: float = 20.
     """Start a detached coordinator (new session, output to ``logs/coordinator.log``)."""
     info = running(paths)
     if info is not None:
-        raise Refused(f"a coordinator already runs for {paths.root} (pid {info.pid})")
+        raise Refused(_already(paths, info))
     paths.logs.mkdir(parents=True, exist_ok=True)
     args = [sys.executable, "-m", "squad.coordinator.daemon", str(paths.root)]
     if tick_s is not None:
@@ -349,12 +349,19 @@ def start(paths: SquadPaths, *, tick_s: float | None = None, wait_s: float = 20.
         if info is not None and info.pid == proc.pid and info.ready:
             return info
         if proc.poll() is not None:
+            other = running(paths)
+            if other is not None and other.pid != proc.pid:  # another start won the race
+                raise Refused(_already(paths, other))
             raise SquadError(
                 f"the coordinator exited at once ({proc.returncode}): see {paths.display(paths.coordinator_log)}\n"
                 + _tail(paths)
             )
         time.sleep(0.05)
     raise SquadError(f"the coordinator did not start within {wait_s:g}s: see {paths.display(paths.coordinator_log)}")
+
+
+def _already(paths: SquadPaths, info: DaemonInfo) -> str:
+    return f"a coordinator already runs for {paths.root}" + (f" (pid {info.pid})" if info.pid > 0 else "")
 
 
 def _tail(paths: SquadPaths, lines: int = 5) -> str:

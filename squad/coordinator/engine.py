@@ -27,6 +27,7 @@ from squad.coordinator.state import (
     reopened,
     stale_reason,
 )
+from squad.coordinator.world import squad_own_file
 from squad.errors import SquadError
 from squad.paths import SQUAD_DIR_NAME, SquadPaths
 from squad.protocol import events as ev
@@ -77,7 +78,7 @@ def classify(paths: SquadPaths, absolute: str, ignored: Any = None) -> Change | 
     if parts[0] != SQUAD_DIR_NAME:
         if rel == ".gitignore":
             return Change(GITIGNORE)
-        if (ignored is not None and ignored.match_file(rel)) or _scratch(parts[-1]):
+        if (ignored is not None and ignored.match_file(rel)) or _scratch(parts[-1]) or squad_own_file(rel):
             return None
         return Change(WORKTREE, rel)
     inner = "/".join(parts[1:])
@@ -192,6 +193,9 @@ class Engine:
             source = self._source(member.id.number)
             self._load_plan(source)
             self._read_comm(source)
+        for number in _unreadable_comms(self.paths):  # e.g. a folder where a comm file should be
+            if number not in self.sources:
+                self._read_comm(self._source(number))
         self._load_matrix()
         self._load_leases()
         self.paused = self.paths.pause_flag.exists()
@@ -244,6 +248,10 @@ class Engine:
             self.problems_by.pop(key, None)
             self._problem(SquadError(f"cannot read it: {exc.strerror or exc}", path=where), key)
             return
+        except SquadError as exc:  # not a regular file, ...
+            self.problems_by.pop(key, None)
+            self._problem(SquadError(f"cannot read it: {exc.message}", path=exc.path, line=exc.line), key)
+            return
         if before is not None and len(source.comm.updates) < source.checked:
             source.checked = 0  # the file was rewritten: judge it afresh (keys stop repeats)
         self.problems_by[key] = list(source.comm.problems)
@@ -258,14 +266,21 @@ class Engine:
             self._problem(exc, "matrix")
 
     def _load_leases(self, at: datetime | None = None) -> None:
-        from squad.locks import held
+        from squad.locks import survey
 
-        self.problems_by.pop("locks", None)
+        before = {str(p) for p in self.problems_by.pop("locks", [])}
         try:
-            leases = held(self.paths, config=self.config)
+            found = survey(self.paths, config=self.config)
         except SquadError as exc:
             self._problem(exc, "locks")
             return
+        # An unreadable lease file is a problem (logged once), never a reason to stop judging the rest.
+        for _, error in found.unreadable:
+            if str(error) in before:
+                self.problems_by.setdefault("locks", []).append(error)
+            else:
+                self._problem(error, "locks")
+        leases = list(found.leases)
         if at is not None:
             # Remember leases that went away: an agent often unlocks before it reports the file.
             current = {(x.agent, x.path, x.acquired_at) for x in leases}
@@ -447,6 +462,17 @@ class Engine:
             problems=tuple(self.problems),
             metrics=metrics,
         )
+
+
+def _unreadable_comms(paths: SquadPaths) -> list[int]:
+    """Agent numbers whose canonical comm file exists but is no file (the roster skips those)."""
+    try:
+        entries = list(paths.comms.iterdir())
+    except OSError:
+        return []
+    return sorted(
+        int(m.group(1)) for e in entries if (m := re.fullmatch(r"agent-(\d+)-comm\.md", e.name)) and not e.is_file()
+    )
 
 
 def _blip(target: str, at: datetime) -> Lease:

@@ -40,6 +40,7 @@ from squad.coordinator.world import (
     may_take,
     pick_target,
     plan_path,
+    squad_own_file,
     stamp,
     task_of,
     unfinished,
@@ -115,6 +116,8 @@ def rule_worktree(world: World, now: datetime, config: Config) -> list[Item]:
     """In a shared checkout: a SEQUENTIAL file changed while nobody holds its lease, or a READONLY one."""
     out: list[Item] = []
     for file in world.changed_files:
+        if squad_own_file(file):
+            continue  # squad hooks install / uninstall
         rule = world.matrix.rule(file)
         if rule.access == "READONLY":
             why = f"{file} is read-only ({rule.pattern})"
@@ -171,7 +174,7 @@ def rule_idle(world: World, now: datetime, config: Config) -> list[Item]:
 
 
 def rule_blocked(world: World, now: datetime, config: Config) -> list[Item]:
-    """Each BLOCKED agent once per block, with what it waits for and who holds it."""
+    """Each BLOCKED agent once per block and thing waited for, with what it waits for and who holds it."""
     out: list[Item] = []
     for view in world.agents:
         s = view.state
@@ -181,7 +184,12 @@ def rule_blocked(world: World, now: datetime, config: Config) -> list[Item]:
         lease = live_lease(world, s.waiting_path) if s.waiting_path else None
         if lease is not None:
             holder = lease.lease.agent
+        # What is waited for is part of the key: a later block (or the same block, grown) naming
+        # another path or holder is news; the same wait reported again is not.
         key = f"blocked:{s.id}:{stamp(view.blocked_since or s.last_update)}"
+        waited = s.waiting_path or s.waiting_for
+        if waited or holder:
+            key += f":{waited or '-'}" + (f":{holder}" if holder else "")
         detail = f"waiting for {s.waiting_for or 'something unnamed'}" + (f" (held by {holder})" if holder else "")
         out.append(make_event(ev.BLOCKED, now, key, agent=s.id, path=s.waiting_path, detail=detail, holder=holder))
         if holder and not same_agent(holder, s.id) and world.agent(holder) is not None:

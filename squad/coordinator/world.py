@@ -5,6 +5,7 @@ Records only and pure helpers; ``rules`` decides, ``actions`` acts.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -223,3 +224,12 @@ def plan_path(paths: SquadPaths, agent: str) -> Path:
     parsed = parse_agent_id(agent)
     assert parsed is not None
     return paths.plan(parsed.number)
+
+
+_OWN_FILE = re.compile(r"\.claude/settings(?:\.local)?\.json(?:\.squad-backup)?(?:\.[^/]*\.tmp)?|\.git(?:/.*)?")
+
+
+def squad_own_file(rel: str) -> bool:
+    """Files squad itself writes outside ``.squad/`` (``squad hooks install``: the Claude settings and
+    their backup; git hooks): never an agent's work-tree change."""
+    return _OWN_FILE.fullmatch(rel) is not None
