@@ -82,9 +82,10 @@ def classify(paths: SquadPaths, absolute: str, ignored: Any = None) -> Change | 
             return None
         return Change(WORKTREE, rel)
     inner = "/".join(parts[1:])
-    if m := re.fullmatch(r"comms/agent-(\d+)-comm\.md", inner):
+    # agent-1-comm.md, or a hand-named agent-01-comm.md / agent-1-frontend-comm.md (see squad.roster)
+    if m := re.fullmatch(r"comms/agent-0*(\d+)(?:-[a-z0-9][a-z0-9_-]*?)?-comm\.md", inner, re.IGNORECASE):
         return Change(COMM, number=int(m.group(1)))
-    if m := re.fullmatch(r"parallel-plans/agent-(\d+)-plan\.md", inner):
+    if m := re.fullmatch(r"parallel-plans/agent-0*(\d+)(?:-[a-z0-9][a-z0-9_-]*?)?-plan\.md", inner, re.IGNORECASE):
         return Change(PLAN, number=int(m.group(1)))
     if (
         inner.startswith("locks/")
@@ -223,10 +224,13 @@ class Engine:
 
     def _source(self, number: int) -> Source:
         if number not in self.sources:
-            comm = self.paths.comm(number)
-            self.sources[number] = Source(
-                number, comm, self.paths.plan(number), CommReader(comm, self.paths.display(comm))
-            )
+            from squad.roster import members
+
+            # The roster knows hand-named files (agent-01-comm.md) as well as squad's own names.
+            member = next((m for m in members(self.paths) if m.id.number == number), None)
+            comm = member.comm if member else self.paths.comm(number)
+            plan = member.plan if member else self.paths.plan(number)
+            self.sources[number] = Source(number, comm, plan, CommReader(comm, self.paths.display(comm)))
         return self.sources[number]
 
     def _load_plan(self, source: Source) -> None:
