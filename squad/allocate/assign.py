@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, replace
 
 from squad.allocate.classify import Classifier, is_shared_path, resource_for
 from squad.allocate.graph import resolve_dependencies, task_ids, topological_order
-from squad.allocate.model import AgentAllocation, Allocation, HandoffRecord, Prediction, Task
-from squad.allocate.prd import PRD, skipped_notes
+from squad.allocate.model import AgentAllocation, Allocation, HandoffRecord, Prediction, Task, hours_text
+from squad.allocate.prd import PRD, done_notes, skipped_notes
 from squad.allocate.schedule import order_plans, predict
 from squad.errors import SquadError
 from squad.protocol.ownership import Entry, Matrix
@@ -34,7 +34,8 @@ class _Draft:
         return sum(t.hours for t in self.tasks)
 
 
-def _classify(prd: PRD, classifier: Classifier) -> list[str | None]:
+def _classify(prd: PRD, classifier: Classifier) -> tuple[list[str | None], list[bool]]:
+    """Each task's stream, and whether only keywords in its text chose it (no tag, heading or path)."""
     generic = {"note", "goal", "goals", "summary", "example", "status", "owner", "why"}
     for requirement in prd.requirements:
         # "Payments: Stripe checkout" in the requirements seeds a stream of that name.
@@ -43,6 +44,7 @@ def _classify(prd: PRD, classifier: Classifier) -> list[str | None]:
             classifier.ensure(name)
     heading_streams: dict[str, str | None] = {}
     out: list[str | None] = []
+    guessed: list[bool] = []
     for raw in prd.tasks:
         stream: str | None = None
         if raw.tag:
@@ -53,10 +55,11 @@ def _classify(prd: PRD, classifier: Classifier) -> list[str | None]:
             stream = heading_streams[raw.heading_stream]
         if stream is None:
             stream = classifier.by_path(p for p in raw.paths if not is_shared_path(p))
+        guessed.append(stream is None)
         if stream is None:
             stream = classifier.by_keywords(raw.text)
         out.append(stream)
-    return out
+    return out, guessed
 
 
 def _heading_stream(heading: str, classifier: Classifier) -> str | None:
@@ -114,8 +117,9 @@ def allocate_tasks(prd: PRD, classifier: Classifier, agents: int | None = None) 
     ids = task_ids(prd)
     deps = resolve_dependencies(prd, ids)
     order = topological_order(ids, deps, prd)
-    streams = _classify(prd, classifier)
+    streams, guessed = _classify(prd, classifier)
     rank = {ids[i]: r for r, i in enumerate(order)}
+    index = {task_id: i for i, task_id in enumerate(ids)}
     read_only = list(prd.read_only)
     ro_matrix = Matrix(tuple(Entry(p, None, "READONLY") for p in read_only))
 
@@ -155,9 +159,13 @@ def allocate_tasks(prd: PRD, classifier: Classifier, agents: int | None = None) 
     mentioned = [*prd.files_to_create, *(p for t in ordered for p in t.raw.paths)]
     for stream in stream_order:
         learned = [pattern for pattern, owner in owned if owner == stream]
+        configured = [f for f in folders[stream] if any(p.startswith(f) for p in mentioned)]
         if learned:  # the project keeps this stream elsewhere: drop default folders no path is in
-            configured = [f for f in folders[stream] if any(p.startswith(f) for p in mentioned)]
             folders[stream] = configured + learned
+        elif mentioned and all(guessed[index[t.id]] and not t.raw.paths for t in by_stream[stream]):
+            # Only a word in path-less tasks ("sort the results table") chose this stream, and the PRD's
+            # paths show where the project lives: no default folder (``db/``) nobody asked for.
+            folders[stream] = configured
 
     unclassified = sorted((t for t in ordered if t.stream is None), key=lambda t: (-t.hours, rank[t.id]))
 
@@ -177,7 +185,7 @@ def allocate_tasks(prd: PRD, classifier: Classifier, agents: int | None = None) 
         _name_roles(drafts)
         return _finish(prd, drafts, split_roots, contested, read_only, ())
 
-    notes = skipped_notes(prd)
+    notes = skipped_notes(prd) + done_notes(prd)
     full = chosen = build(agents)
     if agents is not None and len(full.agents) < agents:
         notes.append(f"--agents {agents} asked, but the work splits into only {len(full.agents)} parts without overlap")
@@ -191,7 +199,7 @@ def allocate_tasks(prd: PRD, classifier: Classifier, agents: int | None = None) 
             chosen = candidate
     if len(chosen.agents) < len(full.agents):
         notes.append(
-            f"{len(chosen.agents)} agents already reach the predicted makespan of {chosen.prediction.makespan_h:g}h; "
+            f"{len(chosen.agents)} agents already reach the predicted makespan of {hours_text(chosen.prediction.makespan_h)}; "
             f"splitting into {len(full.agents)} would only add handoffs (the dependency chain sets the pace)"
         )
     return replace(chosen, notes=tuple(notes))
@@ -322,6 +330,40 @@ def _name_roles(drafts: list[_Draft]) -> None:
             draft.role = f"{draft.role}-{counts[draft.role]}"
 
 
+def _own_uncovered(drafts: list[_Draft], split_roots: list[str], shared: dict[str, str | None], ro: Matrix) -> None:
+    """Every file a task names is its agent's or shared: a path no stream folder covers (an unclassified
+    task's, or one in a folder no stream claimed) goes to the agent whose task writes it. Its top folder
+    when no other agent writes or owns there, deeper when they do, SEQUENTIAL when it cannot be split."""
+    covered = Matrix(
+        tuple(
+            [Entry(p, None, "SEQUENTIAL") for p in (*split_roots, *shared)]
+            + [Entry(p, str(k), "EXCLUSIVE") for k, d in enumerate(drafts) for p in d.owns]
+        )
+    )
+    claims: list[tuple[str, str]] = []
+    for k, draft in enumerate(drafts):
+        for task in draft.tasks:
+            for path in task.raw.paths:
+                if is_shared_path(path) or ro.rule(path).access == "READONLY":
+                    continue
+                if covered.rule(path).pattern is None:
+                    claims.append((path, str(k)))
+    if not claims:
+        return
+    existing = {(p, str(k)) for k, d in enumerate(drafts) for p in d.owns}
+    owned, contested = _resolve_claims(claims + sorted(existing))
+    for pattern, key in owned:
+        if (pattern, key) not in existing and any(c == key and _under(p, pattern) for p, c in claims):
+            drafts[int(key)].owns.append(pattern)
+    for pattern in contested:
+        if any(_under(p, pattern) for p, _ in claims):
+            shared.setdefault(pattern, None)
+
+
+def _under(path: str, pattern: str) -> bool:
+    return path == pattern or (pattern.endswith("/") and path.startswith(pattern))
+
+
 def _finish(
     prd: PRD,
     drafts: list[_Draft],
@@ -333,19 +375,33 @@ def _finish(
     agent_ids = [f"agent-{n}-{d.role}" for n, d in enumerate(drafts, start=1)]
     owner_of = {t.id: agent_ids[k] for k, d in enumerate(drafts) for t in d.tasks}
     task_by_id = {t.id: t for d in drafts for t in d.tasks}
+    ro = Matrix(tuple(Entry(p, None, "READONLY") for p in read_only))
+    shared: dict[str, str | None] = {}
+    for path in (*prd.shared, *(p for p in prd.files_to_create if is_shared_path(p)), *contested):
+        shared.setdefault(path, None)
+    for draft in drafts:
+        for task in draft.tasks:
+            for path in task.raw.paths:
+                if "migrations/" in path and not (read_only and ro.rule(path).access == "READONLY"):
+                    # A resource-locked folder is SEQUENTIAL under its resource, never owned.
+                    shared[path[: path.index("migrations/") + len("migrations/")]] = "@db-migrations"
+    _own_uncovered(drafts, split_roots, shared, ro)
+    # A path is owned or shared, never both: the shared entries come last in the matrix and win.
+    shared_matrix = Matrix(tuple(Entry(p, None, "SEQUENTIAL") for p in shared))
+    for draft in drafts:
+        draft.owns = [
+            p for p in dict.fromkeys(draft.owns) if p not in split_roots and shared_matrix.rule(p).pattern is None
+        ]
     exclusive = sorted(
-        ((p, agent_ids[k]) for k, d in enumerate(drafts) for p in dict.fromkeys(d.owns)),
+        ((p, agent_ids[k]) for k, d in enumerate(drafts) for p in d.owns),
         key=lambda e: (e[0].rstrip("/").count("/"), agent_ids.index(e[1]), e[0]),
     )
     sequential: dict[str, str | None] = {}
     for root in split_roots:
-        sequential.setdefault(root, None)
+        if root not in shared:
+            sequential.setdefault(root, None)
     head = [Entry(p, None, "SEQUENTIAL") for p in sequential]
     base = Matrix(tuple(head + [Entry(p, a, "EXCLUSIVE") for p, a in exclusive]))
-    shared: dict[str, str | None] = {}
-    for path in (*prd.shared, *(p for p in prd.files_to_create if is_shared_path(p)), *contested):
-        shared.setdefault(path, None)
-    ro = Matrix(tuple(Entry(p, None, "READONLY") for p in read_only))
     for draft, agent in zip(drafts, agent_ids, strict=True):
         for task in draft.tasks:
             for path in task.raw.paths:
@@ -357,11 +413,14 @@ def _finish(
                 rule = base.rule(path)
                 if rule.access == "EXCLUSIVE" and rule.owner != agent:
                     shared.setdefault(path, None)  # written by two agents: take turns under a lease
-                if "migrations/" in path:
-                    folder = path[: path.index("migrations/") + len("migrations/")]
-                    shared[folder] = "@db-migrations"
-    tail = [Entry(p, None, "SEQUENTIAL", resource) for p, resource in shared.items()]
-    tail += [Entry(p, None, "READONLY") for p in read_only]
+    # Files two agents write are shared now: they are no longer anyone's (one matrix entry a path).
+    late = Matrix(tuple(Entry(p, None, "SEQUENTIAL") for p in (*shared, *read_only)))
+    for draft in drafts:
+        draft.owns = [p for p in draft.owns if late.rule(p).pattern is None]
+    exclusive = [(p, a) for p, a in exclusive if late.rule(p).pattern is None]
+    head = [e for e in head if e.pattern not in shared and e.pattern not in read_only]
+    tail = [Entry(p, None, "SEQUENTIAL", resource) for p, resource in shared.items() if p not in read_only]
+    tail += [Entry(p, None, "READONLY") for p in dict.fromkeys(read_only)]
     matrix = Matrix(tuple(head + [Entry(p, a, "EXCLUSIVE") for p, a in exclusive] + tail))
 
     handoffs: list[HandoffRecord] = []

@@ -133,6 +133,14 @@ _RESOURCE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+# Keywords that are everyday words too: a hit counts half.
+_GENERIC_KEYWORDS = {
+    "table", "tables", "index", "indexes", "query", "queries", "seed", "page", "pages", "view", "screen", "form",
+    "card", "cards", "style", "styles", "client", "button", "service", "request", "export", "handler", "handlers",
+    "model", "models", "trend", "trends", "train", "training", "guide", "pipeline", "test", "tests",
+}  # fmt: skip
+
+
 def is_shared_path(path: str) -> bool:
     """Shared types, package manifests, lock files and root config: SEQUENTIAL for everyone."""
     parts = path.rstrip("/").split("/")
@@ -240,9 +248,11 @@ class Classifier:
         return None
 
     def by_keywords(self, text: str) -> str | None:
-        best: tuple[int, str] | None = None
+        """The stream whose keywords the text hits most; everyday words ("table", "page", "model")
+        count half, so "sort the dashboard table" is frontend, not database."""
+        best: tuple[float, str] | None = None
         for name, pattern in self._patterns.items():
-            score = len(pattern.findall(text))
+            score = sum(0.5 if hit.lower() in _GENERIC_KEYWORDS else 1.0 for hit in pattern.findall(text))
             if score and (best is None or score > best[0]):
                 best = (score, name)
         return best[1] if best else None

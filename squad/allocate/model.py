@@ -9,6 +9,13 @@ from squad.protocol.ownership import Matrix
 from squad.protocol.plan import Handoff, PlanTask, estimate_hours
 
 
+def hours_text(hours: float) -> str:
+    """``2.8h``, ``45m``: at most one decimal, never ``2.83333h``."""
+    if 0 < hours < 1:
+        return f"{max(round(hours * 60), 1)}m"
+    return f"{round(hours, 1):g}h"
+
+
 @dataclass(frozen=True)
 class Task:
     id: str

@@ -73,6 +73,13 @@ _DEPENDS_RE = re.compile(
 _ID_REF_RE = re.compile(r"^[A-Za-z]{1,4}-?\d+$")
 _EXT_RE = re.compile(r"\.[a-z][a-z0-9]{0,5}$")
 _KNOWN_FILES = {"Dockerfile", "Makefile", "Procfile", "Gemfile", "Rakefile", "Justfile", "LICENSE", "CODEOWNERS"}
+# "Task 1: Welcome carousel", "T1: Welcome carousel", "Step 2 — Permissions" as a heading under a task heading.
+_HEADING_TASK_RE = re.compile(
+    r"^\s*(?:(task|step|item|story|ticket)\s*#?\s*(\d+)|([A-Za-z]{1,4}-?\d+))\s*(?:[:.)—–-]|\s-)\s*(\S.*)$",
+    re.IGNORECASE,
+)
+_WORD_REF_RE = re.compile(r"^(task|step|item|story|ticket)\s*#?\s*(\d+)$", re.IGNORECASE)
+_DONE_RE = re.compile(r"^\s*\[[xX]\]\s+")
 _REQUIREMENT_LINE_RE = re.compile(r"^\s*(?:\*\*)?([A-Za-z][\w /&+-]{0,30}?)(?:\*\*)?\s*:\s*(?:\*\*)?\s*\S")
 
 
@@ -129,6 +136,8 @@ class PRD:
     read_only: tuple[str, ...] = ()
     headings_seen: tuple[str, ...] = field(default_factory=tuple)
     skipped: tuple[SkippedList, ...] = ()
+    done: tuple[int, ...] = ()  # lines of checked items (``- [x] ...``) under task headings: not allocated
+    cancelled: tuple[int, ...] = ()  # lines of struck-through items (``~~...~~``): not allocated
 
 
 def _has_phrase(text: str, phrases: Iterable[str]) -> bool:
@@ -152,9 +161,10 @@ def heading_kind(text: str, task_headings: Sequence[str]) -> str | None:
     return None
 
 
-def looks_like_path(text: str) -> bool:
+def looks_like_path(text: str, backticked: bool = False) -> bool:
     """``frontend/App.tsx``, ``shared/types/``, ``package.json``, ``config/*.config.js`` are paths;
-    ``npm install``, ``/api/metrics``, ``useSocket()``, ``React.FC`` are not."""
+    ``npm install``, ``/api/metrics``, ``useSocket()``, ``React.FC`` are not. In backticks, any
+    ``folder/name`` without spaces is a path too (``docs/csvq.1``, ``bin/run``)."""
     if not text or any(c in text for c in " \t()=<>,;'\"") or "://" in text or ".." in text.split("/"):
         return False
     if text.startswith(("/", "~", "-", "$", "@")):
@@ -162,7 +172,7 @@ def looks_like_path(text: str) -> bool:
     last = text.rstrip("/").rsplit("/", 1)[-1]
     if not last:
         return False
-    if text.endswith("/") or "*" in text:
+    if text.endswith("/") or "*" in text or (backticked and "/" in text and ":" not in text):
         return True
     return bool(_EXT_RE.search(last)) or last in _KNOWN_FILES or (last.startswith(".") and len(last) > 1)
 
@@ -175,7 +185,7 @@ def _inline_text(token: Any) -> tuple[str, list[str]]:
         kind = child.type
         if kind == "code_inline":
             parts.append(f"`{child.content}`")
-            if looks_like_path(child.content.strip()):
+            if looks_like_path(child.content.strip(), backticked=True):
                 paths.append(strip_path(child.content))
         elif kind in ("softbreak", "hardbreak"):
             parts.append(" ")
@@ -230,7 +240,11 @@ def parse_annotations(text: str) -> tuple[str, str | None, str | None, str | Non
             text = text[: dep.start()] + text[dep.end() :]
     while True:  # paths trailing the title are files, not words of it: "Charts `frontend/Charts.tsx`"
         tail = re.search(r"`([^`]*)`[\s,]*$", text)
-        if not tail or not looks_like_path(tail.group(1).strip()) or len(text[: tail.start()].split()) < 2:
+        if (
+            not tail
+            or not looks_like_path(tail.group(1).strip(), backticked=True)
+            or len(text[: tail.start()].split()) < 2
+        ):
             break
         text = re.sub(
             r"(?:\s+(?:in|at|to|into|under|on|for|of|from|with|as|and|or)|\s*&)\s*$", "", text[: tail.start()]
@@ -244,6 +258,9 @@ def _dependencies(clause: re.Match[str]) -> list[Dependency]:
     out = []
     for raw in re.split(r",|\band\b|&", clause.group(1)):
         target = raw.strip().strip("`'\".*").strip()
+        word_ref = _WORD_REF_RE.match(target)
+        if word_ref:  # "Task 1" is the task of the heading "Task 1: ...", whose id is T1
+            target = word_ref.group(1)[0] + word_ref.group(2)
         if target:
             by_id = bool(_ID_REF_RE.match(target))
             out.append(Dependency(target.upper() if by_id else target, by_id, annotated or by_id))
@@ -277,6 +294,10 @@ def parse_prd(text: str, path: Path | str, task_headings: Sequence[str]) -> PRD:
     header: list[str] = []  # of the table being read
     row: list[tuple[str, list[str]]] = []  # its current row's cells: (text, paths)
     row_line = 0
+    elsewhere: dict[str | None, list[int]] = {}  # items under excluded / file-list headings: [first line, count]
+    heading_task: dict[str, Any] | None = None  # the task a "### Task 1: title" heading opened
+    done: list[int] = []
+    cancelled: list[int] = []
 
     def section() -> tuple[str | None, str | None]:
         """The nearest heading kind, and the stream named by a sub-heading of a task heading."""
@@ -300,6 +321,21 @@ def parse_prd(text: str, path: Path | str, task_headings: Sequence[str]) -> PRD:
             pending_heading = None
             kind_here = heading_kind(heading_text, task_headings)
             last_heading = heading_text
+            heading_task = None
+            task_match = _HEADING_TASK_RE.match(heading_text)
+            if task_match and any(k == TASKS for lvl, k, _ in headings if lvl < level):
+                while headings and headings[-1][0] >= level:
+                    headings.pop()
+                _, stream_here = section()
+                word, number, explicit, rest = task_match.groups()
+                task_id = (word[0] + number) if word else explicit
+                line = (token.map[0] if token.map else 0) + 1
+                _task_item(tasks, [_Item(None, 1)], f"{task_id}: {rest}", _inline_text(token)[1], line, stream_here)
+                heading_task = tasks[-1]
+                heading_task["children"] = 0
+                headings.append((level, None, heading_text))
+                seen.append(heading_text)
+                continue
             if level == 1 and not title:
                 title = heading_text
                 if kind_here is None:  # "# Tasks" as the first heading is a section too
@@ -318,8 +354,16 @@ def parse_prd(text: str, path: Path | str, task_headings: Sequence[str]) -> PRD:
             line = (token.map[0] if token.map else 0) + 1
             raw, paths = _inline_text(token)
             where, stream = section()
-            if where == TASKS:
-                _task_item(tasks, items, raw, paths, line, stream)
+            if where in (EXCLUDE, FILES, SHARED, READONLY) and len(items) == 1 and heading_task is None:
+                elsewhere.setdefault(last_heading, [line, 0])[1] += 1
+            if heading_task is not None and len(items) == 1 and (paths or _annotated(raw)):
+                # "### M1: MVP" over "- Login page (2h)": a heading grouping tasks, not a task with steps.
+                heading_task["children"] += 1
+                _task_item(tasks, items, raw, paths, line, stream, done, cancelled)
+            elif heading_task is not None:  # a list under a "### Task 1: ..." heading: its steps
+                _task_item(tasks, [_Item(heading_task, 0), *items], raw, paths, line, stream, done, cancelled)
+            elif where == TASKS:
+                _task_item(tasks, items, raw, paths, line, stream, done, cancelled)
             elif where == FILES:
                 files.extend(paths or _plain_paths(raw))
             elif where == SHARED:
@@ -345,13 +389,22 @@ def parse_prd(text: str, path: Path | str, task_headings: Sequence[str]) -> PRD:
                 roles = column_roles(header)
                 raw = row_text(roles, header, [cell for cell, _ in row])
                 if raw:
-                    paths = [strip_path(c) for c in re.findall(r"`([^`]*)`", raw) if looks_like_path(c.strip())]
+                    paths = [strip_path(c) for c in re.findall(r"`([^`]*)`", raw) if looks_like_path(c.strip(), True)]
                     _task_item(tasks, [_Item(None, 1)], raw, paths, row_line, stream)
             elif where in (FILES, SHARED, READONLY):
                 sink = {FILES: files, SHARED: shared, READONLY: read_only}[where]
                 sink.extend(p for cell, ps in row for p in (ps or _plain_paths(cell)))
         elif kind == "table_close":
             header = []
+        elif kind == "inline" and not items and heading_task is not None:
+            # The paragraphs of a "### Task 1: ..." heading: its files, estimate and dependencies.
+            raw, paths = _inline_text(token)
+            _, _, tag, estimate, depends = parse_annotations(raw)
+            heading_task["paths"].extend(paths)
+            heading_task["depends"].extend(depends)
+            heading_task["body"].append(raw.replace("`", ""))
+            heading_task["tag"] = heading_task["tag"] or tag
+            heading_task["estimate"] = heading_task["estimate"] or estimate
         elif kind == "inline" and not items:
             raw, paths = _inline_text(token)
             where, _ = section()
@@ -367,9 +420,13 @@ def parse_prd(text: str, path: Path | str, task_headings: Sequence[str]) -> PRD:
             target = {FILES: files, SHARED: shared, READONLY: read_only}.get(where or "")
             if target is not None:
                 target.extend(_fence_paths(token.content))
+    # A task heading over tasks of its own, with no files or estimate of its own, only grouped them.
+    tasks = [t for t in tasks if not (t.get("children") and not t["paths"] and t["estimate"] is None)]
     skipped_lists = tuple(SkippedList(h, line, n, a) for h, (line, n, a) in skipped.items())
     if not tasks:
-        raise SquadError(_no_tasks_message(task_headings, skipped_lists), path=path)
+        others = [SkippedList(h, line, n, 0) for h, (line, n) in elsewhere.items()]
+        message = _no_tasks_message(task_headings, skipped_lists, others, len(done) + len(cancelled))
+        raise SquadError(message, path=path)
     return PRD(
         path=str(path),
         title=title or Path(str(path)).stem,
@@ -380,25 +437,48 @@ def parse_prd(text: str, path: Path | str, task_headings: Sequence[str]) -> PRD:
         read_only=tuple(dict.fromkeys(read_only)),
         headings_seen=tuple(seen),
         skipped=skipped_lists,
+        done=tuple(done),
+        cancelled=tuple(cancelled),
     )
 
 
-def _no_tasks_message(task_headings: Sequence[str], skipped: Sequence[SkippedList]) -> str:
+def _no_tasks_message(
+    task_headings: Sequence[str], skipped: Sequence[SkippedList], others: Sequence[SkippedList] = (), finished: int = 0
+) -> str:
+    """Names the headings looked for and where the list items that were found are."""
     looked = ", ".join(f'"{h}"' for h in task_headings) or "(none: `task_headings` is empty)"
     message = f"no tasks found: looked for list items and table rows under headings named {looked}"
-    if skipped:
-        where = "; ".join(
+
+    def where(groups: Sequence[SkippedList]) -> str:
+        return "; ".join(
             f"{s.count} under {_heading_name(s.heading)} (line {s.line})"
-            for s in sorted(skipped, key=lambda s: s.line)[:3]
-        )
-        total = sum(s.count for s in skipped)
+            for s in sorted(groups, key=lambda s: s.line)[:3]
+        ) + ("; ..." if len(groups) > 3 else "")
+
+    def count(groups: Sequence[SkippedList]) -> str:
+        total = sum(s.count for s in groups)
+        return f"{total} list item{'s' if total > 1 else ''}"
+
+    if finished:
         message += (
-            f"; found {total} list item{'s' if total > 1 else ''} under other headings ({where}): "
-            "put a `## Tasks` heading above the ones to allocate, or add their heading to `task_headings` "
+            f"; {finished} item{'s' if finished > 1 else ''} under them {'are' if finished > 1 else 'is'} "
+            "checked (`- [x]`, done) or struck through (`~~...~~`, cancelled), which is not work"
+        )
+    if skipped:
+        message += f"; found {count(skipped)} under other headings ({where(skipped)})"
+        if others:
+            message += f" and {count(others)} under headings never read as tasks ({where(others)})"
+        message += (
+            ": put a `## Tasks` heading above the ones to allocate, or add their heading to `task_headings` "
             "in .squad/config.yaml"
         )
-    else:
-        message += " and found no list items outside them (set `task_headings` in .squad/config.yaml to add yours)"
+    elif others:
+        message += (
+            f"; found {count(others)} only under headings never read as tasks ({where(others)}; notes, criteria "
+            "and file lists are not work): put the tasks under a `## Tasks` heading"
+        )
+    elif not finished:
+        message += "; found no list items at all (set `task_headings` in .squad/config.yaml to add yours)"
     return message
 
 
@@ -416,16 +496,53 @@ def skipped_notes(prd: PRD) -> list[str]:
     ]
 
 
+def _lines(lines: Sequence[int]) -> str:
+    shown = ", ".join(str(n) for n in lines[:5])
+    return f"line{'s' if len(lines) > 1 else ''} {shown}" + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
+
+
+def done_notes(prd: PRD) -> list[str]:
+    """Notes for checked (done) and struck-through (cancelled) items: not allocated."""
+    notes = []
+    if prd.done:
+        n = len(prd.done)
+        notes.append(
+            f"{_lines(prd.done)}: {n} checked item{'s' if n > 1 else ''} (`- [x]`) already done, not allocated"
+        )
+    if prd.cancelled:
+        n = len(prd.cancelled)
+        notes.append(
+            f"{_lines(prd.cancelled)}: {n} struck-through item{'s' if n > 1 else ''} (`~~...~~`) cancelled, not allocated"
+        )
+    return notes
+
+
 def _annotated(raw: str) -> int:
     _, explicit_id, tag, estimate, depends = parse_annotations(raw)
     return int(bool(explicit_id or estimate or any(d.strict for d in depends) or (tag and tag not in ("x", " "))))
 
 
 def _task_item(
-    tasks: list[dict[str, Any]], items: list[_Item], raw: str, paths: list[str], line: int, stream: str | None
+    tasks: list[dict[str, Any]],
+    items: list[_Item],
+    raw: str,
+    paths: list[str],
+    line: int,
+    stream: str | None,
+    done: list[int] | None = None,
+    cancelled: list[int] | None = None,
 ) -> None:
-    title, explicit_id, tag, estimate, depends = parse_annotations(raw)
     parent = next((item.task for item in reversed(items[:-1]) if item.task is not None), None)
+    struck = _CHECKBOX_RE.sub("", raw, count=1).strip()
+    if done is not None and cancelled is not None and (parent is None or not parent.get("skipped")):
+        skip = done if _DONE_RE.match(raw) else cancelled if struck.startswith("~~") and struck.endswith("~~") else None
+        if skip is not None:  # done or cancelled: not work, and neither are its nested items
+            skip.append(line)
+            items[-1].task = {"skipped": True, "subtasks": [], "paths": [], "depends": [], "tag": None}
+            return
+    title, explicit_id, tag, estimate, depends = parse_annotations(raw)
+    if parent is not None and parent.get("skipped"):
+        return
     if parent is not None and explicit_id is None:
         # A nested item without its own id is part of its parent task.
         parent["subtasks"].append(title or raw.strip())
@@ -444,6 +561,7 @@ def _task_item(
         "depends": list(depends),
         "estimate": estimate,
         "subtasks": [],
+        "body": [],
     }
     items[-1].task = task
     tasks.append(task)
@@ -454,7 +572,7 @@ def _freeze(task: dict[str, Any]) -> RawTask:
     return RawTask(
         line=task["line"],
         title=task["title"],
-        text=" ".join((task["title"], *subtasks)),
+        text=" ".join((task["title"], *subtasks, *task.get("body", ()))),
         explicit_id=task["explicit_id"],
         tag=task["tag"],
         heading_stream=task["heading_stream"],

@@ -9,7 +9,8 @@ from string import Template
 from typing import Any
 
 from squad.allocate.assign import AgentAllocation, Allocation, Task
-from squad.protocol.plan import Handoff, Plan, format_estimate
+from squad.allocate.model import hours_text
+from squad.protocol.plan import Handoff, Plan
 
 
 @cache
@@ -46,7 +47,7 @@ def _code_list(items: tuple[str, ...] | list[str], empty: str = "none", key: str
 
 
 def _hours(hours: float) -> str:
-    return format_estimate(hours)
+    return hours_text(hours)
 
 
 def _task_line(number: int, task: Task, agent: AgentAllocation, owner: dict[str, str]) -> str:
@@ -173,7 +174,7 @@ def render_text(allocation: Allocation, locations: list[tuple[str, str]], writte
     p = allocation.prediction
     out += [
         "",
-        f"Predicted: {p.sequential_h:g}h for one agent, {p.makespan_h:g}h with {len(allocation.agents)} "
+        f"Predicted: {_hours(p.sequential_h)} for one agent, {_hours(p.makespan_h)} with {len(allocation.agents)} "
         f"(speedup {p.speedup:g}x).",
     ]
     if allocation.handoffs:

@@ -44,6 +44,18 @@ def check_invariants(allocation: Allocation, *, balanced: bool = True) -> None:
             for path in task.raw.paths:
                 rule = matrix.rule(path)
                 assert rule.access != "EXCLUSIVE" or rule.owner == agent.id, (task.id, path, rule)
+    # The matrix has each pattern once, and no plan both owns and shares a path.
+    patterns = [entry.pattern for entry in matrix.entries]
+    assert len(patterns) == len(set(patterns)), patterns
+    for agent in agents:
+        assert not set(agent.owns) & set(agent.shared), (agent.id, agent.owns, agent.shared)
+        # Every file a task names is its agent's (EXCLUSIVE), shared (SEQUENTIAL) or read-only:
+        # never left to the matrix default, never another agent's.
+        for task in agent.tasks:
+            for path in task.raw.paths:
+                rule = matrix.rule(path)
+                assert rule.pattern is not None, (task.id, path, "no entry covers it")
+                assert rule.access in ("SEQUENTIAL", "READONLY") or rule.owner == agent.id, (task.id, path, rule)
     # Each dependency is earlier in the same plan, or a handoff in both plans.
     where = {t.id: (a, i) for a in agents for i, t in enumerate(a.tasks)}
     for agent in agents:

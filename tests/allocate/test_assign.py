@@ -248,3 +248,93 @@ def test_bad_stream_config_is_an_error(yaml: str, message: str) -> None:
     config = parse_config(yaml, "c.yaml")  # type: ignore[arg-type]
     with pytest.raises(SquadError, match=re.escape(message)):
         plan_allocation(EXAMPLE.read_text(), EXAMPLE, config)
+
+
+DATA_PIPELINE = """\
+# Clickstream pipeline
+
+## Tasks
+- I1: Kafka consumer for events `ingest/consumer.py` (3h)
+- O1: Clickstream DAG `dags/clickstream.py` (2h, depends on: I1)
+- W1: Warehouse model `warehouse/load.sql` (3h)
+- A1: API endpoint for stats `api/stats.py` (2h)
+"""
+
+SYNC_WITH_MIGRATION = """\
+# Sync
+
+## Tasks
+- [backend] Sync endpoint `api/sync.py` (3h)
+- [backend] Sync handler `api/handlers.py` (2h)
+- [database] Add synced_at column `migrations/0007_synced_at.sql` (1h)
+- [frontend] Sync button `web/Sync.tsx` (2h)
+"""
+
+
+# A file one split piece owned that another agent's task also writes: shared, listed once in the matrix.
+TWO_AGENTS_ON_ONE_FILE = """\
+# R
+
+## Tasks
+- K0: guide work 0 `app/f00.py` `backend/f01.py` (5h)
+- K1: [backend] table work 1 (3h)
+- K2: [backend] etl work 2 `app/f20.py` (1h)
+- K3: ponder work 3 `migrations/f30.py` (2h)
+- K4: migration work 4 `pkg/sub/f40.py` `app/f41.py` (3h)
+- K5: [frontend] ponder work 5 `web/f50.py` `migrations/f51.py` (2h)
+- K6: dag work 6 `app/f60.py` `pkg/sub/f61.py` (1h)
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "agents"),
+    [
+        (DATA_PIPELINE, None),
+        (DATA_PIPELINE, 1),
+        (DATA_PIPELINE, 3),
+        ("# App\n\n## Tasks\n- Onboarding flow `app/home.dart` (3h)\n- Settings `app/settings.dart` (1h)\n", 1),
+        ("# App\n\n## Tasks\n- [backend] Endpoint `frontend/x.ts` and `tools/gen.py` (2h)\n", None),
+        (SYNC_WITH_MIGRATION, None),
+        (SYNC_WITH_MIGRATION, 2),
+        (TWO_AGENTS_ON_ONE_FILE, 5),
+    ],
+)
+def test_every_task_file_is_owned_by_its_agent_or_shared(text: str, agents: int | None) -> None:
+    allocation = plan_allocation(text, "prd.md", agents=agents)
+    check_invariants(allocation, balanced=False)  # includes: no task file left to the matrix default
+
+
+def test_unclassified_tasks_folder_is_owned_by_the_agent_writing_it() -> None:
+    allocation = plan_allocation(DATA_PIPELINE, "prd.md")
+    owner = {t.id: a.id for a in allocation.agents for t in a.tasks}
+    rule = allocation.matrix.rule("dags/clickstream.py")
+    assert (rule.access, rule.owner) == ("EXCLUSIVE", owner["O1"])
+    one = plan_allocation("# App\n\n## Tasks\n- Onboarding flow `app/home.dart` (3h)\n", "prd.md", agents=1)
+    assert one.agents[0].owns == ("app/",)
+
+
+def test_a_migrations_folder_is_sequential_under_its_resource_not_owned() -> None:
+    allocation = plan_allocation(SYNC_WITH_MIGRATION, "prd.md")
+    entries = [e for e in allocation.matrix.entries if e.pattern == "migrations/"]
+    assert [(e.access, e.owner, e.resource) for e in entries] == [("SEQUENTIAL", None, "@db-migrations")]
+    database = next(a for a in allocation.agents if "database" in a.streams)
+    assert "migrations/" not in database.owns and "migrations/" in database.shared
+
+
+def test_a_generic_word_in_a_pathless_task_creates_no_default_folder() -> None:
+    text = (
+        "# T\n## Tasks\n- Results page `web/results.tsx` (2h)\n- Add sorting to the results table (1h)\n"
+        "- Export endpoint `api/export.py` (2h)\n"
+    )
+    allocation = plan_allocation(text, "x.md")
+    assert not any(e.pattern == "db/" for e in allocation.matrix.entries)
+    check_invariants(allocation, balanced=False)
+
+
+def test_everyday_keywords_count_half() -> None:
+    from squad.allocate.classify import DEFAULT_STREAMS, Classifier
+
+    classifier = Classifier(DEFAULT_STREAMS)
+    assert classifier.by_keywords("Add sorting to the dashboard table") == "frontend"
+    assert classifier.by_keywords("Create the users table") == "database"
+    assert classifier.by_keywords("Postgres schema for the events table") == "database"

@@ -267,3 +267,94 @@ def test_table_columns_are_known_by_their_headers() -> None:
     assert roles == ["id", "title", "estimate", "depends"]
     assert row_text(roles, header, ["A2", "Schema", "2", "A1"]) == "A2: Schema (2d, depends on: A1)"
     assert column_roles(["What we build", "Notes"]) == ["title", None]  # no known header: first column
+
+
+HEADING_TASKS = """\
+# App
+
+## Implementation
+
+### Task 1: Welcome carousel
+
+Build `app/Carousel.swift` (3h)
+
+### Task 2: Permissions
+
+Depends on: Task 1
+
+Ask for the camera in `app/Permissions.swift`, estimate: 2h
+
+- request dialog
+
+### Step 3 — Analytics
+
+After: T2
+
+## Notes
+- not a task
+"""
+
+
+def test_headings_named_task_n_under_a_task_heading_are_tasks() -> None:
+    from squad.allocate import plan_allocation
+
+    prd = parse_prd(HEADING_TASKS, "app.md", HEADINGS)
+    tasks = {t.explicit_id: t for t in prd.tasks}
+    assert list(tasks) == ["T1", "T2", "S3"]
+    assert (tasks["T1"].title, tasks["T1"].paths, tasks["T1"].estimate) == (
+        "Welcome carousel",
+        ("app/Carousel.swift",),
+        "3h",
+    )
+    assert tasks["T2"].paths == ("app/Permissions.swift",) and tasks["T2"].estimate == "2h"
+    assert tasks["T2"].subtasks == ("request dialog",)
+    allocation = plan_allocation(HEADING_TASKS, "app.md")
+    deps = {t.id: t.depends_on for a in allocation.agents for t in a.tasks}
+    assert deps == {"T1": (), "T2": ("T1",), "S3": ("T2",)}
+    check_invariants(allocation, balanced=False)
+
+
+def test_checked_and_struck_through_items_are_skipped_with_a_note() -> None:
+    from squad.allocate import plan_allocation
+
+    text = (
+        "# X\n\n## Tasks\n- [x] M2: copy approved\n  - nested step of done work\n- [ ] M3: ship it (1h)\n"
+        "- ~~Cancelled: GUI~~\n- M4: [docs] man page `docs/csvq.1` (1h)\n"
+    )
+    allocation = plan_allocation(text, "x.md")
+    titles = [t.raw.title for a in allocation.agents for t in a.tasks]
+    assert titles == ["ship it", "man page"]
+    assert any("line 4: 1 checked item" in n and "done" in n for n in allocation.notes)
+    assert any("line 7: 1 struck-through item" in n and "cancelled" in n for n in allocation.notes)
+    with pytest.raises(SquadError, match=r"checked \(`- \[x\]`, done\) or struck through"):
+        parse_prd("# X\n\n## Tasks\n- [x] all done\n", "x.md", HEADINGS)
+
+
+def test_no_tasks_message_names_list_items_under_excluded_headings() -> None:
+    with pytest.raises(SquadError) as info:
+        parse_prd("# T\n## Notes\n- a bullet\n", "p.md", HEADINGS)
+    message = info.value.render()
+    assert "found no list items" not in message
+    assert 'found 1 list item only under headings never read as tasks (1 under "Notes" (line 3)' in message
+    with pytest.raises(SquadError, match="found no list items at all"):
+        parse_prd("# T\n\nprose only\n", "p.md", HEADINGS)
+
+
+def test_any_backticked_token_with_a_slash_is_a_path() -> None:
+    assert looks_like_path("docs/csvq.1", backticked=True) and looks_like_path("bin/run", backticked=True)
+    assert not looks_like_path("docs/csvq.1 page", backticked=True)
+    assert not looks_like_path("/api/metrics", backticked=True) and not looks_like_path("https://x.io/a", True)
+    assert parse_prd("# X\n## Tasks\n- Man page `docs/csvq.1`\n", "x.md", HEADINGS).tasks[0].paths == ("docs/csvq.1",)
+
+
+def test_a_task_like_heading_over_annotated_items_only_groups_them() -> None:
+    text = (
+        "# X\n## Milestones\n### M1: MVP\n- Login page `web/login.tsx` (2h)\n- Signup endpoint `api/signup.py` (1h)\n"
+        "  - validate email\n### M2: Polish\n- copy review\n- icons\n"
+    )
+    tasks = parse_prd(text, "x.md", HEADINGS).tasks
+    assert [(t.explicit_id, t.title, t.subtasks) for t in tasks] == [
+        (None, "Login page", ()),
+        (None, "Signup endpoint", ("validate email",)),
+        ("M2", "Polish", ("copy review", "icons")),
+    ]

@@ -10,7 +10,10 @@ from squad.allocate.render import render_text
 from tests.allocate.invariants import check_invariants
 
 STREAM_TAGS = ["frontend", "backend", "ml", "database", "docs", "payments", None, None]
-FOLDERS = ["frontend/a/", "frontend/b/", "backend/api/", "backend/jobs/", "ml/", "web/", "shared/types/", "", "docs/"]
+FOLDERS = [
+    "frontend/a/", "frontend/b/", "backend/api/", "backend/jobs/", "ml/", "web/", "shared/types/", "", "docs/",
+    "dags/", "migrations/", "db/migrations/", "app/",
+]  # fmt: skip
 WORDS = ["chart", "endpoint", "model", "table", "guide", "ponder", "widget", "migration", "deploy", "install"]
 
 

@@ -81,3 +81,15 @@ def test_short_cuts_at_a_word() -> None:
     text = "word " * 40
     cut = short(text, 50)
     assert len(cut) <= 50 and cut.endswith("word…")
+
+
+def test_effort_is_printed_with_at_most_one_decimal() -> None:
+    from squad.allocate.model import hours_text
+    from squad.allocate.render import render_text
+
+    assert (hours_text(2.833333), hours_text(2.0), hours_text(0.5), hours_text(1.25)) == ("2.8h", "2h", "30m", "1.2h")
+    text = (
+        "# X\n## Tasks\n- [backend] a `api/a.py` (10m)\n- [backend] b `api/b.py` (40m)\n- [backend] c `api/c.py` (2h)\n"
+    )
+    out = render_text(plan_allocation(text, "x.md"), [("p", "c")], False)
+    assert "2.83333" not in out and "2.8h" in out
