@@ -26,7 +26,7 @@ from typing import Any
 
 from squad.atomic import write_atomic
 from squad.coordinator import actions
-from squad.coordinator.engine import EVENTS, TICK, Change, Engine, classify, judge
+from squad.coordinator.engine import EVENTS, TICK, Change, Engine, agent_trees, classify, judge
 from squad.coordinator.state import Snapshot
 from squad.coordinator.watcher import Watcher
 from squad.errors import Refused, SquadError
@@ -78,6 +78,7 @@ class Coordinator:
         self.engine.load_settings()
         if self.engine.watch_worktree:
             self.watcher = Watcher([self.paths.root], prune=self._prune).start()
+            self._watch_agent_trees()
         else:
             self.watcher = Watcher([self.paths.squad]).start()
         self.engine.rebuild(self.clock())
@@ -92,8 +93,23 @@ class Coordinator:
         if folder.name == ".git":
             return True
         ignored = self.engine.ignored
-        rel = folder.relative_to(self.paths.root).as_posix() + "/"
+        base = next((r for r in (self.paths.root, *self.engine.trees) if folder.is_relative_to(r)), None)
+        if base is None:
+            return False
+        rel = folder.relative_to(base).as_posix() + "/"
         return ignored is not None and bool(ignored.match_file(rel))
+
+    def _watch_agent_trees(self) -> None:
+        """Follow the worktrees ``squad launch`` made (branch ``squad/<agent>``): a file an agent may
+        not write that changes in its own worktree is a violation too (design section 3)."""
+        if self.watcher is None or not self.enforce:
+            return
+        trees = agent_trees(self.paths)
+        root = self.paths.root
+        for top in trees.keys() - self.engine.trees.keys():
+            if not top.is_relative_to(root):  # one inside the repository is watched already
+                self.watcher.add_root(top)
+        self.engine.trees = trees
 
     def close(self) -> None:
         if self.watcher is not None:
@@ -116,7 +132,7 @@ class Coordinator:
     def changes(self, raw: set[str]) -> list[Change]:
         out = []
         for path in sorted(raw):
-            change = classify(self.paths, path, self.engine.ignored)
+            change = classify(self.paths, path, self.engine.ignored, self.engine.trees)
             if change is not None and change not in out:
                 out.append(change)
         return out
@@ -127,6 +143,8 @@ class Coordinator:
         raw = self.watcher.batch(self.tick_s if timeout is None else timeout)
         if self.stopping.is_set():
             return False
+        if raw is None:
+            self._watch_agent_trees()  # on the slow timer: worktrees launched since
         changes = [Change(TICK)] if raw is None else self.changes(raw)
         if changes:
             try:

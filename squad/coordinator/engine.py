@@ -39,6 +39,7 @@ from squad.protocol.plan import Plan, read_plan
 log = logging.getLogger("squad.coordinator")
 
 # What a changed path means to the coordinator.
+AGENT_TREE = "agent-tree"  # a file in a launched agent's own worktree (Change.path; Change.agent names it)
 COMM, PLAN, LOCKS, MATRIX, CONFIG, EVENTS, CONTROL, ALLOCATION, LAUNCH, WORKTREE, GITIGNORE, TICK = (
     "comm",
     "plan",
@@ -64,10 +65,36 @@ class Change:
     kind: str
     path: str | None = None  # repo-relative for WORKTREE; the agent number for COMM / PLAN
     number: int | None = None
+    agent: str | None = None  # AGENT_TREE: whose worktree
 
 
-def classify(paths: SquadPaths, absolute: str, ignored: Any = None) -> Change | None:
+def agent_trees(paths: SquadPaths) -> dict[Path, str]:
+    """Linked worktrees on a ``squad/<agent>`` branch (what ``squad launch`` makes), by top folder."""
+    from squad.guard_paths import linked_worktrees
+
+    return {top: agent for top, agent in linked_worktrees(paths) if agent is not None}
+
+
+def _in_agent_tree(absolute: str, trees: dict[Path, str]) -> Change | None:
+    path = Path(absolute)
+    for top, agent in trees.items():
+        if path == top or top in path.parents:
+            rel = path.relative_to(top).as_posix()
+            first = rel.split("/")[0]
+            if first in (".git", SQUAD_DIR_NAME) or _scratch(path.name) or squad_own_file(rel):
+                return None
+            return Change(AGENT_TREE, rel, agent=agent)
+    return None
+
+
+def classify(
+    paths: SquadPaths, absolute: str, ignored: Any = None, trees: dict[Path, str] | None = None
+) -> Change | None:
     """What a path reported by the watcher means; None for paths the coordinator ignores."""
+    if trees:  # first: a worktree may sit inside the repository (.worktrees/agent-2/...)
+        inside = _in_agent_tree(absolute, trees)
+        if inside is not None or any(Path(absolute) == t or t in Path(absolute).parents for t in trees):
+            return inside
     try:
         rel = Path(absolute).relative_to(paths.root).as_posix()
     except ValueError:
@@ -171,6 +198,8 @@ class Engine:
     events: list[ev.Event] = field(default_factory=list)
     reported: set[str] = field(default_factory=set)
     changed: dict[str, str] = field(default_factory=dict)  # work-tree path -> mtime marker
+    trees: dict[Path, str] = field(default_factory=dict)  # launched agents' worktrees -> agent
+    agent_changed: dict[tuple[str, str], str] = field(default_factory=dict)  # (agent, path) -> mtime marker
     paused: bool = False
     problems_by: dict[str, list[SquadError]] = field(default_factory=dict)  # what each file says is wrong
     released: list[tuple[Lease, datetime]] = field(default_factory=list)  # (lease, when it was seen gone)
@@ -378,6 +407,17 @@ class Engine:
             if not file.is_file():
                 return False
             self.changed[change.path] = str(stat.st_mtime_ns)
+        elif change.kind == AGENT_TREE and change.path and change.agent:
+            top = next((t for t, a in self.trees.items() if a == change.agent), None)
+            if top is None:
+                return False
+            try:
+                mark = (top / change.path).stat()
+                if not (top / change.path).is_file():
+                    return False
+                self.agent_changed[(change.agent, change.path)] = str(mark.st_mtime_ns)
+            except OSError:
+                return False
         return True
 
     # -- views -------------------------------------------------------------------------------------
@@ -425,6 +465,7 @@ class Engine:
                 )
             )
         extra: dict[str, object] = {f"mtime:{p}": m for p, m in self.changed.items()}
+        extra.update({f"mtime:{a}:{p}": m for (a, p), m in self.agent_changed.items()})
         return rules.World(
             paths=self.paths,
             agents=tuple(views),
@@ -432,6 +473,7 @@ class Engine:
             locks=tuple(self.lock_views(agents, now)),
             fresh=tuple(fresh),
             changed_files=tuple(sorted(self.changed)),
+            agent_changed=tuple(sorted(self.agent_changed)),
             paused=self.paused,
             extra=extra,
             released=tuple(self.released),
@@ -444,6 +486,7 @@ class Engine:
             source.checked = max(source.checked, len(source.updates) - 1)
             source.last_seen = _signature(source.updates[-1]) if source.updates else None
         self.changed.clear()
+        self.agent_changed.clear()
 
     def snapshot(self, now: datetime) -> Snapshot:
         from squad.coordinator.metrics import more_metrics

@@ -132,6 +132,34 @@ def rule_worktree(world: World, now: datetime, config: Config) -> list[Item]:
     return out
 
 
+def rule_agent_worktree(world: World, now: datetime, config: Config) -> list[Item]:
+    """A file changed in a launched agent's own worktree (branch ``squad/<agent>``) that the agent may
+    not write: another agent's EXCLUSIVE path, a READONLY one, or a SEQUENTIAL one without its lease."""
+    out: list[Item] = []
+    for agent, file in world.agent_changed:
+        if squad_own_file(file):
+            continue
+        rule = world.matrix.rule(file)
+        if rule.access == "READONLY":
+            why = f"{file} is read-only ({rule.pattern})"
+        elif rule.access == "EXCLUSIVE" and not same_agent(rule.owner, agent):
+            why = f"{file} is EXCLUSIVE to {rule.owner or 'nobody'} ({rule.pattern})"
+        elif rule.access == "SEQUENTIAL":
+            lease = live_lease(world, file)
+            if lease is not None and same_agent(lease.lease.agent, agent):
+                continue
+            why = f"{file} is sequential and changed in {agent}'s worktree without its lease"
+        else:
+            continue
+        key = f"agent-tree:{agent}:{file}:{world.extra.get(f'mtime:{agent}:{file}', stamp(now))}"
+        out.append(make_event(ev.VIOLATION, now, key, agent=agent, path=file, detail=why, rule=rule.access.lower(),
+                              source="agent worktree"))  # fmt: skip
+        out.append(
+            Notify(key, agent, ev.VIOLATION, f"{why}: undo it, or ask for the file (squad handoff / squad lock)")
+        )
+    return out
+
+
 def rule_stale_leases(world: World, now: datetime, config: Config) -> list[Item]:
     stale = [lv for lv in world.locks if lv.stale]
     if not stale:
@@ -341,6 +369,7 @@ Rule = Callable[[World, datetime, Config], list[Item]]
 RULES: tuple[Rule, ...] = (
     rule_ownership,
     rule_worktree,
+    rule_agent_worktree,
     rule_stale_leases,
     rule_idle,
     rule_blocked,

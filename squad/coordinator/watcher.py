@@ -91,16 +91,29 @@ class Watcher:
         observer = Observer()
         self._observer = observer
         for root in self.roots:
-            if self.prune is None:
-                observer.schedule(self._handler, str(root), recursive=True, event_filter=_FILTER)
-                continue
-            observer.schedule(self._handler, str(root), recursive=False, event_filter=_FILTER)
-            for child in sorted(root.iterdir()):
-                if child.is_dir() and not child.is_symlink() and not self.prune(child):
-                    observer.schedule(self._handler, str(child), recursive=True, event_filter=_FILTER)
+            self._schedule(observer, root)
         observer.daemon = True
         observer.start()
         return self
+
+    def _schedule(self, observer: Observer, root: Path) -> None:  # type: ignore[valid-type]
+        if self.prune is None:
+            observer.schedule(self._handler, str(root), recursive=True, event_filter=_FILTER)  # type: ignore[attr-defined]
+            return
+        observer.schedule(self._handler, str(root), recursive=False, event_filter=_FILTER)  # type: ignore[attr-defined]
+        for child in sorted(root.iterdir()):
+            if child.is_dir() and not child.is_symlink() and not self.prune(child):
+                observer.schedule(self._handler, str(child), recursive=True, event_filter=_FILTER)  # type: ignore[attr-defined]
+
+    def add_root(self, root: Path) -> None:
+        """Watch one more tree while running (a worktree ``squad launch`` made after the start)."""
+        if self._observer is None or root in self.roots or not root.is_dir():
+            return
+        self.roots.append(root)
+        try:
+            self._schedule(self._observer, root)
+        except OSError:
+            return
 
     def new_folder(self, folder: Path) -> None:
         """A folder created at the top of a pruned root needs a watch of its own."""

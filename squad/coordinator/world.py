@@ -119,6 +119,7 @@ class World:
     locks: tuple[LockView, ...]
     fresh: tuple[tuple[str, StatusUpdate], ...] = ()  # status blocks not yet checked for ownership
     changed_files: tuple[str, ...] = ()  # work-tree paths that changed (shared checkout)
+    agent_changed: tuple[tuple[str, str], ...] = ()  # (agent, path) changed in that agent's own worktree
     paused: bool = False
     extra: dict[str, object] = field(default_factory=dict)
     released: tuple[tuple[Lease, datetime], ...] = ()  # leases seen released lately, and when

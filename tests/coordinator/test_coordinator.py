@@ -197,3 +197,26 @@ def test_a_restart_does_not_judge_an_old_report_against_ownership_that_moved_sin
     with coordinating(squad, offset) as coordinator:
         coordinator.step()
     assert not events(squad, ev.VIOLATION)
+
+
+def test_a_launched_agent_writing_outside_its_area_in_its_own_worktree_is_a_violation(
+    squad: SquadPaths, tmp_path: Path
+) -> None:
+    from tests.conftest import git
+
+    squad.ownership.write_text(
+        "frontend/: {owner: agent-1-frontend, access: EXCLUSIVE}\nbackend/: {owner: agent-2-backend, access: EXCLUSIVE}\n"
+    )
+    plan(squad, 1, "frontend", ["frontend/"], [("T1", ["frontend/a.tsx"], [])])
+    tree = tmp_path / "repo-squad" / "agent-1-frontend"
+    git(squad.root, "worktree", "add", "-q", "-b", "squad/agent-1-frontend", str(tree))
+    offset = [0.0]
+    with coordinating(squad, offset):
+        (tree / "frontend").mkdir()
+        (tree / "frontend" / "a.tsx").write_text("ok\n")  # its own: fine
+        (tree / "backend").mkdir()
+        (tree / "backend" / "api.py").write_text("not yours\n")
+        poll_until(lambda: any(e.path == "backend/api.py" for e in events(squad, ev.VIOLATION)), what="the violation")
+    [violation] = events(squad, ev.VIOLATION)
+    assert violation.agent == "agent-1-frontend" and "EXCLUSIVE to agent-2-backend" in violation.detail
+    assert "TO: agent-1-frontend" in squad.coordinator_comm.read_text()
