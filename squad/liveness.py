@@ -154,6 +154,14 @@ def reopened(state: AgentState, plan: Plan | None, events: list[ev.Event] | tupl
     return replace(state, status=Status.WAITING, progress=Progress(total - len(todo), total))
 
 
+def is_stale_agent(a: AgentState, stale_s: float | None) -> bool:
+    """Silent past ``agent_stale_s`` while it claims to work: its leases are stale too."""
+    return (
+        stale_s is not None and a.idle_s is not None and a.idle_s >= stale_s
+        and a.status not in (Status.DONE, Status.FAILED)
+    )  # fmt: skip
+
+
 def stale_reason(lease: Lease, holder: AgentState | None, now: datetime, config: Config) -> str | None:
     """Why ``lease`` is stale, or None while it is live (design section 2)."""
     if lease.expired(now):

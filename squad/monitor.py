@@ -20,6 +20,7 @@ from rich.text import Text
 from squad.coordinator.metrics import labelled
 from squad.coordinator.report import age
 from squad.coordinator.state import AgentState, LockView, Snapshot
+from squad.liveness import is_stale_agent
 from squad.paths import SquadPaths
 from squad.protocol import events as ev
 from squad.protocol.ids import same_agent
@@ -294,14 +295,6 @@ def current_alerts(snap: Snapshot) -> list[ev.Event]:
         if live:
             out.append(e)
     return out
-
-
-def is_stale_agent(a: AgentState, stale_s: float | None) -> bool:
-    """Silent past ``agent_stale_s`` while it claims to work: its leases are stale too."""
-    return (
-        stale_s is not None and a.idle_s is not None and a.idle_s >= stale_s
-        and a.status.value not in ("DONE", "FAILED")
-    )  # fmt: skip
 
 
 def _attention(a: AgentState) -> int:

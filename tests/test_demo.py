@@ -34,6 +34,7 @@ def test_demo_plays_the_whole_story(tmp_path: Path) -> None:
     assert "[agent-1-frontend] done" in out and "[agent-2-backend] done" in out
     # Both finished their own work and were then given the silent agent's tasks: waiting to pick them up.
     assert "tasks 9/12" in out
+    assert "ACTIVE*" in out  # the silent ML agent is marked stale in squad status
     assert list(tmp_path.iterdir()) == []  # the temporary repository is cleaned up
     svg = picture.read_text()  # the monitor's last frame, as docs/monitor.svg is made
     assert svg.startswith("<svg") and "PARALLEL" in svg and "agent-3-ml" in svg

@@ -35,19 +35,17 @@ def _rich_status(snap: Snapshot) -> None:
     from rich.table import Table
 
     from squad.coordinator.report import SYMBOLS, age, doing, progress_text
+    from squad.liveness import is_stale_agent
 
     console = Console()
     table = Table(title="squad status", expand=False)
     for column in ("agent", "status", "progress", "last", "doing"):
         table.add_column(column)
     for a in snap.agents:
-        table.add_row(
-            a.id,
-            f"{SYMBOLS.get(a.status.value, '')} {a.status.value}",
-            progress_text(a),
-            age(a.idle_s),
-            doing(a),
-        )
+        state = f"{SYMBOLS.get(a.status.value, '')} {a.status.value}"
+        if is_stale_agent(a, snap.stale_s):
+            state += " [red](stale)[/]"
+        table.add_row(a.id, state, progress_text(a), age(a.idle_s), doing(a))
     console.print(table)
     if snap.locks:
         locks = Table(title="locks")

@@ -508,6 +508,7 @@ class Engine:
             events=tuple(self.events[-50:]),
             problems=tuple(self.problems),
             metrics=metrics,
+            stale_s=self.config.agent_stale_s,
         )
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from squad.coordinator.state import AgentState, Snapshot
+from squad.liveness import is_stale_agent
 from squad.protocol.times import format_time
 
 SYMBOLS = {
@@ -48,7 +49,8 @@ def plain_status(snap: Snapshot) -> str:
         width = max(24, *(len(a.id) for a in snap.agents))
         lines.append(f"{'AGENT':<{width}} {'STATUS':<9} {'PROGRESS':<9} {'LAST':>8}  DOING")
         for a in snap.agents:
-            lines.append(f"{a.id:<{width}} {a.status.value:<9} {progress_text(a):<9} {age(a.idle_s):>8}  {doing(a)}")
+            status = a.status.value + ("*" if is_stale_agent(a, snap.stale_s) else "")
+            lines.append(f"{a.id:<{width}} {status:<9} {progress_text(a):<9} {age(a.idle_s):>8}  {doing(a)}")
     if snap.locks:
         lines += ["", "LOCKS"]
         for lock in snap.locks:
@@ -62,6 +64,10 @@ def plain_status(snap: Snapshot) -> str:
         lines += ["", "VIOLATIONS"]
         for v in snap.violations[-10:]:
             lines.append(f"  {format_time(v.at)}  {v.agent or '?'}  {v.path or ''}  {v.data.get('rule', v.detail)}")
+    if any(is_stale_agent(a, snap.stale_s) for a in snap.agents):
+        lines.append(
+            f"* stale: silent for over {age(snap.stale_s)}; its leases are stale and its tasks may be reassigned"
+        )
     for problem in snap.problems:
         lines.append(f"problem: {problem}")
     m = snap.metrics

@@ -16,6 +16,7 @@ from squad.liveness import (
     AgentState,
     agent_state,
     find_agent,
+    is_stale_agent,
     moved_tasks,
     pid_alive,
     reopened,
@@ -38,6 +39,7 @@ __all__ = [
     "build_snapshot",
     "compute_metrics",
     "find_agent",
+    "is_stale_agent",
     "moved_tasks",
     "pid_alive",
     "read_locks",
@@ -77,10 +79,11 @@ class Snapshot:
     events: tuple[ev.Event, ...] = ()
     problems: tuple[SquadError, ...] = ()
     metrics: dict[str, Any] = field(default_factory=dict)
+    stale_s: float | None = None  # config agent_stale_s: agents silent past it are shown as stale
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "agents": [a.as_json() for a in self.agents],
+            "agents": [{**a.as_json(), "stale": is_stale_agent(a, self.stale_s)} for a in self.agents],
             "locks": [lock.as_json() for lock in self.locks],
             "handoffs": [
                 {
@@ -185,4 +188,5 @@ def build_snapshot(paths: SquadPaths, now: datetime, config: Config | None = Non
         events=tuple(events[-50:]),
         problems=tuple(problems),
         metrics=compute_metrics(agent_tuple, events),
+        stale_s=config.agent_stale_s,
     )
