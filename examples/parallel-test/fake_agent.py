@@ -58,6 +58,15 @@ def wait_for_handoff(file: str, timeout: float = 30.0) -> None:
     sys.exit(f"no handoff of {file} arrived")
 
 
+def work_through(tasks: list[tuple[str, str]], *, done_before: int, total: int) -> None:
+    """Do each task in order: write its file, post progress, take a moment; then report DONE with evidence."""
+    for done, (task, path) in enumerate(tasks, start=done_before):
+        write(path, f"// {task}\n")
+        update("ACTIVE", task, f"{done}/{total}", path)
+        time.sleep(STEP)
+    update("DONE", tasks[-1][0], f"{total}/{total}", evidence="true")
+
+
 def frontend() -> None:
     update("ACTIVE", "F1 Dashboard layout and shared types", "0/5")
     for types in ("shared/types/metrics.ts", "shared/types/analytics.ts"):
@@ -77,19 +86,16 @@ def frontend() -> None:
     write("package.json", '{"name": "analytics-dashboard", "dependencies": {"recharts": "^2"}}\n')
     time.sleep(STEP * 4)  # the backend asks for package.json meanwhile, and waits
     squad("unlock", "package.json")
-    for number, (task, path) in enumerate(
+    work_through(
         [
             ("F2 Metric cards", "frontend/src/components/MetricCard.tsx"),
             ("F3 Time-series charts", "frontend/src/components/Charts.tsx"),
             ("F4 WebSocket hook", "frontend/src/hooks/useMetricsSocket.ts"),
             ("F5 Responsive CSS", "frontend/src/styles/dashboard.css"),
         ],
-        start=2,
-    ):
-        write(path, f"// {task}\n")
-        update("ACTIVE", task, f"{number - 1}/5", path)
-        time.sleep(STEP)
-    update("DONE", "F5 Responsive CSS", "5/5", evidence="true")
+        done_before=1,
+        total=5,
+    )
     say("done")
 
 
@@ -112,19 +118,16 @@ def backend() -> None:
     squad("lock", "package.json", "--wait", "30", "--reason", "add express")
     write("package.json", '{"name": "analytics-dashboard", "dependencies": {"recharts": "^2", "express": "^4"}}\n')
     squad("unlock", "package.json")
-    for number, (task, path) in enumerate(
+    work_through(
         [
             ("B1 Metrics database schema", "backend/src/db/schema.sql"),
             ("B2 REST endpoints", "backend/src/api/metrics.ts"),
             ("B3 WebSocket server", "backend/src/ws/server.ts"),
             ("B4 CSV export", "backend/src/api/export.ts"),
         ],
-        start=1,
-    ):
-        write(path, f"// {task}\n")
-        update("ACTIVE", task, f"{number - 1}/4", path)
-        time.sleep(STEP)
-    update("DONE", "B4 CSV export", "4/4", evidence="true")
+        done_before=0,
+        total=4,
+    )
     say("done")
 
 
