@@ -1,7 +1,8 @@
 """Leases under ``.squad/locks/``: acquire, release, renew and break, never two holders at once.
 
-Every check-and-write runs under one mutex: a ``filelock.FileLock`` on ``locks/.mutex`` (the lease
-data never lives in the locked file: filelock's Unix lock truncates it). A new lease is an
+Every check-and-write runs under one mutex: a ``filelock.FileLock`` on ``control/locks.mutex`` (the
+lease data never lives in the locked file: filelock's Unix lock truncates it; and no scratch file of
+filelock's ever lands in ``locks/``, where the coordinator must see only leases). A new lease is an
 exclusive create (O_EXCL), a renewal an atomic replace. Leases written by hand by agents
 (``LOCKED_BY:`` lines or YAML, possibly a flat ``locks/<basename>.lock``) take part like squad's
 own. Reading leases lives in ``squad._lease_scan``, staleness and breaking in ``squad._stale``,
@@ -21,6 +22,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from squad._lease_scan import Entry, default_ttl, lease_file, locks_dir, mutex_file, read_entry, scan
@@ -92,7 +94,7 @@ class Survey:
 
 @contextlib.contextmanager
 def mutex(paths: SquadPaths) -> Iterator[None]:
-    """Hold the filelock mutex ``locks/.mutex``; every check-and-write of a lease runs inside it.
+    """Hold the filelock mutex ``control/locks.mutex``; every check-and-write of a lease runs inside it.
 
     One FileLock instance per path (``is_singleton``), so it is reentrant within a thread: the
     coordinator may call into this module while it already holds the mutex.
@@ -100,8 +102,8 @@ def mutex(paths: SquadPaths) -> Iterator[None]:
     lock = _mutex_lock(paths)
     try:
         lock.acquire()
-    except FileNotFoundError:  # locks/ removed by hand (filelock versions that do not create it)
-        locks_dir(paths).mkdir(parents=True, exist_ok=True)
+    except FileNotFoundError:  # control/ removed by hand (filelock versions that do not create it)
+        Path(mutex_file(paths)).parent.mkdir(parents=True, exist_ok=True)
         lock.acquire()
     try:
         yield

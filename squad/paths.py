@@ -58,8 +58,10 @@ class SquadPaths:
 
     @property
     def lock_mutex(self) -> Path:
-        # Never the lease file itself: filelock truncates the file it locks.
-        return self.locks / ".mutex"
+        # Never the lease file itself (filelock truncates the file it locks), and never inside
+        # locks/: filelock 4.x makes short-lived scratch files beside the file it locks, and the
+        # coordinator must see only leases there.
+        return self.control / "locks.mutex"
 
     @property
     def logs(self) -> Path:
@@ -92,7 +94,7 @@ class SquadPaths:
 
     @property
     def allocate_mutex(self) -> Path:
-        return self.squad / ".allocate.mutex"
+        return self.control / "allocate.mutex"
 
     @property
     def coordinator_pid(self) -> Path:

@@ -43,6 +43,7 @@ def _one_at_a_time(paths: SquadPaths) -> Iterator[None]:
     """Two allocations at once would interleave plans and matrices of different PRDs."""
     from filelock import FileLock, Timeout
 
+    paths.control.mkdir(parents=True, exist_ok=True)
     mutex = FileLock(str(paths.allocate_mutex), timeout=60)
     try:
         mutex.acquire()

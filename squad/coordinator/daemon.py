@@ -160,8 +160,8 @@ class Coordinator:
     def cycle(self, changes: list[Change]) -> list[ev.Event]:
         started = time.perf_counter()
         moment = self.clock()
-        news = [self.engine.observe(change, moment) for change in changes]
-        if not any(news) and all(c.kind != TICK for c in changes):
+        news = self.engine.observe_all(changes, moment)
+        if not news and all(c.kind != TICK for c in changes):
             return []  # only our own writes coming back: nothing to judge or redraw
         items = judge(self.engine, moment, enforce=self.enforce)
         logged: list[ev.Event] = []

@@ -90,11 +90,20 @@ def _in_agent_tree(absolute: str, trees: dict[Path, str]) -> Change | None:
 def classify(
     paths: SquadPaths, absolute: str, ignored: Any = None, trees: dict[Path, str] | None = None
 ) -> Change | None:
-    """What a path reported by the watcher means; None for paths the coordinator ignores."""
+    """What a path reported by the watcher means; None for paths the coordinator ignores.
+
+    The one place that decides which names matter: inside ``.squad/`` only the protocol's own files
+    (comm files, plans, leases, the matrix, config, the event log, the pause flag, allocation and
+    launch reports) and, in ``locks/``, the folders of the mirrored tree. Scratch files of any tool
+    or library (filelock's ``#<n>``, atomic writes' ``.*.tmp``, editors' ``~``) are never a change.
+    A trailing ``/`` marks a folder (the watcher adds it).
+    """
+    folder = absolute.endswith("/")
+    absolute = absolute.rstrip("/") or "/"
     if trees:  # first: a worktree may sit inside the repository (.worktrees/agent-2/...)
         inside = _in_agent_tree(absolute, trees)
         if inside is not None or any(Path(absolute) == t or t in Path(absolute).parents for t in trees):
-            return inside
+            return None if folder else inside
     try:
         rel = Path(absolute).relative_to(paths.root).as_posix()
     except ValueError:
@@ -105,41 +114,43 @@ def classify(
     if parts[0] != SQUAD_DIR_NAME:
         if rel == ".gitignore":
             return Change(GITIGNORE)
-        if (ignored is not None and ignored.match_file(rel)) or _scratch(parts[-1]) or squad_own_file(rel):
+        if folder or (ignored is not None and ignored.match_file(rel)) or _scratch(parts[-1]) or squad_own_file(rel):
             return None
         return Change(WORKTREE, rel)
     inner = "/".join(parts[1:])
+    if inner.startswith("locks/"):
+        return _lease_change(inner.removeprefix("locks/"), folder)
     # agent-1-comm.md, or a hand-named agent-01-comm.md / agent-1-frontend-comm.md (see squad.roster)
     if m := re.fullmatch(r"comms/agent-0*(\d+)(?:-[a-z0-9][a-z0-9_-]*?)?-comm\.md", inner, re.IGNORECASE):
         return Change(COMM, number=int(m.group(1)))
     if m := re.fullmatch(r"parallel-plans/agent-0*(\d+)(?:-[a-z0-9][a-z0-9_-]*?)?-plan\.md", inner, re.IGNORECASE):
         return Change(PLAN, number=int(m.group(1)))
-    if (
-        inner.startswith("locks/")
-        and not inner.startswith(("locks/.broken", "locks/.mutex"))
-        and inner.endswith(".lock")
-    ):
-        return Change(LOCKS, inner.removeprefix("locks/").removesuffix(".lock"))
-    if inner.startswith("locks/") and not inner.startswith(("locks/.broken", "locks/.mutex")):
-        rel = inner.removeprefix("locks/")
-        name = rel.rsplit("/", 1)[-1]
-        if name.startswith(".") or name.endswith((".mutex", ".tmp")) or ("/" not in rel and "." in name):
-            return None  # scratch files, and notes beside the leases (README.md)
-        # A folder of the mirrored tree: created for a lease and pruned after it, maybe before the
-        # lease file itself was ever seen.
-        return Change(LOCKS, rel + "/")
-    if inner.startswith("locks/"):
-        return None
-    simple = {
-        "ownership.yaml": MATRIX,
-        "config.yaml": CONFIG,
-        "logs/events.jsonl": EVENTS,
-        "control/pause.flag": CONTROL,
-        "allocation.json": ALLOCATION,
-        "reports/launch.json": LAUNCH,
-    }
-    kind = simple.get(inner)
+    kind = _SQUAD_FILES.get(inner)
     return Change(kind) if kind else None
+
+
+_SQUAD_FILES = {
+    "ownership.yaml": MATRIX,
+    "config.yaml": CONFIG,
+    "logs/events.jsonl": EVENTS,
+    "control/pause.flag": CONTROL,
+    "allocation.json": ALLOCATION,
+    "reports/launch.json": LAUNCH,
+}
+
+
+def _lease_change(rel: str, folder: bool) -> Change | None:
+    """A path under ``locks/``: a lease file, or a folder of the mirrored tree (created for a lease
+    and pruned after it, maybe before the lease file itself was ever seen). Anything else there
+    (squad's ``.broken/`` record, a README beside the leases, any library's scratch file) is not."""
+    names = rel.split("/")
+    if not rel or any(n.startswith(".") for n in names):
+        return None
+    if folder:
+        return Change(LOCKS, rel + "/")
+    if names[-1].endswith(".lock") and names[-1] != ".lock":
+        return Change(LOCKS, rel.removesuffix(".lock"))
+    return None
 
 
 def _signature(update: StatusUpdate) -> str:
@@ -206,7 +217,6 @@ class Engine:
     ignored: Any = None
     started_at: datetime | None = None
     lock_touched: set[str] = field(default_factory=set)  # lease targets whose files changed since the last read
-    _leases_read_at: datetime | None = None
 
     def __post_init__(self) -> None:
         self._event_reader = ev.EventLogReader(self.paths.events)
@@ -370,18 +380,32 @@ class Engine:
     def observe(self, change: Change, at: datetime | None = None) -> bool:
         """Bring the part of the state that ``change`` touches up to date; False if it was news
         to nobody (the coordinator's own events, read back already)."""
+        return self.observe_all([change], at)
+
+    def observe_all(self, changes: list[Change], at: datetime | None = None) -> bool:
+        """Take in one batch of changes. ``locks/`` is read once, after every lease change of the
+        batch is known: a lease taken and released between two reads is then known as released
+        whatever order its events arrived in."""
+        news = False
+        leases = False
+        for change in changes:
+            if change.kind == LOCKS:
+                if change.path is not None:
+                    self.lock_touched.add(change.path)
+                leases = True
+            else:
+                news = self._observe_one(change, at) or news
+        if leases:
+            self._load_leases(at)
+        return news or leases
+
+    def _observe_one(self, change: Change, at: datetime | None) -> bool:
         if change.kind == COMM and change.number is not None:
             self._read_comm(self._source(change.number))
         elif change.kind == PLAN and change.number is not None:
             self._load_plan(self._source(change.number))
             if not self.paths.ownership.exists():
                 self._load_matrix()  # without ownership.yaml, the matrix comes from the plans
-        elif change.kind == LOCKS:
-            if change.path is not None:
-                self.lock_touched.add(change.path)
-            if at is None or at != self._leases_read_at:  # one read of locks/ per batch
-                self._load_leases(at)
-                self._leases_read_at = at
         elif change.kind == MATRIX:
             self._load_matrix()
         elif change.kind == CONFIG:
@@ -548,8 +572,7 @@ def react(engine: Engine, changes: list[Change], now: datetime, *, enforce: bool
 
     Time-based rules run on every call: a ``tick`` change is simply a call with nothing else new.
     """
-    for change in changes:
-        engine.observe(change, now)
+    engine.observe_all(changes, now)
     return judge(engine, now, enforce=enforce)
 
 

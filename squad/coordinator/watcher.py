@@ -64,10 +64,11 @@ class _Handler(FileSystemEventHandler):
                 return
             if event.event_type in ("created", "moved"):
                 self.watcher.new_folder(Path(str(getattr(event, "dest_path", "") or event.src_path)))
-        self.watcher.queue.put(str(event.src_path))
+        mark = "/" if event.is_directory else ""  # a folder: the path alone cannot tell once it is gone
+        self.watcher.queue.put(str(event.src_path) + mark)
         dest = getattr(event, "dest_path", "")
         if dest:
-            self.watcher.queue.put(str(dest))
+            self.watcher.queue.put(str(dest) + mark)
 
 
 class Watcher:
@@ -125,7 +126,7 @@ class Watcher:
             return
         # files written before the watch existed
         for path in folder.rglob("*"):
-            self.queue.put(str(path))
+            self.queue.put(str(path) + ("/" if path.is_dir() else ""))
 
     def stop(self) -> None:
         if self._observer is not None:
@@ -143,7 +144,8 @@ class Watcher:
         self.queue.put(WAKE)
 
     def batch(self, timeout: float | None) -> set[str] | None:
-        """Block until a path changes (or ``timeout``), then gather a burst; None on timeout."""
+        """Block until a path changes (or ``timeout``), then gather a burst; None on timeout.
+        A folder's path ends in ``/``."""
         try:
             first = self.queue.get(timeout=timeout)
         except queue.Empty:

@@ -96,8 +96,26 @@ def test_gitignored_and_git_paths_are_not_work_tree_changes(squad: SquadPaths) -
     assert classify(squad, str(squad.status_report), engine.ignored) is None
     assert classify(squad, str(squad.coordinator_comm), engine.ignored) is None
     assert classify(squad, str(squad.lease_file("shared/a.ts")), None) == Change("locks", "shared/a.ts")
-    assert classify(squad, str(squad.locks / "shared"), None) == Change("locks", "shared/")  # a lease's folder
+    # a lease's folder: the watcher marks folders with a trailing "/"
+    assert classify(squad, str(squad.locks / "shared") + "/", None) == Change("locks", "shared/")
     assert classify(squad, str(squad.locks / "README.md"), None) is None
+    # scratch files of any library beside the leases are no change: filelock 4.x's "#<n>", temp files
+    for scratch in ("#2163665", "shared/#12", "tmp0fnp563v", ".a.ts.lock.x1.tmp", ".broken/a.ts.lock", "shared/x"):
+        assert classify(squad, str(squad.locks / scratch), None) is None, scratch
+    assert classify(squad, str(squad.control / "#77"), None) is None
+    assert classify(squad, str(squad.lock_mutex), None) is None
+
+
+def test_every_lease_change_of_a_batch_is_known_before_the_rules_run(squad: SquadPaths) -> None:
+    """Whatever order a batch's events come in, locks/ is read after all of them: a lease taken and
+    released inside the batch (seen only as its file's events) excuses the report of its file."""
+    two_agents(squad)
+    engine = Engine(squad)
+    engine.rebuild(at(0))
+    post(squad, 2, "backend", Status.ACTIVE, at(2), files=("shared/types/a.ts", "docs/b.md"))
+    batch = [Change("comm", number=2), Change("locks", "other.ts"), Change("locks", "shared/types/a.ts")]
+    items = react(engine, batch, at(3))
+    assert [(i.kind, i.path) for i in items if isinstance(i, ev.Event)] == [(ev.VIOLATION, "docs/b.md")]
 
 
 def test_a_lease_seen_only_as_its_folder_coming_and_going_excuses_files_under_it(squad: SquadPaths) -> None:
