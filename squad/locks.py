@@ -51,6 +51,7 @@ __all__ = [
     "lease_stale_reason",
     "mutex",
     "release",
+    "released_since",
     "renew",
     "renew_all",
     "same_holder",
@@ -372,9 +373,63 @@ def release(paths: SquadPaths, agent: str, target: str, *, force: bool = False) 
             return break_entry(paths, entry, why, now, by=agent, forced=True).lease
         entry.file.unlink()
         prune(paths, entry.file.parent)
+        _log_release(paths, lease, now)
     if lease.handoff_to:
         tell_handoff(paths, lease, f"{agent} released {lease.path}", now)
     return lease
+
+
+def _log_release(paths: SquadPaths, lease: Lease, now: datetime) -> None:
+    """One line in ``logs/leases.jsonl``: the coordinator's memory of a lease once its file is gone.
+    A single ``write`` on an O_APPEND descriptor: whole lines even from racing processes."""
+    import json
+
+    record = {
+        "agent": lease.agent,
+        "path": lease.path,
+        "acquired_at": format_time(lease.acquired_at, precise=True),
+        "released_at": format_time(now, precise=True),
+    }
+    line = (json.dumps(record) + "\n").encode()
+    file = os.fspath(paths.lease_log)
+    for _ in range(2):
+        try:
+            fd = os.open(file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except FileNotFoundError:
+            Path(file).parent.mkdir(parents=True, exist_ok=True)
+            continue
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+        return
+
+
+def released_since(paths: SquadPaths, since: datetime, *, tail_bytes: int = 1 << 20) -> list[tuple[Lease, datetime]]:
+    """Leases released at or after ``since`` (from the end of ``logs/leases.jsonl``), oldest first."""
+    import json
+
+    from squad.protocol.times import parse_time
+
+    try:
+        with paths.lease_log.open("rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, size - tail_bytes))
+            lines = handle.read().splitlines()[1 if size > tail_bytes else 0 :]
+    except OSError:
+        return []
+    out = []
+    for raw in lines:
+        try:
+            data = json.loads(raw)
+            agent, path = str(data["agent"]), str(data["path"])
+            acquired, gone = parse_time(str(data["acquired_at"])), parse_time(str(data["released_at"]))
+        except (ValueError, KeyError, TypeError):
+            continue  # a torn or hand-edited line: the memory is a courtesy, never a reason to stop
+        if acquired is None or gone is None or gone < since:
+            continue
+        out.append((Lease(agent=agent, path=path, acquired_at=acquired, expires_at=gone, ttl_s=0.0), gone))
+    return out
 
 
 def renew(paths: SquadPaths, agent: str, target: str, *, ttl_s: float | None = None) -> Lease:
@@ -432,10 +487,29 @@ def break_stale(paths: SquadPaths, now: datetime, *, config: Config | None = Non
     return broken
 
 
-def break_lease(paths: SquadPaths, target: str, reason: str, *, now: datetime, by: str | None = None) -> Broken | None:
-    """Break the lease on exactly ``target`` whatever its state (deadlocks, ``--force``); None if none."""
+def break_lease(
+    paths: SquadPaths,
+    target: str,
+    reason: str,
+    *,
+    now: datetime,
+    by: str | None = None,
+    holder: str | None = None,
+    acquired_at: datetime | None = None,
+) -> Broken | None:
+    """Break the lease on exactly ``target`` whatever its state (deadlocks, ``--force``); None if none.
+
+    With ``holder`` and ``acquired_at`` it breaks only that very lease, the one the caller judged:
+    if it was released meanwhile and another agent took the path, nothing is broken (None).
+    """
     with mutex(paths):
         entry = _find(paths, target, default_ttl(paths, None))
         if entry is None:
             return None
+        if holder is not None or acquired_at is not None:
+            lease = entry.lease
+            if lease is None or (holder is not None and not same_holder(lease.agent, holder)):
+                return None
+            if acquired_at is not None and abs((lease.acquired_at - acquired_at).total_seconds()) > 0.001:
+                return None
         return break_entry(paths, entry, reason, now, by=by, forced=True)

@@ -72,6 +72,12 @@ class SquadPaths:
         return self.logs / "events.jsonl"
 
     @property
+    def lease_log(self) -> Path:
+        """Released leases, one JSON line each: a restarted coordinator judges a report by the
+        leases its agent held when it wrote it, even one unlocked since."""
+        return self.logs / "leases.jsonl"
+
+    @property
     def reports(self) -> Path:
         return self.squad / "reports"
 

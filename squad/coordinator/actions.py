@@ -60,7 +60,9 @@ def _apply_one(paths: SquadPaths, config: Config, item: rules.Action, now: datet
             for b in broken
         ]
     if isinstance(item, rules.BreakLease):
-        locks.break_lease(paths, item.target, item.reason, now=now, by="coordinator")
+        locks.break_lease(
+            paths, item.target, item.reason, now=now, by="coordinator", holder=item.holder, acquired_at=item.acquired_at
+        )
         return []
     if isinstance(item, rules.MoveTasks):
         move_tasks(paths, item.source, item.target, item.task_ids, item.files, now=now)

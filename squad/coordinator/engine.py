@@ -179,9 +179,11 @@ class Source:
     last_seen: str | None = None  # the last block as judged, in case it grows
 
     def unjudged(self) -> tuple[StatusUpdate, ...]:
+        """Blocks not judged yet. The last block judged is kept out of ``checked`` (it may still
+        grow); it is judged again only if it changed, whether or not blocks came after it."""
         todo = self.updates[self.checked :]
-        if todo and self.checked == len(self.updates) - 1 and _signature(todo[0]) == self.last_seen:
-            return ()
+        if todo and _signature(todo[0]) == self.last_seen:
+            return todo[1:]
         return todo
 
     @property
@@ -238,6 +240,7 @@ class Engine:
                 self._read_comm(self._source(number))
         self._load_matrix()
         self._load_leases()
+        self._remember_released(now)
         self.paused = self.paths.pause_flag.exists()
 
     def load_settings(self) -> None:
@@ -341,6 +344,18 @@ class Engine:
             self.released = [(x, t) for x, t in self.released if (at - t).total_seconds() < RELEASED_KEEP_S]
         self.leases = leases
         self.lock_touched.clear()
+
+    def _remember_released(self, now: datetime) -> None:
+        """Leases released before this start (``logs/leases.jsonl``): a report written while its
+        agent held one is judged by it, though the daemon was down or restarted since."""
+        from datetime import timedelta
+
+        from squad.locks import released_since
+
+        known = {(x.agent, x.path, x.acquired_at) for x, _ in self.released}
+        for lease, gone in released_since(self.paths, now - timedelta(seconds=RELEASED_KEEP_S)):
+            if (lease.agent, lease.path, lease.acquired_at) not in known:
+                self.released.append((lease, gone))
 
     def _load_gitignore(self) -> None:
         import pathspec

@@ -273,7 +273,7 @@ def rule_deadlock(world: World, now: datetime, config: Config) -> list[Item]:
     detail = f"wait-for cycle {ring}"
     if victim is not None:
         detail += f"; released {victim.lease.path} held by {victim.lease.agent} ({config.deadlock_policy})"
-        out.append(BreakLease(key, victim.lease.path, victim.lease.agent, f"deadlock {ring}"))
+        out.append(BreakLease(key, victim.lease.path, victim.lease.agent, f"deadlock {ring}", victim.lease.acquired_at))
         out.append(Notify(key, victim.lease.agent, ev.DEADLOCK,
                           f"Deadlock {ring}: your lease on {victim.lease.path} was released; lock it again when it is free."))  # fmt: skip
     out.append(make_event(ev.DEADLOCK, now, key, detail=detail, cycle=cycle, policy=config.deadlock_policy,
@@ -388,7 +388,23 @@ def run_rules(world: World, now: datetime, config: Config, rules: tuple[Rule, ..
     out: list[Item] = []
     for rule in rules:
         out.extend(rule(world, now, config))
-    return out
+    return _one_move_per_task(out)
+
+
+def _one_move_per_task(items: list[Item]) -> list[Item]:
+    """A task moves at most once per decision: when two rules move the same task (a stale agent's
+    task reassigned and stolen in one round), the first move stands and the later one is dropped
+    with its event and notices (they share its key)."""
+    moved: set[str] = set()
+    dropped: set[str] = set()
+    for item in items:
+        if isinstance(item, MoveTasks):
+            tasks = set(item.task_ids)
+            if tasks & moved:
+                dropped.add(item.key)
+            else:
+                moved.update(tasks)
+    return [i for i in items if not (dropped and i.key in dropped)]
 
 
 __all__ = [

@@ -18,6 +18,7 @@ from squad.coordinator.world import (
     Notify,
     UnmarkBlocked,
     World,
+    can_receive,
     is_stale,
     load,
     make_event,
@@ -60,7 +61,11 @@ def rule_steal(world: World, now: datetime, config: Config) -> list[Item]:
     if world.paused:
         return []
     idle = sorted(
-        (v for v in world.agents if v.state.status is Status.DONE and v.plan is not None and not v.assigned),
+        (
+            v
+            for v in world.agents
+            if v.state.status is Status.DONE and v.plan is not None and not v.assigned and can_receive(v, config)
+        ),
         key=lambda v: v.id,
     )
     out: list[Item] = []

@@ -49,10 +49,13 @@ class BreakStale:
 
 @dataclass(frozen=True)
 class BreakLease:
+    """Break exactly the lease judged: ``holder``'s on ``target``, taken at ``acquired_at``."""
+
     key: str
     target: str
     holder: str
     reason: str
+    acquired_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -173,8 +176,10 @@ def load(view: AgentView) -> float:
 
 
 def is_stale(view: AgentView, config: Config) -> bool:
-    idle = view.state.idle_s
-    return idle is not None and idle >= config.agent_stale_s and view.state.status is not Status.DONE
+    """The one definition (``liveness.is_stale_agent``), as the monitor and ``squad status`` use it."""
+    from squad.liveness import is_stale_agent
+
+    return is_stale_agent(view.state, config.agent_stale_s)
 
 
 def may_take(matrix: Matrix, taker: str, source: str, task: PlanTask) -> tuple[bool, tuple[str, ...]]:
@@ -191,8 +196,14 @@ def may_take(matrix: Matrix, taker: str, source: str, task: PlanTask) -> tuple[b
     return True, tuple(moving)
 
 
-def _live(view: AgentView, config: Config) -> bool:
-    return view.state.status is not Status.FAILED and not is_stale(view, config)
+def can_receive(view: AgentView, config: Config) -> bool:
+    """May tasks be moved to this agent? Only to one that can start them now and was heard from
+    within ``agent_stale_s``: never a FAILED, BLOCKED or stale one, nor a DONE one gone silent
+    (its process has likely ended), nor one that never reported."""
+    s = view.state
+    if s.status in (Status.FAILED, Status.BLOCKED) or s.idle_s is None:
+        return False
+    return s.idle_s < config.agent_stale_s
 
 
 def pick_target(
@@ -202,7 +213,7 @@ def pick_target(
     load already given out in this round."""
     best: tuple[float, str, AgentView, tuple[str, ...]] | None = None
     for view in world.agents:
-        if same_agent(view.id, source.id) or view.plan is None or not _live(view, config):
+        if same_agent(view.id, source.id) or view.plan is None or not can_receive(view, config):
             continue
         ok, files = may_take(world.matrix, view.id, source.id, task)
         if not ok:
