@@ -162,6 +162,12 @@ def is_stale_agent(a: AgentState, stale_s: float | None) -> bool:
     )  # fmt: skip
 
 
+def shown_state(a: AgentState, stale_s: float | None) -> str:
+    """What an agent's state reads as everywhere a person looks (monitor header and rows, reports):
+    ``STALE`` when ``is_stale_agent``, else its status."""
+    return "STALE" if is_stale_agent(a, stale_s) else a.status.value
+
+
 def stale_reason(lease: Lease, holder: AgentState | None, now: datetime, config: Config) -> str | None:
     """Why ``lease`` is stale, or None while it is live (design section 2)."""
     if lease.expired(now):

@@ -20,7 +20,7 @@ from rich.text import Text
 from squad.coordinator.metrics import labelled
 from squad.coordinator.report import age
 from squad.coordinator.state import AgentState, LockView, Snapshot
-from squad.liveness import is_stale_agent
+from squad.liveness import is_stale_agent, shown_state
 from squad.paths import SquadPaths
 from squad.protocol import events as ev
 from squad.protocol.ids import same_agent
@@ -91,7 +91,8 @@ def header(snap: Snapshot, extras: Extras, width: int = 80) -> Text:
     pct = f"{100 * done // total}%" if total else "-"
     counts: dict[str, int] = {}
     for a in snap.agents:
-        counts[a.status.value.lower()] = counts.get(a.status.value.lower(), 0) + 1
+        shown = shown_state(a, extras.stale_s).lower()  # as the rows show it: a stale agent is not active
+        counts[shown] = counts.get(shown, 0) + 1
     states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda kv: -kv[1]))
     wall = snap.metrics.get("wall_s")
     elapsed = (snap.at - extras.started_at).total_seconds() if extras.started_at else wall
@@ -484,26 +485,39 @@ def read_launch(paths: SquadPaths) -> dict[str, dict[str, Any]]:
 
 
 def run_monitor(paths: SquadPaths, *, once: bool = False, width: int | None = None) -> None:
-    """Draw the dashboard; with ``once`` one frame. Runs the coordinator here unless a daemon runs."""
+    """Draw the dashboard; with ``once`` one frame. Runs the coordinator here unless one runs already
+    (a daemon or another monitor): one coordinator per repository, whoever claims it first."""
+    import contextlib
+
     from squad.coordinator.daemon import Coordinator, claim, running
+    from squad.errors import Refused
 
     terminal = sys.stdout.isatty()
     console = Console(width=width, force_terminal=terminal or None, no_color=not terminal, highlight=False)
     if not terminal and width is None:
         console = Console(width=80, no_color=True, highlight=False)
-    daemon = running(paths)
-    mode = f"daemon pid {daemon.pid}" if daemon else "coordinator in-process"
+    with contextlib.ExitStack() as stack:
+        daemon = running(paths)
+        if daemon is None:
+            try:
+                stack.enter_context(claim(paths, role="monitor"))
+            except Refused:  # another monitor or a daemon claimed it since we looked: follow it
+                daemon = running(paths)
+        enforce = daemon is None
+        mode = "coordinator in-process" if enforce else _coordinator_mode(daemon)
 
-    def frame(snap: Snapshot) -> RenderableType:
-        extras = Extras(None, paths.pause_flag.exists(), mode, read_launch(paths), _stale_s(paths))
-        return render(snap, extras, width=console.width, height=console.height if terminal else None)
+        def frame(snap: Snapshot) -> RenderableType:
+            extras = Extras(None, paths.pause_flag.exists(), mode, read_launch(paths), _stale_s(paths))
+            return render(snap, extras, width=console.width, height=console.height if terminal else None)
 
-    _quiet_logging(paths, in_process=daemon is None)
-    if daemon is None:
-        with claim(paths):
-            _loop(Coordinator(paths, enforce=True, tick_s=2.0), console, frame, once=once, terminal=terminal)
-    else:
-        _loop(Coordinator(paths, enforce=False, tick_s=2.0), console, frame, once=once, terminal=terminal)
+        _quiet_logging(paths, in_process=enforce)
+        _loop(Coordinator(paths, enforce=enforce, tick_s=2.0), console, frame, once=once, terminal=terminal)
+
+
+def _coordinator_mode(info: Any) -> str:
+    if info is None or info.pid <= 0:
+        return "coordinator elsewhere"
+    return f"{info.role} pid {info.pid}"
 
 
 def _quiet_logging(paths: SquadPaths, *, in_process: bool) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 
 from squad.atomic import write_atomic
 from squad.coordinator import actions
-from squad.coordinator.engine import EVENTS, TICK, Change, Engine, agent_trees, classify, judge
+from squad.coordinator.engine import EVENTS, TICK, Change, Engine, agent_trees, classify, clean_scratch, judge
 from squad.coordinator.state import Snapshot
 from squad.coordinator.watcher import Watcher
 from squad.errors import Refused, SquadError
@@ -83,6 +83,8 @@ class Coordinator:
             self.watcher = Watcher([self.paths.squad]).start()
         self.engine.rebuild(self.clock())
         if self.enforce:
+            for left in clean_scratch(self.paths):
+                log.info("removed %s, left by a writer that was killed", self.paths.display(left))
             self._restore_checkpoint()
         self.cycle([Change(TICK)])
         return self
@@ -222,6 +224,7 @@ class DaemonInfo:
     started_at: datetime | None
     root: str
     ready: bool = True
+    role: str = "daemon"  # or "monitor": a `squad monitor` that runs the coordinator in-process
 
     def uptime_s(self, at: datetime) -> float | None:
         return (at - self.started_at).total_seconds() if self.started_at else None
@@ -234,6 +237,7 @@ class DaemonInfo:
             "started_at": format_time(self.started_at) if self.started_at else None,
             "uptime_s": round(up, 1) if up is not None else None,
             "root": self.root,
+            "role": self.role,
         }
 
 
@@ -252,6 +256,7 @@ def _read_pid(paths: SquadPaths) -> DaemonInfo | None:
             parse_time(str(data.get("started_at", ""))),
             str(data.get("root", "")),
             bool(data.get("ready", True)),
+            str(data.get("role", "daemon")),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -277,7 +282,7 @@ def running(paths: SquadPaths) -> DaemonInfo | None:
 
 
 @contextlib.contextmanager
-def claim(paths: SquadPaths) -> Iterator[DaemonInfo]:
+def claim(paths: SquadPaths, *, role: str = "daemon") -> Iterator[DaemonInfo]:
     """Be the one coordinator of this repository while the block runs: the filelock plus a pidfile."""
     from filelock import Timeout
 
@@ -287,10 +292,10 @@ def claim(paths: SquadPaths) -> Iterator[DaemonInfo]:
     except Timeout:
         info = _read_pid(paths)
         raise Refused(f"a coordinator already runs for {paths.root}" + (f" (pid {info.pid})" if info else "")) from None
-    me = DaemonInfo(os.getpid(), now(), str(paths.root))
+    me = DaemonInfo(os.getpid(), now(), str(paths.root), role=role)
     try:
         started = format_time(me.started_at) if me.started_at else None
-        record = {"pid": me.pid, "started_at": started, "root": me.root, "ready": False}
+        record = {"pid": me.pid, "started_at": started, "root": me.root, "ready": False, "role": role}
         write_atomic(paths.coordinator_pid, json.dumps(record) + "\n")
         yield me
     finally:
@@ -379,7 +384,8 @@ def start(paths: SquadPaths, *, tick_s: float | None = None, wait_s: float = 20.
 
 
 def _already(paths: SquadPaths, info: DaemonInfo) -> str:
-    return f"a coordinator already runs for {paths.root}" + (f" (pid {info.pid})" if info.pid > 0 else "")
+    who = f" ({'squad monitor, ' if info.role == 'monitor' else ''}pid {info.pid})" if info.pid > 0 else ""
+    return f"a coordinator already runs for {paths.root}{who}"
 
 
 def _tail(paths: SquadPaths, lines: int = 5) -> str:

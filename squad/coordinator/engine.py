@@ -592,14 +592,46 @@ def react(engine: Engine, changes: list[Change], now: datetime, *, enforce: bool
 
 
 def judge(engine: Engine, now: datetime, *, enforce: bool = True) -> list[rules.Item]:
-    """Run the rules on the current state; only findings not reported before come out."""
+    """Run the rules on the current state; only findings not reported before come out, each once
+    (two reports in one second naming one file share a key: the key is checked within the batch
+    as well as against the log)."""
     if not enforce:
         engine.mark_checked()
         return []
     items = rules.run_rules(engine.world(now), now, engine.config)
     engine.mark_checked()
-    out = []
+    out: list[rules.Item] = []
+    seen: set[tuple[str, str, str]] = set()
     for item in items:
-        if isinstance(item, rules.BreakStale) or item.key not in engine.reported:
+        if isinstance(item, rules.BreakStale):
             out.append(item)
+            continue
+        if item.key is None:
+            out.append(item)
+            continue
+        if item.key in engine.reported:
+            continue
+        # An event and the notices and actions it comes with share its key: one of each kind.
+        identity = (type(item).__name__, item.key, str(getattr(item, "to", "")))
+        if identity in seen:
+            continue
+        seen.add(identity)
+        out.append(item)
     return out
+
+
+def clean_scratch(paths: SquadPaths, *, older_than_s: float = 60.0) -> list[Path]:
+    """Remove temp files a killed writer left (``.status.md.<random>.tmp`` beside the file it was
+    replacing) under ``.squad/``; a fresh one may belong to a writer still at work and stays."""
+    import time
+
+    cutoff = time.time() - older_than_s
+    removed = []
+    for tmp in paths.squad.rglob(".*.tmp"):
+        try:
+            if tmp.is_file() and tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:
+            continue
+    return removed

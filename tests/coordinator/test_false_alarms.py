@@ -7,6 +7,7 @@ import collections
 import os
 from datetime import datetime
 
+import pytest
 from squad.config import Config
 from squad.coordinator import rules
 from squad.coordinator.engine import Engine
@@ -148,3 +149,135 @@ def test_a_break_of_a_lease_since_released_and_retaken_does_nothing(squad: Squad
     exact = rules.BreakLease("deadlock:y", "shared/a.ts", again.agent, "deadlock", again.acquired_at)
     actions.apply(squad, CONFIG, [exact], now())
     assert locks.survey(squad).leases == ()
+
+
+# -- one coordinator per repository, monitors included ----------------------------------------------
+
+
+def test_monitors_started_together_run_one_coordinator_and_a_daemon_is_refused_beside_them(
+    squad: SquadPaths,
+) -> None:
+    import signal
+    import subprocess
+    import time
+
+    from ..conftest import SQUAD_BIN
+
+    plan(squad, 1, "frontend", ["frontend/"], [("F1", ["frontend/a.tsx"], [])])
+    procs = [
+        subprocess.Popen(
+            [SQUAD_BIN, "monitor"], cwd=squad.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
+    try:
+        time.sleep(0.5)
+        poll_until(lambda: squad.coordinator_pid.exists(), what="a monitor to claim the coordinator")
+        refused = run_squad("daemon", "start", cwd=squad.root)
+        assert refused.returncode == 1 and "squad monitor" in refused.stderr
+        time.sleep(1.0)
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        outs = [proc.communicate(timeout=30) for proc in procs]
+    heads = [out.splitlines()[1] if out.count("\n") > 1 else out for out, _ in outs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [err for _, err in outs]
+    assert sum("[coordinator in-process]" in h for h in heads) == 1, heads
+    assert sum("[monitor pid" in h for h in heads) == 2, heads
+
+
+# -- each finding once, across restarts and within a batch ------------------------------------------
+
+
+def test_two_reports_in_one_second_naming_one_file_log_one_violation(squad: SquadPaths) -> None:
+    from squad.coordinator.engine import Change, react
+
+    plan(squad, 1, "frontend", ["frontend/"], [("F1", ["frontend/a.tsx"], [])])
+    plan(squad, 2, "backend", ["backend/"], [("B1", ["backend/a.py"], [])])
+    engine = Engine(squad)
+    engine.rebuild(at(0))
+    post(squad, 1, "frontend", Status.ACTIVE, at(1), task="F1", files=("backend/a.py",))
+    post(squad, 1, "frontend", Status.ACTIVE, at(1), task="F1", files=("backend/a.py",))
+    items = react(engine, [Change("comm", number=1)], at(2))
+    assert [i.kind for i in items if isinstance(i, ev.Event)] == [ev.VIOLATION]
+    assert len([i for i in items if isinstance(i, rules.Notify)]) == 1
+
+
+def test_temp_files_of_a_killed_writer_are_cleaned_at_start(squad: SquadPaths) -> None:
+    import time
+
+    squad.reports.mkdir(parents=True, exist_ok=True)
+    old = squad.reports / ".status.md.k1ll3d.tmp"
+    fresh = squad.plans / ".agent-1-plan.md.busy.tmp"
+    for tmp in (old, fresh):
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text("half a rep")
+    past = time.time() - 3600
+    os.utime(old, (past, past))
+    assert run_squad("daemon", "start", cwd=squad.root).returncode == 0
+    run_squad("daemon", "stop", cwd=squad.root)
+    assert not old.exists()
+    assert fresh.exists()  # may belong to a writer still at work
+
+
+_CHURN = """
+import sys, time
+from pathlib import Path
+from squad import locks
+from squad.atomic import append_lines
+from squad.paths import SquadPaths
+from squad.protocol.comm import Status, format_status_update
+from squad.protocol.times import now
+
+paths = SquadPaths(Path(sys.argv[1]))
+agent = "agent-1-frontend"
+for i in range(int(sys.argv[2])):
+    def post(*files):
+        append_lines(paths.comm(1), format_status_update(agent=agent, status=Status.ACTIVE, at=now(),
+                                                         task="F1", files=files))
+    locks.acquire(paths, agent, "shared/types.ts")
+    post("shared/types.ts")
+    post("shared/types.ts", "frontend/a.tsx")  # same file again in the same second
+    locks.release(paths, agent, "shared/types.ts")
+    post(f"frontend/f{i}.tsx")
+    post(f"frontend/f{i}.tsx")
+    if i % 10 == 0:  # a real violation, reported twice in one second
+        post(f"backend/x{i}.py")
+        post(f"backend/x{i}.py")
+    time.sleep(0.05)
+"""
+
+
+@pytest.mark.slow
+def test_kill_9_restarts_under_churn_log_each_violation_once_and_no_false_one(squad: SquadPaths) -> None:
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from squad.coordinator.daemon import running
+
+    plan(squad, 1, "frontend", ["frontend/"], [("F1", ["frontend/a.tsx"], [])])
+    squad.config.write_text("coordinator:\n  watch_worktree: false\n")
+    writer = subprocess.Popen([sys.executable, "-c", _CHURN, str(squad.root), "120"])
+    rng = random.Random(12)
+    try:
+        for _ in range(6):
+            assert run_squad("daemon", "start", cwd=squad.root).returncode == 0
+            time.sleep(rng.uniform(0.2, 1.2))
+            info = running(squad)
+            assert info is not None and info.pid > 0
+            os.kill(info.pid, signal.SIGKILL)
+            poll_until(lambda: running(squad) is None, what="the killed daemon's lock to go")
+        assert writer.wait(timeout=120) == 0
+        assert run_squad("daemon", "start", cwd=squad.root).returncode == 0  # ready: it has judged every block
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+        run_squad("daemon", "stop", cwd=squad.root)
+    logged = events(squad)
+    keys = collections.Counter(e.key for e in logged if e.key)
+    assert not [k for k, n in keys.items() if n > 1]
+    violations = [e.path for e in logged if e.kind == ev.VIOLATION]
+    assert sorted(violations) == sorted(f"backend/x{i}.py" for i in range(0, 120, 10))

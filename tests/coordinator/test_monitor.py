@@ -252,3 +252,19 @@ def test_sigterm_ends_the_monitor_and_its_coordinator(squad: SquadPaths) -> None
     assert proc.returncode == 0, err
     assert b"agent-1-frontend" in out and b"Traceback" not in err
     assert run_squad("daemon", "status", cwd=squad.root).returncode == 1
+
+
+def test_header_counts_agents_as_their_rows_show_them(squad: SquadPaths) -> None:
+    """One definition of an agent's state: a silent agent the rows call STALE is not counted active."""
+    from datetime import timedelta
+
+    plan(squad, 1, "frontend", ["frontend/"], [("T1", [], [])])
+    plan(squad, 2, "backend", ["backend/"], [("T2", [], [])])
+    t = now()
+    post(squad, 1, "frontend", Status.ACTIVE, t - timedelta(hours=2), task="T1")
+    post(squad, 2, "backend", Status.ACTIVE, t, task="T2")
+    text = frame(squad, 160, Extras(stale_s=1800))
+    assert "1 active" in text and "1 stale" in text, text
+    assert "2 active" not in text
+    rows = [line for line in text.splitlines() if line.startswith("agent-1")]
+    assert rows and "STALE" in rows[0]
