@@ -162,6 +162,15 @@ def is_stale_agent(a: AgentState, stale_s: float | None) -> bool:
     )  # fmt: skip
 
 
+def reported_after(report: datetime, moment: datetime) -> bool:
+    """Was a report written after ``moment``? Comm blocks usually carry whole seconds: a report
+    stamped with the very second of ``moment`` may be from just before it, so it does not count
+    (a lease taken right after its holder's own DONE stays live; docs/locks.md)."""
+    if report.microsecond:
+        return report >= moment
+    return report > moment.replace(microsecond=0)
+
+
 def shown_state(a: AgentState, stale_s: float | None) -> str:
     """What an agent's state reads as everywhere a person looks (monitor header and rows, reports):
     ``STALE`` when ``is_stale_agent``, else its status."""
@@ -177,8 +186,7 @@ def stale_reason(lease: Lease, holder: AgentState | None, now: datetime, config:
         # about the lease (a DONE agent that took on stolen work, an agent that locks before posting).
         renewed = max(lease.acquired_at, min(now, lease.expires_at - timedelta(seconds=lease.ttl_s)))
         seen = max(holder.last_update, renewed) if holder.last_update else renewed
-        # (report times are written to the second: a report in the same second counts as after)
-        reported_since = holder.last_update is not None and holder.last_update >= renewed - timedelta(seconds=1)
+        reported_since = holder.last_update is not None and reported_after(holder.last_update, renewed)
         if reported_since and holder.status in (Status.DONE, Status.FAILED):
             return f"holder {holder.id} reported {holder.status.value}"
         silent = (now - seen).total_seconds()
