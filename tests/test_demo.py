@@ -32,9 +32,14 @@ def test_demo_plays_the_whole_story(tmp_path: Path) -> None:
     ):
         assert expected in out, expected
     assert "[agent-1-frontend] done" in out and "[agent-2-backend] done" in out
-    # Both finished their own work and were then given the silent agent's tasks: waiting to pick them up.
-    assert "tasks 9/12" in out
-    assert "ACTIVE*" in out  # the silent ML agent is marked stale in squad status
+    # The live agents took the silent one's tasks and finished them; the ML agent, started again,
+    # finds nothing left: every task done, every agent DONE.
+    assert "the coordinator moved M" in out and "[agent-3-ml] back" in out
+    assert "tasks 12/12" in out
+    status = out.split("== squad status", 1)[1].split("HANDOFFS", 1)[0]
+    rows = [line.split() for line in status.splitlines() if line.startswith("agent-")]
+    assert len(rows) == 3 and {r[1] for r in rows} == {"DONE"}, status
     assert list(tmp_path.iterdir()) == []  # the temporary repository is cleaned up
     svg = picture.read_text()  # the monitor's last frame, as docs/monitor.svg is made
     assert svg.startswith("<svg") and "PARALLEL" in svg and "agent-3-ml" in svg
+    assert "100%" in svg and "ACTIVE" not in svg and "STALE" not in svg

@@ -5,6 +5,11 @@ It does what a real agent is told by its plan: posts status with `squad update`,
 would call) before writing outside its own folder. Each role plays one part of the demo's story.
 
     python fake_agent.py frontend|backend|ml     (run inside the squad's repository)
+    python fake_agent.py ml-again                 (the ML agent started again after it died)
+
+A live agent that finished its own plan stays on a while, as a real one would between prompts: it
+says it is still there, and when the coordinator moves tasks to it (a silent agent's work) it does
+them and reports DONE again.
 """
 
 from __future__ import annotations
@@ -58,6 +63,46 @@ def wait_for_handoff(file: str, timeout: float = 30.0) -> None:
     sys.exit(f"no handoff of {file} arrived")
 
 
+def number() -> str:
+    return os.environ["AGENT_ID"].split("-")[1]
+
+
+def plan_tasks() -> list[tuple[str, str]]:
+    """The tasks in this agent's plan now (the coordinator rewrites it when it moves work): (id title, file)."""
+    from squad.protocol.plan import read_plan
+
+    plan = read_plan(ROOT / ".squad" / "parallel-plans" / f"agent-{number()}-plan.md")
+    return [(f"{t.id} {t.title}", t.files[0] if t.files else f"notes/{t.id}.md") for t in plan.tasks]
+
+
+def logged(kind: str, source: str) -> bool:
+    log = ROOT / ".squad" / "logs" / "events.jsonl"
+    lines = log.read_text().splitlines() if log.exists() else []
+    return any(json.loads(line).get("kind") == kind and json.loads(line).get("agent") == source for line in lines if line)
+
+
+def stay_for_more_work(done: set[str], *, until_moved_from: str, timeout: float = 60.0) -> None:
+    """After DONE: say so every few seconds (a silent agent is not given work), take up any task the
+    coordinator moves here, and leave once the silent agent's tasks have been handed out and done."""
+    deadline = time.monotonic() + timeout
+    beat = time.monotonic()
+    while time.monotonic() < deadline:
+        tasks = plan_tasks()
+        todo = [(task, path) for task, path in tasks if task.split()[0] not in done]
+        if todo:
+            say(f"the coordinator moved {', '.join(t.split()[0] for t, _ in todo)} here: on it")
+            work_through(todo, done_before=len(tasks) - len(todo), total=len(tasks))
+            done.update(task.split()[0] for task, _ in todo)
+            beat = time.monotonic()
+            continue
+        if logged("reassign", until_moved_from):
+            return
+        if time.monotonic() - beat >= 2.0:
+            update("DONE", "waiting for more work", f"{len(tasks)}/{len(tasks)}")
+            beat = time.monotonic()
+        time.sleep(0.3)
+
+
 def work_through(tasks: list[tuple[str, str]], *, done_before: int, total: int) -> None:
     """Do each task in order: write its file, post progress, take a moment; then report DONE with evidence."""
     for done, (task, path) in enumerate(tasks, start=done_before):
@@ -97,6 +142,7 @@ def frontend() -> None:
         total=5,
     )
     say("done")
+    stay_for_more_work({"F1", "F2", "F3", "F4", "F5"}, until_moved_from="agent-3-ml")
 
 
 def backend() -> None:
@@ -129,6 +175,7 @@ def backend() -> None:
         total=4,
     )
     say("done")
+    stay_for_more_work({"B1", "B2", "B3", "B4"}, until_moved_from="agent-3-ml")
 
 
 def ml() -> None:
@@ -141,5 +188,14 @@ def ml() -> None:
     # No unlock, no more updates: the lease expires and the agent goes stale.
 
 
+def ml_again() -> None:
+    """Started again after it died: its plan is empty (the others did its tasks), so it says DONE."""
+    left = plan_tasks()
+    if left:
+        sys.exit(f"agent-3-ml still has {', '.join(t for t, _ in left)}")
+    squad("update", "--status", "DONE", "--task", "nothing left: the others did M1-M3")
+    say("back; its tasks were done by the others")
+
+
 if __name__ == "__main__":
-    {"frontend": frontend, "backend": backend, "ml": ml}[sys.argv[1]]()
+    {"frontend": frontend, "backend": backend, "ml": ml, "ml-again": ml_again}[sys.argv[1]]()

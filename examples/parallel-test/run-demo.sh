@@ -67,14 +67,15 @@ if [ "$watch" -eq 1 ]; then
   "$SQUAD_BIN" monitor &  # beside the daemon it only watches; stopped when the story is over
   monitor=$!
 fi
+# The ML agent goes silent: the coordinator breaks its lease and moves its tasks to the agents that
+# are still there, which finish them; then the ML agent is started again and finds nothing left.
 failed=0
 for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
 if [ "$failed" -ne 0 ]; then echo "run-demo.sh: an agent script failed" >&2; exit 1; fi
-
-# The ML agent went silent: wait (at most 30 s) for the coordinator to break its lease and hand its tasks on.
-for _ in $(seq 1 60); do
-  if grep -q '"reassign"' .squad/logs/events.jsonl 2>/dev/null && grep -q '"lock_broken"' .squad/logs/events.jsonl; then break; fi
-  sleep 0.5
+AGENT_ID=agent-3-ml "$PYTHON" fake_agent.py ml-again
+for _ in $(seq 1 20); do  # the daemon's next cycle: status.md shows every task done
+  if grep -q "12/12" .squad/reports/status.md 2>/dev/null; then break; fi
+  sleep 0.25
 done
 
 if [ -n "$monitor" ]; then
