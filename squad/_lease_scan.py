@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from squad.errors import SquadError
 from squad.paths import SquadPaths
-from squad.protocol.lease import Lease, lease_files, parse_lease, target_of
+from squad.protocol.lease import Lease, lease_file_for, lease_files, parse_lease, target_of
 from squad.protocol.times import from_timestamp
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def locks_dir(paths: SquadPaths) -> Path:
 
 @functools.lru_cache(maxsize=4096)
 def lease_file(paths: SquadPaths, target: str) -> Path:
-    return paths.lease_file(target)
+    return lease_file_for(locks_dir(paths), target)
 
 
 # -- settings --------------------------------------------------------------------------------

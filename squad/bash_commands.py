@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+from squad.errors import Refused
+
+
+class Unjudgeable(Refused):
+    """A command or path squad cannot judge in advance: the write is refused (fail closed), never allowed."""
 
 
 @dataclass(frozen=True)
@@ -33,9 +40,19 @@ class Target:
 _Handler = Callable[[str, list["Word"], Path], list[tuple["Word", str]]]
 
 
+MAX_BRACE_WORDS = 256  # bash would expand more; squad refuses rather than spend its time budget
+
+
 def resolve(word: Word, cwd: Path, via: str) -> Iterator[Target]:
-    """The paths ``word`` names: ``~`` expanded, globs matched, made absolute against ``cwd``."""
-    if word.dynamic or not word.text:
+    """The paths ``word`` names: ``~`` expanded, globs matched, made absolute against ``cwd``.
+
+    A word built from variables or command output cannot be placed: ``Unjudgeable`` (fail closed).
+    """
+    if word.dynamic:
+        raise Unjudgeable(
+            f"cannot tell where {via} writes: {word.text or '$...'!r} is built from variables or command output"
+        )
+    if not word.text:
         return
     text = home(word.text)
     matches = sorted(glob.glob(text, root_dir=cwd)) if word.globbing else []  # noqa: PTH207
@@ -44,34 +61,87 @@ def resolve(word: Word, cwd: Path, via: str) -> Iterator[Target]:
         yield Target(_absolute(match, cwd), via)
 
 
-def braces(text: str, limit: int = 64) -> list[str]:
-    """Bash brace expansion of ``a{b,c}d`` (nested too), capped at ``limit`` words; ``{x}`` stays as is."""
-    depth, start = 0, -1
-    for i, c in enumerate(text):
+def braces(text: str, limit: int = MAX_BRACE_WORDS) -> list[str]:
+    """Bash brace expansion of ``a{b,c}d`` and ``{1..3}`` (nested too); backslash-escaped characters
+    are literal and stay escaped. More than ``limit`` words raise ``Unjudgeable``: the work is bounded
+    by the words produced, never by how many braces there are."""
+    start, end, options = _first_group(text)
+    if start < 0:
+        return [text]
+    prefix, suffix = text[:start], text[end + 1 :]
+    tails = braces(suffix, limit)
+    heads: list[str] = []
+    for option in options:
+        heads.extend(braces(option, limit))
+        if len(heads) * len(tails) > limit:
+            raise Unjudgeable(f"brace expansion of more than {limit} words: too complex to check")
+    if len(heads) * len(tails) > limit:
+        raise Unjudgeable(f"brace expansion of more than {limit} words: too complex to check")
+    return [prefix + h + t for h in heads for t in tails]
+
+
+def _first_group(text: str) -> tuple[int, int, list[str]]:
+    """The first unescaped ``{...}`` that bash expands: its bounds and its options; (-1, -1, []) if none."""
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
         if c == "{":
-            depth, start = depth + 1, i if depth == 0 else start
-        elif c == "}" and depth:
+            end, parts = _group_at(text, i)
+            if end >= 0:
+                options = parts if len(parts) > 1 else _sequence(parts[0])
+                if options is not None:
+                    return i, end, options
+        i += 1
+    return -1, -1, []
+
+
+def _group_at(text: str, start: int) -> tuple[int, list[str]]:
+    depth, last = 0, start + 1
+    parts: list[str] = []
+    i = start
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
             depth -= 1
             if depth == 0:
-                options = _split_top(text[start + 1 : i])
-                if len(options) < 2:
-                    continue
-                out: list[str] = []
-                for option in options:
-                    out.extend(braces(text[:start] + option + text[i + 1 :], limit))
-                return out[:limit]
-    return [text]
-
-
-def _split_top(text: str) -> list[str]:
-    """``a,{b,c},d`` -> ``["a", "{b,c}", "d"]``: commas outside nested braces."""
-    parts, depth, last = [], 0, 0
-    for i, c in enumerate(text):
-        depth += (c == "{") - (c == "}")
-        if c == "," and depth == 0:
+                return i, [*parts, text[last:i]]
+        elif c == "," and depth == 1:
             parts.append(text[last:i])
             last = i + 1
-    return [*parts, text[last:]]
+        i += 1
+    return -1, []
+
+
+_SEQUENCE_RE = re.compile(r"^(-?\d+|[A-Za-z])\.\.(-?\d+|[A-Za-z])(?:\.\.(-?\d+))?$")
+
+
+def _sequence(body: str) -> list[str] | None:
+    """``1..5``, ``a..e``, ``0..10..2``: the words, bounded; None when ``body`` is no sequence."""
+    match = _SEQUENCE_RE.match(body)
+    if match is None:
+        return None
+    first, last, step_text = match.groups()
+    step = abs(int(step_text)) if step_text else 1
+    if first.lstrip("-").isdigit() != last.lstrip("-").isdigit():
+        return None
+    if first.lstrip("-").isdigit():
+        a, b = int(first), int(last)
+        count = abs(b - a) // max(step, 1) + 1
+        if count > MAX_BRACE_WORDS:
+            raise Unjudgeable(f"brace expansion of more than {MAX_BRACE_WORDS} words: too complex to check")
+        sign = 1 if b >= a else -1
+        return [str(a + sign * k * max(step, 1)) for k in range(count)]
+    a, b = ord(first), ord(last)
+    sign = 1 if b >= a else -1
+    return [chr(c) for c in range(a, b + sign, sign * max(step, 1))]
 
 
 def git_globals(args: list[Word], cwd: Path) -> tuple[list[Word], Path]:
@@ -137,37 +207,97 @@ def _plain(takes_value: set[str]) -> _Handler:
     return handler
 
 
+_COPY_VALUES = {"-t", "--target-directory", "-S", "--suffix"}
+
+
 def _copy_like(*, moves: bool, takes_value: set[str]) -> _Handler:
-    """``mv`` / ``cp`` / ``ln`` / ``install``: the destination (``DIR/name`` for a folder), and for ``mv`` the sources."""
+    """``mv`` / ``cp`` / ``ln`` / ``install``: the destination (``DIR/name`` for a folder), and for ``mv`` the sources.
+
+    A hard link (``ln``, ``cp -l``) also counts as a write of its source: the two names are one file,
+    so whoever may write the link may write the source. A symbolic link changes only the link.
+    """
 
     def handler(name: str, args: list[Word], cwd: Path) -> list[tuple[Word, str]]:
-        positional, values = _split_options(args, takes_value)
-        target_dir = values.get("-t") or values.get("--target-directory")
-        if target_dir is not None:
-            sources, dest = positional, target_dir
-        elif len(positional) >= 2:
-            sources, dest = positional[:-1], positional[-1]
-        else:
-            return []
-        no_target_dir = any(a.text in ("-T", "--no-target-directory") for a in args) or (
-            name == "ln" and _no_dereference(args) and (cwd / home(dest.text.rstrip("/"))).is_symlink()
-        )
-        out = [(w, name) for w in sources] if moves else []
-        into_folder = not no_target_dir and (
-            target_dir is not None or dest.text.endswith("/") or len(sources) > 1 or _is_dir(dest, cwd)
-        )
-        if into_folder and not dest.dynamic:
-            for src in sources:
-                base = PurePosixPath(src.text.rstrip("/")).name
-                if src.dynamic or src.globbing or not base:
-                    out.append((dest, name))
-                else:
-                    out.append((Word(dest.text.rstrip("/") + "/" + base), name))
-        else:
-            out.append((dest, name))
+        kind = _link_kind(name, args)
+        via = f"{name} -s" if kind == "symbolic" else name
+        pairs = _pairs(name, args, cwd, takes_value)
+        sources = [src for src, _ in pairs]
+        out = [(src, name) for src in sources] if moves else []
+        out.extend(dict.fromkeys((dest, via) for _, dest in pairs))
+        if kind == "hard":
+            out.extend((src, f"{name} (hard link)") for src in sources)
         return out
 
     return handler
+
+
+def _pairs(name: str, args: list[Word], cwd: Path, takes_value: set[str]) -> list[tuple[Word, Word]]:
+    """``(source, what it becomes)`` for each source of ``mv`` / ``cp`` / ``ln`` / ``install``."""
+    positional, values = _split_options(args, takes_value)
+    target_dir = values.get("-t") or values.get("--target-directory")
+    if target_dir is not None:
+        sources, dest = positional, target_dir
+    elif len(positional) >= 2:
+        sources, dest = positional[:-1], positional[-1]
+    elif name == "ln" and len(positional) == 1:
+        sources, dest = positional, Word(".")  # `ln -s ../x`: a link named x, here
+    else:
+        return []
+    no_target_dir = any(a.text in ("-T", "--no-target-directory") for a in args) or (
+        name == "ln" and _no_dereference(args) and not dest.dynamic and (cwd / home(dest.text.rstrip("/"))).is_symlink()
+    )
+    into_folder = not no_target_dir and (
+        target_dir is not None or dest.text.endswith("/") or len(sources) > 1 or _is_dir(dest, cwd) or dest.text == "."
+    )
+    out = []
+    for src in sources:
+        base = PurePosixPath(src.text.rstrip("/")).name
+        if into_folder and not dest.dynamic and not (src.dynamic or src.globbing or not base):
+            out.append((src, Word(dest.text.rstrip("/") + "/" + base)))
+        else:
+            out.append((src, dest))
+    return out
+
+
+def _link_kind(name: str, args: list[Word]) -> str | None:
+    """``"hard"``, ``"symbolic"`` or None (a plain copy or move)."""
+    flags = [a.text for a in args if a.text.startswith("-") and a.text != "-"]
+    short = "".join(f[1:] for f in flags if not f.startswith("--"))
+    if name == "ln":
+        return "symbolic" if "--symbolic" in flags or "s" in short else "hard"
+    if name == "cp":
+        if "--symbolic-link" in flags or "s" in short:
+            return "symbolic"
+        if "--link" in flags or "l" in short:
+            return "hard"
+    return None
+
+
+@dataclass(frozen=True)
+class LinkWrites:
+    """Symbolic links a command makes: ``(link, destination)``, both absolute."""
+
+    symlinks: tuple[tuple[str, str], ...] = ()
+
+
+def link_writes(name: str, args: list[Word], cwd: Path) -> LinkWrites:
+    """The symbolic links ``ln -s`` / ``cp -s`` make, so later writes on the same line through them
+    are judged where they land (the links do not exist yet when the guard runs)."""
+    if _link_kind(name, args) != "symbolic":
+        return LinkWrites()
+    relative = any(
+        a.text in ("-r", "--relative") or (a.text.startswith("-") and not a.text.startswith("--") and "r" in a.text)
+        for a in args
+    )
+    out = []
+    for src, link in _pairs(name, args, cwd, _COPY_VALUES):
+        if src.dynamic or link.dynamic:
+            continue  # the write through it is judged from the file system, or refused as unknowable
+        link_path = _absolute(home(link.text.rstrip("/")), cwd)
+        source = home(src.text)
+        base = cwd if relative or name == "cp" else Path(link_path).parent
+        out.append((link_path, os.path.normpath(base / source)))
+    return LinkWrites(tuple(out))
 
 
 def _no_dereference(args: list[Word]) -> bool:
@@ -221,20 +351,22 @@ def _in_place(name: str, args: list[Word], cwd: Path) -> list[tuple[Word, str]]:
 
 
 def _find(name: str, args: list[Word], cwd: Path) -> list[tuple[Word, str]]:
-    """``find DIR ... -delete`` (or ``-exec rm``): every starting folder may lose files."""
+    """``find DIR ... -delete``: every starting folder may lose files; ``-fprint FILE`` writes FILE.
+    (``-exec CMD`` is judged by ``squad.bash`` as CMD run on the files under the starting folders.)"""
     texts = [a.text for a in args]
-    execs = [texts[i + 1] for i, t in enumerate(texts[:-1]) if t in ("-exec", "-execdir", "-ok", "-okdir")]
-    if "-delete" not in texts and not any(PurePosixPath(e).name in _DELETERS for e in execs):
-        return []
+    out: list[tuple[Word, str]] = [
+        (args[i + 1], f"{name} {t}")
+        for i, t in enumerate(texts[:-1])
+        if t in ("-fprint", "-fprint0", "-fprintf", "-fls")
+    ]
+    if "-delete" not in texts:
+        return out
     starts = []
     for word in args:
         if word.text.startswith(("-", "(", "!")):
             break
         starts.append(Word(word.text.rstrip("/") + "/", word.dynamic, word.globbing))
-    return [(w, f"{name} -delete") for w in starts or [Word("./")]]
-
-
-_DELETERS = {"rm", "mv", "shred", "unlink", "truncate", "sed", "perl"}
+    return out + [(w, f"{name} -delete") for w in starts or [Word("./")]]
 
 
 def patched_targets(name: str, args: list[Word], stdin: Word | None, cwd: Path) -> Iterator[Target]:

@@ -298,3 +298,50 @@ def repo_relative(target: str, paths: SquadPaths, cwd: Path | None = None) -> st
 
 def _is_within(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
+
+
+NAME_MAX = 255  # bytes in one file name (ext4, APFS, ...): longer names cannot exist, nor be locked
+PATH_MAX = 4096
+
+
+def checked_path(target: str, paths: SquadPaths, cwd: Path | None = None) -> str:
+    """The one door for paths given on the command line (``lock``, ``unlock``, ``check``,
+    ``handoff --file``, ``update --files``): a repo-relative path, or a one-line ``SquadError``.
+
+    Refused: control characters (a newline would inject lines into a comm file), a path through
+    a symlink loop, a name longer than a file system allows, and a path that resolves (through
+    symlinks) into ``.squad/`` or ``.git/``. A path reached through a symlink inside the repository
+    is named by the file it reaches, so two agents naming one file by two names meet on one lease.
+    """
+    if any(ord(c) < 32 or ord(c) == 127 for c in target):
+        raise SquadError(f"path {target!r} contains a control character")
+    if is_resource(target):
+        return repo_relative(target, paths, cwd)
+    for name in PurePosixPath(target.strip()).parts:
+        if len(name.encode("utf-8", "surrogateescape")) > NAME_MAX:
+            size = len(name.encode("utf-8", "surrogateescape"))
+            raise SquadError(f"name {name[:40]}... is {size} bytes: a file name may have at most {NAME_MAX}")
+    if len(target.encode("utf-8", "surrogateescape")) > PATH_MAX:
+        raise SquadError(f"path of {len(target.encode('utf-8', 'surrogateescape'))} bytes: at most {PATH_MAX}")
+    here = (cwd or Path.cwd()).resolve()
+    given = Path(os.path.normpath(here / target.strip()))
+    try:
+        real = given.resolve()  # a loop: RuntimeError before 3.13, OSError (ELOOP) from 3.13
+    except (RuntimeError, OSError) as exc:
+        raise SquadError(f"path {target!r} cannot be resolved: symlink loop or unreadable folder ({exc})") from None
+    rel = repo_relative(target, paths, here)
+    if real == given:
+        return _not_protected(rel, target)
+    try:
+        linked = repo_relative(str(real) + ("/" if rel.endswith("/") else ""), paths, here)
+    except SquadError as exc:
+        if real == paths.squad.resolve() or paths.squad.resolve() in real.parents:
+            raise SquadError(f"path {target!r} resolves through a symlink into .squad/, squad's own") from None
+        raise exc from None
+    return _not_protected(linked, target)
+
+
+def _not_protected(rel: str, target: str) -> str:
+    if ".git" in rel.rstrip("/").split("/"):
+        raise SquadError(f"path {target!r} is inside .git/, which git manages itself")
+    return rel

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from squad import locks
 from squad.bash import write_targets
+from squad.bash_commands import Unjudgeable
 from squad.guard import (
     Skip,
     agent_from_checkout,
@@ -104,16 +105,15 @@ def events_of(paths: SquadPaths, kind: str) -> list[ev.Event]:
         ("git mv old new && git rm gone", ["old", "new", "gone"]),
         ("sudo -u me tee etc.conf", ["etc.conf"]),
         ("FOO=1 env BAR=2 nohup touch n", ["n"]),
-        ("echo $HOME > $OUT", []),
         ("python script.py > out.log", ["out.log"]),
         ("dd if=/dev/zero of=disk bs=1", ["disk"]),
         ("perl -pi -e 's/a/b/' pf", ["pf"]),
         ("echo a\\ b > c\\ d", ["c d"]),
         ("ls -la; cat x | grep y", []),
         ("(cd sub && echo x > y)", ["sub/y"]),
-        ("echo x > 'unterminated", ["unterminated"]),
         ("if [ -f x ]; then rm old; fi", ["old"]),
-        ("for f in a b; do touch $f; done; while true; do echo > w; done", ["w"]),
+        ("for f in a b; do cat $f; done; while true; do echo > w; done", ["w"]),
+        ("echo $HOME; cat $F > listing", ["listing"]),
         ("find build -name '*.tmp' -delete", ["build/"]),
         ("find . -type f -exec rm {} +", [""]),
         ("find src -name x", []),
@@ -148,8 +148,12 @@ def test_bash_write_targets(command: str, expected: list[str], tmp_path: Path) -
         )
     )
 )
-def test_bash_never_raises(parts: list[str]) -> None:
-    write_targets("".join(parts), Path("/r"))
+def test_bash_never_raises_but_to_refuse(parts: list[str]) -> None:
+    """Whatever the line, the reader names targets or refuses it as unjudgeable: no other error."""
+    try:
+        write_targets("".join(parts), Path("/r"))
+    except Unjudgeable:
+        pass
 
 
 def test_bash_targets_into_an_existing_folder_and_globs(tmp_path: Path) -> None:
@@ -189,12 +193,18 @@ def test_parse_hook_input_for_each_tool(tmp_path: Path) -> None:
         '{"tool_name": "Write"}',
         '{"tool_name": "Write", "tool_input": {}}',
         '{"tool_name": "Bash", "tool_input": {"command": 3}}',
-        '{"tool_name": "Frobnicate", "tool_input": {"x": 1}}',
+        '{"tool_name": "Frobnicate", "tool_input": [1]}',
     ],
 )
-def test_unparsable_or_unknown_input_is_skipped(text: str) -> None:
-    with pytest.raises(Skip):
+def test_unparsable_input_cannot_be_judged(text: str) -> None:
+    """Fail closed: input that cannot be read cannot be shown to write nothing."""
+    with pytest.raises(Unjudgeable):
         parse_hook_input(text, Path("/"))
+
+
+def test_a_tool_that_names_no_path_is_skipped() -> None:
+    with pytest.raises(Skip):
+        parse_hook_input('{"tool_name": "Frobnicate", "tool_input": {"x": 1}}', Path("/"))
 
 
 def test_relative_target(team: SquadPaths, tmp_path: Path) -> None:
@@ -229,7 +239,8 @@ def test_owner_allowed_other_agent_denied(team: SquadPaths, tool: str) -> None:
     assert "agent-2-backend" in out["permissionDecisionReason"]
     assert "backend/api.py" in denied.stderr and "agent-2-backend" in denied.stderr
     [event] = events_of(team, ev.VIOLATION_ATTEMPT)
-    assert event.agent == "agent-1" and event.path == "backend/api.py"
+    # The full id when the roster knows it (from the matrix's owners), else the name as given.
+    assert event.agent in ("agent-1", "agent-1-frontend") and event.path == "backend/api.py"
     assert event.data["rule"] == "exclusive" and event.data["tool"] == tool
 
 
@@ -351,20 +362,23 @@ def test_not_under_squad_allowed(team: SquadPaths, tmp_path: Path) -> None:
     assert verdict == verdict.__class__()
 
 
-def test_unknown_tool_and_bad_input_allowed_and_logged(team: SquadPaths) -> None:
-    assert guard(team, "{not json").exit_code == 0
+def test_bad_input_refused_unknown_tool_without_paths_allowed_and_logged(team: SquadPaths) -> None:
+    refused = guard(team, "{not json")
+    assert refused.exit_code == 2 and "SQUAD_GUARD=off" in refused.stderr and refused.stderr.count("\n") == 1
     assert guard(team, hook_json("Frobnicate", team.root, x="1")).exit_code == 0
     assert guard(team, hook_json("Read", team.root, file_path=str(team.root / "frontend" / "App.tsx"))).exit_code == 0
-    skipped = events_of(team, ev.GUARD_SKIPPED)
-    assert [e.data.get("tool") for e in skipped] == [None, "Frobnicate"]  # Read is quiet
-    assert "unparsable" in skipped[0].detail
+    # An unknown tool that names a path is judged as writing it.
+    mcp = guard(team, hook_json("mcp__fs__write_file", team.root, path=str(team.root / "frontend" / "App.tsx")))
+    assert mcp.exit_code == 2 and "agent-1-frontend" in mcp.stderr
+    assert [e.data.get("tool") for e in events_of(team, ev.GUARD_SKIPPED)] == ["Frobnicate"]  # Read is quiet
+    assert "unreadable hook input" in events_of(team, ev.GUARD_REFUSED)[0].detail
 
 
-def test_broken_matrix_allows_and_logs(team: SquadPaths) -> None:
+def test_broken_matrix_refuses_and_logs(team: SquadPaths) -> None:
     team.ownership.write_text("frontend/: [unclosed\n")
     verdict = guard(team, hook_json("Write", team.root, file_path=str(team.root / "frontend" / "App.tsx")))
-    assert verdict.exit_code == 0
-    assert "ownership.yaml" in events_of(team, ev.GUARD_SKIPPED)[0].detail
+    assert verdict.exit_code == 2 and "ownership.yaml" in verdict.stderr and "SQUAD_GUARD=off" in verdict.stderr
+    assert "ownership.yaml" in events_of(team, ev.GUARD_REFUSED)[0].detail
 
 
 # -- worktrees -------------------------------------------------------------------------------------
@@ -425,7 +439,9 @@ def test_guard_subprocess(team: SquadPaths) -> None:
     assert (allowed.returncode, allowed.stdout, allowed.stderr) == (0, "", "")
 
     garbage = run_squad("guard", cwd=team.root, env={"AGENT_ID": "agent-2"}, input="\x00garbage")
-    assert (garbage.returncode, garbage.stdout) == (0, "")
+    assert garbage.returncode == 2 and "SQUAD_GUARD=off" in garbage.stderr
+    assert json.loads(garbage.stdout)["hookSpecificOutput"]["permissionDecision"] == "deny"
+    assert "Traceback" not in garbage.stderr
     flag = run_squad("guard", "--agent", "2", cwd=team.root, input=hook_json("Write", team.root, file_path=target))
     assert flag.returncode == 2
 
@@ -593,9 +609,12 @@ def test_squad_configuration_and_other_agents_files_denied(team: SquadPaths) -> 
     for command in ("rm -rf .squad", "sed -i s/EXCLUSIVE/SEQUENTIAL/ .squad/ownership.yaml", "rm -r .squad/comms"):
         assert guard(team, hook_json("Bash", root, command=command), agent="agent-2-backend").exit_code == 2, command
     assert "agent-1's comm file" in guard(team, hook_json("Edit", root, file_path=str(team.comm(1)))).stderr
-    allowed = [str(team.comm(2)), str(team.plan(2)), str(team.lease_file("shared/x.ts")), str(team.events)]
+    allowed = [str(team.comm(2)), str(team.plan(2))]
     for target in allowed:
         assert guard(team, hook_json("Write", root, file_path=target), agent="agent-2-backend").exit_code == 0, target
+    # The rest of .squad/ is squad's: leases go through `squad lock`, the log records refusals.
+    for target in (str(team.lease_file("shared/x.ts")), str(team.events), str(team.coordinator_comm)):
+        assert guard(team, hook_json("Write", root, file_path=target), agent="agent-2-backend").exit_code == 2, target
     attempts = events_of(team, ev.VIOLATION_ATTEMPT)
     assert {e.path for e in attempts} >= {".squad/ownership.yaml", ".squad/config.yaml", ".squad/"}
     assert {e.data["rule"] for e in attempts} == {"squad"}

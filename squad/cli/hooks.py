@@ -22,15 +22,18 @@ def guard_cmd(agent: str | None, git_mode: bool) -> None:
     """Refuse a write the agent may not make: Claude Code PreToolUse hook, or git pre-commit check.
 
     Reads the hook's JSON on stdin. Allowed: exit 0, silent. Refused: the reason on stderr,
-    Claude Code's deny JSON on stdout, exit 2 (with --git: exit 1). Input it cannot read, unknown
-    tools and paths outside the repository are allowed. `squad hooks install` sets it up.
+    Claude Code's deny JSON on stdout, exit 2 (with --git: exit 1). It fails closed: input it
+    cannot read, a path it cannot resolve, a command too complex to check in 5 s, or an error of
+    its own refuses the write; a person can start an agent with SQUAD_GUARD=off to let its calls
+    through (logged). Tools that write nothing and paths outside the repository pass.
+    `squad hooks install` sets it up.
 
     \b
     Example:
       echo '{"tool_name": "Write", "tool_input": {"file_path": "'$PWD'/backend/api.py"}}' \\
         | AGENT_ID=agent-1-frontend squad guard
     """
-    from squad.guard import claude_hook, git_hook, record
+    from squad.guard import claude_hook_bytes, git_hook, record
     from squad.protocol.times import now
 
     environ = dict(os.environ)
@@ -42,7 +45,7 @@ def guard_cmd(agent: str | None, git_mode: bool) -> None:
     else:
         if sys.stdin.isatty():
             raise click.UsageError("squad guard reads a Claude Code hook's JSON on stdin (see --help)")
-        verdict = claude_hook(sys.stdin.read(), environ=environ, cwd=cwd, now=now())
+        verdict = claude_hook_bytes(sys.stdin.buffer.read(), environ=environ, cwd=cwd, now=now())
     record(verdict)
     if verdict.stdout:
         click.echo(verdict.stdout, nl=False)

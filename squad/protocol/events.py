@@ -29,6 +29,8 @@ REASSIGN = "reassign"
 STUCK = "stuck"
 PARSE_ERROR = "parse_error"
 GUARD_SKIPPED = "guard_skipped"  # squad guard let a call through it could not judge
+GUARD_REFUSED = "guard_refused"  # squad guard refused a call it could not judge (fail closed)
+GUARD_OVERRIDE = "guard_override"  # a person ran an agent with SQUAD_GUARD=off: not judged
 TASK_BLOCKED = "task_blocked"
 UNPROVEN_DONE = "unproven_done"
 STEAL = "steal"

@@ -89,6 +89,28 @@ def new_lease(
     )
 
 
+NAME_MAX = 255  # bytes in one file name on Linux and macOS file systems
+_HASHED_MARK = "~squad-"
+
+
+def lease_file_for(locks_dir: Path, target: str) -> Path:
+    """The lease file of a repo-relative path or ``@resource``: ``locks/<path>.lock``, mirroring the tree.
+
+    A name too long to take the ``.lock`` suffix (251 to 255 bytes) gets a hashed name instead,
+    ``<start of the name>~squad-<sha256>.lock``: still one file per target, found again the same
+    way, and the lease JSON inside keeps the real path (readers take the path from there).
+    """
+    rel = target.rstrip("/")
+    folder, _, name = rel.rpartition("/")
+    if len((name + LOCK_SUFFIX).encode("utf-8", "surrogateescape")) > NAME_MAX:
+        import hashlib
+
+        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        start = name.encode("utf-8", "surrogateescape")[:160].decode("utf-8", "ignore")
+        name = f"{start}{_HASHED_MARK}{digest}"
+    return locks_dir / (f"{folder}/{name}{LOCK_SUFFIX}" if folder else f"{name}{LOCK_SUFFIX}")
+
+
 def target_of(lease_file: Path, locks_dir: Path) -> str:
     """The path or ``@resource`` a lease file stands for, from where it sits in ``locks/``."""
     rel = lease_file.relative_to(locks_dir).as_posix()
@@ -169,6 +191,13 @@ def _from_mapping(
     )
     expires = _time(data.get("expires_at") or data.get("expires")) or acquired + timedelta(seconds=ttl_s)
     pid = data.get("pid")
+    for key in ("reason", "purpose", "host", "handoff_to", "path"):
+        value = data.get(key)
+        if value is not None and not isinstance(value, str):
+            # ``"reason": true`` and the like: an unreadable lease, reported, never a crash later on.
+            raise SquadError(f"lease field {key!r} must be text, not {type(value).__name__}", path=file, line=1)
+    if isinstance(ttl, bool) or isinstance(pid, bool):
+        raise SquadError("lease fields ttl_s and pid must be numbers, not true/false", path=file, line=1)
     path = str(data.get("path") or target)
     if not path.startswith("@"):
         path = strip_path(path)
