@@ -58,25 +58,30 @@ def _config(paths: SquadPaths, config: Config | None) -> Config:
 
 
 def load_rules(paths: SquadPaths, config: Config | None = None) -> Matrix:
-    """``ownership.yaml``; when absent, built from the plans' ``owns`` / ``shared`` / ``read_only``."""
+    """``ownership.yaml``; when absent, built from the plans' ``owns`` / ``shared`` / ``read_only``.
+
+    A malformed ``ownership.yaml`` or ``config.yaml`` raises SquadError (no rules would mean no
+    enforcement). A malformed plan is its agent's problem: it is left out, its paths fall to
+    ``default_access``, and the error is kept in ``Matrix.problems`` for the caller to report.
+    """
     config = _config(paths, config)
     if paths.ownership.exists():
         return load_matrix(paths.ownership, config.default_access)
-    from squad.protocol.plan import read_plan
-    from squad.roster import members
+    from squad.roster import members, read_member_plan
 
     owned: list[Entry] = []
     shared: list[Entry] = []
     readonly: list[Entry] = []
+    problems: list[SquadError] = []
     for member in members(paths):
-        if not member.plan.exists():
+        plan = read_member_plan(member, problems)
+        if plan is None:
             continue
-        plan = read_plan(member.plan)
         owned.extend(Entry(p, plan.agent, "EXCLUSIVE") for p in plan.owns)
         shared.extend(Entry(p, None, "SEQUENTIAL") for p in plan.shared)
         readonly.extend(Entry(p, None, "READONLY") for p in plan.read_only)
     # Last match wins: shared files inside an owned folder stay shared; read-only beats both.
-    return Matrix((*owned, *shared, *readonly), config.default_access)
+    return Matrix((*owned, *shared, *readonly), config.default_access, tuple(problems))
 
 
 def _covers(lease_path: str, path: str) -> bool:

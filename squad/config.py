@@ -1,9 +1,11 @@
-"""``.squad/config.yaml``: settings with defaults. Unknown keys are kept for the modules that own them."""
+"""``.squad/config.yaml``: settings with defaults. The sections other modules own (``SECTIONS``) are kept
+for them; any other unknown key is a typo, refused with the closest known key."""
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,9 @@ require_evidence: false
 # Headings whose list items are tasks in a PRD (matched case-insensitively, as words).
 task_headings: [tasks, task breakdown, work items, implementation, milestones, deliverables]
 
+# `squad allocate` without --agents: one agent per stream, at most this many.
+max_agents: 5
+
 # Extra or overriding stream rules for `squad allocate`: name -> folders and keywords.
 # streams:
 #   mobile: {folders: [mobile/], keywords: [ios, android, swift, kotlin]}
@@ -66,6 +71,7 @@ class Config:
     default_access: str = "SEQUENTIAL"
     deadlock_policy: str = "youngest"
     require_evidence: bool = False
+    max_agents: int = 5  # `squad allocate` without --agents: one agent a stream, at most this many
     task_headings: tuple[str, ...] = (
         "tasks",
         "task breakdown",
@@ -83,19 +89,54 @@ class Config:
 
 
 _NUMBERS = {"lock_ttl_s", "lock_warn_s", "agent_idle_s", "agent_stale_s", "reassign_after_s"}
+# Top-level sections read by the modules that own them (allocate, launch, coordinator), kept in extra.
+SECTIONS = ("streams", "launch", "coordinator")
+KNOWN_KEYS = frozenset({f.name for f in fields(Config)} - {"extra"} | set(SECTIONS))
 
 
-def _line_of(text: str, key: str) -> int | None:
+def key_line(text: str, section: str | None, key: str) -> int | None:
+    """The line (1-based) of ``key:`` at the top level (``section`` None) or inside the top-level
+    ``section:`` of a YAML text; inside a section missing the key, the section's own line."""
+    inside = False
+    first = None
     for number, line in enumerate(text.splitlines(), start=1):
-        if line.lstrip().startswith(f"{key}:"):
+        bare = line.split("#", 1)[0].rstrip()
+        if not bare:
+            continue
+        if not line[0].isspace():
+            if section is None:
+                if bare.startswith(f"{key}:"):
+                    return number
+                continue
+            if inside:
+                break
+            inside = bare.startswith(f"{section}:")
+            first = number if inside else first
+            if inside and key == section:
+                return number
+            continue
+        if inside and bare.lstrip().startswith(f"{key}:"):
             return number
-    return None
+    return first
+
+
+def unknown_setting(name: str, known: Iterable[str], *, prefix: str = "") -> str:
+    """``unknown setting launch.max_paralel: did you mean launch.max_parallel? (known: ...)``."""
+    import difflib
+
+    choices = sorted(known)
+    close = difflib.get_close_matches(name, choices, n=1)
+    hint = f": did you mean {prefix}{close[0]}?" if close else ""
+    return f"unknown setting {prefix}{name}{hint} (known: {', '.join(choices)})"
 
 
 def load_config(path: Path) -> Config:
-    """Read ``config.yaml``; a missing file gives the defaults."""
+    """Read ``config.yaml``; a missing file gives the defaults, a malformed one is a SquadError
+    naming the file and line (never the defaults: those would silently change the rules)."""
+    from squad.textfile import read_text
+
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError:
         return Config()
     return parse_config(text, path)
@@ -111,6 +152,8 @@ def parse_config(text: str, path: Path) -> Config:
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise SquadError(f"bad YAML: {problem}", path=path, line=line) from None
+    except RecursionError:
+        raise SquadError("bad YAML: nested too deeply", path=path) from None
     if data is None:
         return Config()
     seen: dict[str, int] = {}
@@ -123,17 +166,18 @@ def parse_config(text: str, path: Path) -> Config:
             seen[top.group(1)] = number
     if not isinstance(data, dict):
         raise SquadError("expected a mapping of settings", path=path, line=1)
-    known = {f.name for f in fields(Config)} - {"extra"}
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     for raw_key, value in data.items():
         key = str(raw_key)
-        if key not in known:
+        line = key_line(text, None, key)
+        if key not in KNOWN_KEYS:
+            raise SquadError(unknown_setting(key, KNOWN_KEYS), path=path, line=line)
+        if key in SECTIONS:
             extra[key] = value
             continue
-        line = _line_of(text, key)
         if key in _NUMBERS:
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
                 raise SquadError(
                     f"{key} must be a positive number of seconds, not {value!r}",
                     path=path,
@@ -158,6 +202,12 @@ def parse_config(text: str, path: Path) -> Config:
         elif key == "require_evidence":
             if not isinstance(value, bool):
                 raise SquadError(f"require_evidence must be true or false, not {value!r}", path=path, line=line)
+            values[key] = value
+        elif key == "max_agents":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise SquadError(
+                    f"max_agents must be a whole number of at least 1, not {value!r}", path=path, line=line
+                )
             values[key] = value
         elif key == "task_headings":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

@@ -7,6 +7,7 @@ from pathlib import Path
 EXIT_OK = 0
 EXIT_REFUSED = 1  # a rule says no: violation, lock held
 EXIT_USAGE = 2  # bad usage or bad input
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT): 128 + 2, as shells report it
 
 
 class SquadError(Exception):

@@ -12,10 +12,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from squad.errors import SquadError
 from squad.paths import SquadPaths
 from squad.protocol.ids import AgentId, mentioned_agent, parse_agent_id
+
+if TYPE_CHECKING:
+    from squad.protocol.plan import Plan
 
 # agent-1-comm.md as squad writes it; agent-01-comm.md or agent-1-frontend-comm.md as people may name it.
 _FILE_RE = re.compile(r"^agent-0*(\d+)(?:-([a-z0-9][a-z0-9_-]*?))?-(plan|comm)\.md$", re.IGNORECASE)
@@ -37,8 +41,10 @@ class Member:
 
 
 def _id_in_plan(path: Path) -> AgentId | None:
+    # Bytes decoded leniently: a plan that is not UTF-8 is its agent's problem (reported when the
+    # plan is read), never a reason for the roster, and so every agent's command, to fail.
     try:
-        with path.open(encoding="utf-8") as handle:
+        with path.open(encoding="utf-8", errors="replace") as handle:
             head = handle.read(4096)
     except OSError:
         return None
@@ -71,7 +77,7 @@ def members(paths: SquadPaths) -> list[Member]:
     for folder in (paths.plans, paths.comms):
         try:
             names = sorted(entry.name for entry in folder.iterdir() if entry.is_file())
-        except FileNotFoundError:
+        except OSError:  # no such folder (yet), or not a folder
             continue
         for name in names:
             match = _FILE_RE.match(name)
@@ -120,17 +126,59 @@ def parallel_mode_off(environ: Mapping[str, str] | None = None) -> bool:
     return env.get("PARALLEL_MODE", "").strip().lower() in ("false", "0", "no", "off")
 
 
+def matrix_owners(paths: SquadPaths) -> list[AgentId]:
+    """The agents ``ownership.yaml`` names as owners; a malformed matrix is a SquadError naming it."""
+    if not paths.ownership.exists():
+        return []
+    from squad.protocol.ownership import load_matrix
+
+    owners = (parse_agent_id(e.owner) for e in load_matrix(paths.ownership).entries if e.owner)
+    return sorted({a.number: a for a in owners if a is not None}.values())
+
+
 def resolve(paths: SquadPaths, name: str | None) -> Member:
-    """The member ``name`` (or the agent the environment names) refers to; a new number is a new member."""
+    """The member ``name`` (or the agent the environment names) refers to.
+
+    An agent is known by its plan, its comm file or an entry of the ownership matrix. Once plans or
+    matrix owners say who the squad is, a name the roster does not know is refused, naming the
+    agents it does know (a typo such as ``agent-9`` must not take leases or receive handoffs nobody
+    will see). Before that any well-formed id is a new member: a squad run without ``allocate``
+    grows by agents posting their first update, so comm files alone name agents but close no door.
+    """
     name = name or agent_from_env()
     if not name:
         raise SquadError("no agent given: pass --agent or set AGENT_ID (e.g. export AGENT_ID=agent-1-frontend)")
     parsed = parse_agent_id(name)
     if parsed is None:
         raise SquadError(f"bad agent id {name!r}: use agent-<n>-<role>, agent-<n> or <n>")
-    for member in members(paths):
+    found = members(paths)
+    for member in found:
         if member.id.number == parsed.number:
             if parsed.role and not member.id.role:
                 return Member(parsed, member.plan, member.comm)
             return member
+    # Not among the files: the matrix is read (yaml) only now, off the hot path of a known agent.
+    owners = matrix_owners(paths)
+    for owner in owners:
+        if owner.number == parsed.number:
+            agent = owner if owner.role or not parsed.role else parsed
+            return Member(agent, paths.plan(owner.number), paths.comm(owner.number))
+    if owners or any(m.plan.exists() for m in found):
+        known = sorted({a.number: a for a in [*(m.id for m in found), *owners]}.values())
+        names = ", ".join(str(a) for a in known)
+        raise SquadError(f"unknown agent {name!r}: this squad's agents are {names}")
     return Member(parsed, paths.plan(parsed.number), paths.comm(parsed.number))
+
+
+def read_member_plan(member: Member, problems: list[SquadError]) -> Plan | None:
+    """``member``'s plan, or None when it has none; a malformed plan is added to ``problems``, not
+    raised: one agent's bad plan is that agent's problem, and everyone else's commands go on."""
+    if not member.plan.exists():
+        return None
+    from squad.protocol.plan import read_plan
+
+    try:
+        return read_plan(member.plan)
+    except SquadError as exc:
+        problems.append(exc)
+        return None

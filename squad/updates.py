@@ -10,7 +10,7 @@ from datetime import datetime
 
 from squad.atomic import append_lines
 from squad.errors import SquadError
-from squad.paths import SquadPaths, repo_relative
+from squad.paths import SquadPaths, checked_path
 from squad.protocol.comm import (
     Progress,
     Status,
@@ -80,7 +80,7 @@ def post_update(
         at=at or utcnow(),
         task=task,
         progress=progress,
-        files=tuple(repo_relative(f, paths) for f in files),
+        files=tuple(checked_path(f, paths) for f in files),
         next_step=next_step,
         waiting_for=waiting_for,
         alternative=alternative,
@@ -112,7 +112,7 @@ def post_handoff(
     block = format_handoff(
         from_agent=sender.name,
         to_agent=receiver.name,
-        file=repo_relative(file, paths),
+        file=checked_path(file, paths),
         at=at or utcnow(),
         status=status,
         reason=reason,

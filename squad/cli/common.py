@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from squad.errors import SquadError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,3 +32,9 @@ def print_json(data: Any) -> None:
 def plain_output() -> bool:
     """Plain text when stdout is no terminal or NO_COLOR is set."""
     return bool(os.environ.get("NO_COLOR")) or not sys.stdout.isatty()
+
+
+def warn(problems: Iterable[SquadError]) -> None:
+    """One ``squad: warning: FILE:LINE: ...`` line on stderr per malformed file a command skipped."""
+    for problem in problems:
+        click.echo(f"squad: warning: {problem.render()}", err=True)

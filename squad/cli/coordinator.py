@@ -27,7 +27,9 @@ def coordinate_cmd(tick_s: float | None) -> None:
     """
     from squad.coordinator.daemon import serve
 
-    serve(require_paths(), tick_s=tick_s, foreground=True)
+    code = serve(require_paths(), tick_s=tick_s, foreground=True)
+    if code:
+        raise click.exceptions.Exit(code)  # 130 after Ctrl-C
 
 
 @click.group("daemon")

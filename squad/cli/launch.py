@@ -6,6 +6,7 @@ import click
 
 from squad.cli.common import json_option, print_json
 from squad.config import load_config
+from squad.errors import EXIT_INTERRUPTED
 from squad.launch.config import LaunchSettings, launch_settings
 from squad.paths import SquadPaths, require_paths
 
@@ -83,7 +84,7 @@ def launch_cmd(
       squad launch --cmd 'claude -p "$(cat {plan})"' --max-parallel 4
       squad launch --cmd 'aider --yes --message-file {plan}' agent-2
     """
-    from squad.launch.launcher import launch, launch_tmux
+    from squad.launch.launcher import Interrupted, launch, launch_tmux
 
     paths = require_paths()
     settings = _settings(paths).with_overrides(
@@ -96,14 +97,20 @@ def launch_cmd(
         else:
             click.echo(f"tmux session {opened.session}: {', '.join(opened.windows)}\nattach with: {opened.attach}")
         return
-    results = launch(paths, settings, agents, echo=_echo)
-    if not results and not as_json:
+    interrupted = False
+    try:
+        results = launch(paths, settings, agents, echo=_echo)
+    except Interrupted as stop:  # Ctrl-C: the agents were stopped gracefully; report them, then exit 130
+        results, interrupted = stop.results, True
+    if not results and not as_json and not interrupted:
         click.echo("nothing to launch: every agent is done, failed or merged (name agents to run them again)")
     if as_json:
         print_json({"agents": results})
     else:
         for agent, state in results.items():
             click.echo(f"{agent}: {state}")
+    if interrupted:
+        click.get_current_context().exit(EXIT_INTERRUPTED)
     if any(state == "failed" for state in results.values()):
         click.get_current_context().exit(1)
 

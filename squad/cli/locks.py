@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from squad.cli.common import agent_option, json_option, print_json
-from squad.errors import SquadError
-from squad.paths import SquadPaths, repo_relative, require_paths
+from squad.cli.common import agent_option, json_option, print_json, warn
+from squad.errors import Refused, SquadError
+from squad.paths import SquadPaths, checked_path, require_paths
 from squad.protocol.times import format_time
 from squad.roster import agent_from_env
 
@@ -22,26 +22,8 @@ if TYPE_CHECKING:
 
 
 def _target(paths: SquadPaths, raw: str) -> str:
-    """``raw`` as a repository path; through a symlink inside the repository, the file it reaches.
-
-    Two agents naming one file by two names (``inner/x.ts`` where ``inner -> shared``) must meet
-    on one lease. Links resolving outside are refused by ``repo_relative`` itself.
-    """
-    if any(ord(c) < 32 or ord(c) == 127 for c in raw):
-        raise SquadError(f"path {raw!r} contains a control character")
-    rel = repo_relative(raw, paths)
-    if rel.startswith("@"):
-        return rel
-    import os
-
-    given = Path(os.path.normpath(Path.cwd() / raw.strip()))
-    real = given.resolve()
-    if real == given:
-        return rel
-    try:
-        return repo_relative(str(real) + ("/" if rel.endswith("/") else ""), paths)
-    except SquadError:
-        return rel
+    """``raw`` as a repository path, through ``squad.paths.checked_path`` (the one door for CLI paths)."""
+    return checked_path(raw, paths)
 
 
 def _agent(paths: SquadPaths, agent: str | None) -> str:
@@ -85,9 +67,41 @@ def lock_cmd(
         lease = locks.renew(paths, name, path, ttl_s=ttl_s)
         verb = "renewed"
     else:
-        lease = locks.acquire(paths, name, path, ttl_s=ttl_s, wait_s=wait_s, reason=reason)
+        lease = _acquire(paths, name, path, ttl_s=ttl_s, wait_s=wait_s, reason=reason)
         verb = "locked"
     click.echo(f"{verb} {lease.path} for {lease.agent} until {format_time(lease.expires_at)}")
+
+
+def _acquire(
+    paths: SquadPaths, agent: str, path: str, *, ttl_s: float | None, wait_s: float, reason: str | None
+) -> Lease:
+    """``locks.acquire``; a wait says once, on stderr, what it waits for, and a wait that runs out
+    names only what is left to say (who still holds it)."""
+    from squad import locks
+
+    announced: list[Lease] = []
+
+    def waiting(held: Lease) -> None:
+        announced.append(held)
+        what = path if held.path == path else f"{path} ({held.path} is locked)"
+        why = " ".join((held.reason or "").split())
+        click.echo(
+            f"waiting up to {wait_s:g}s for {what}: held by {held.agent} since {format_time(held.acquired_at)}"
+            + (f" ({why})" if why else ""),
+            err=True,
+        )
+
+    try:
+        return locks.acquire(paths, agent, path, ttl_s=ttl_s, wait_s=wait_s, reason=reason, on_wait=waiting)
+    except locks.LockHeld as exc:
+        held = announced[0] if announced else None
+        if held is None or (exc.lease.agent, exc.lease.path, exc.lease.acquired_at) != (
+            held.agent,
+            held.path,
+            held.acquired_at,
+        ):
+            raise  # no wait, or someone else holds it now: the full story is news
+        raise Refused(f"gave up after {wait_s:g}s: {held.agent} still holds {held.path}") from None
 
 
 @click.command("unlock")
@@ -221,6 +235,10 @@ def check_cmd(agent: str | None, staged: bool, as_json: bool, targets: tuple[str
         # one inside the main checkout): they are repository paths already.
         top = _git_top(Path.cwd())
         wanted.extend(f for f in _staged_files(top) if f.split("/")[0] != ".squad")
+    if not paths.ownership.exists():  # the rules come from the plans: name any plan left out
+        from squad.access import load_rules
+
+        warn(load_rules(paths).problems)
     decisions = check_paths(paths, name, list(dict.fromkeys(wanted)))
     refused = [d for d in decisions if not d.allowed]
     if as_json:

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from squad.errors import EXIT_USAGE, SquadError
+from squad.errors import EXIT_INTERRUPTED, EXIT_USAGE, SquadError
 
 # command name -> "module:attribute"; a module per command group (see squad/cli/).
 COMMANDS: dict[str, str] = {
@@ -95,10 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     except SquadError as exc:  # raised while parsing, before a command runs
         click.echo(f"squad: error: {exc.render()}", err=True)
         return exc.exit_code
-    except click.exceptions.Abort:
-        return 130
-    except KeyboardInterrupt:
-        return 130
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:

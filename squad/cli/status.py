@@ -6,6 +6,7 @@ import click
 
 from squad.cli.common import json_option, plain_output, print_json
 from squad.coordinator.state import Snapshot, build_snapshot
+from squad.errors import EXIT_USAGE
 from squad.paths import require_paths
 from squad.protocol.times import now
 
@@ -15,11 +16,14 @@ from squad.protocol.times import now
 def status_cmd(as_json: bool) -> None:
     """One-shot snapshot: agents, locks, handoffs, violations, metrics.
 
+    A malformed plan, comm or lease file is that file's problem: everything else is shown, the
+    problem is listed (JSON "problems") and printed on stderr, and the exit code is 2.
+
     \b
     Example:
       squad status --json
     """
-    snap = build_snapshot(require_paths(), now())
+    snap = build_snapshot(require_paths(), now(), strict=False)
     if as_json:
         print_json(snap.as_json())
     elif plain_output():
@@ -28,6 +32,10 @@ def status_cmd(as_json: bool) -> None:
         click.echo(plain_status(snap), nl=False)
     else:
         _rich_status(snap)
+    if snap.problems:
+        for problem in snap.problems:
+            click.echo(f"squad: error: {problem.render()}", err=True)
+        raise click.exceptions.Exit(EXIT_USAGE)
 
 
 def _rich_status(snap: Snapshot) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from squad.config import Config
+from squad.config import Config, key_line, unknown_setting
 from squad.errors import SquadError
 
 
@@ -52,27 +52,6 @@ _LISTS["setup_run"] = "setup_run"
 KNOWN_KEYS = frozenset(_INTS | _FLOATS | _STRS | set(_ALIASES) | set(_LISTS) | {"setup"})
 
 
-def key_line(text: str, section: str, key: str) -> int | None:
-    """The line of ``key:`` inside the top-level ``section:`` of a YAML text (1-based), if found."""
-    inside = False
-    first = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        bare = line.split("#", 1)[0].rstrip()
-        if not bare:
-            continue
-        if not line[0].isspace():
-            if inside:
-                break
-            inside = bare.startswith(f"{section}:")
-            first = number if inside else first
-            if inside and key == section:
-                return number
-            continue
-        if inside and bare.lstrip().startswith(f"{key}:"):
-            return number
-    return first
-
-
 def _strings(value: Any, key: str, fail: Any) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -87,7 +66,7 @@ def launch_settings(config: Config, where: Path | None = None) -> LaunchSettings
     """Read ``config.section("launch")``; a bad value is a one-line error naming the file, line and key."""
     try:
         text = where.read_text(encoding="utf-8") if where is not None else ""
-    except OSError:
+    except (OSError, ValueError):  # unreadable: the error names the file without a line
         text = ""
 
     def fail(message: str, key: str) -> SquadError:
@@ -102,10 +81,8 @@ def launch_settings(config: Config, where: Path | None = None) -> LaunchSettings
         name = str(raw_key)
         key = _ALIASES.get(name, name)
         if name not in KNOWN_KEYS:
-            known = ", ".join(
-                sorted(KNOWN_KEYS - set(_ALIASES) - {"copy", "run", "install", "setup_copy", "setup_run"})
-            )
-            raise fail(f"unknown setting launch.{name} (known: {known})", name)
+            shown = KNOWN_KEYS - set(_ALIASES) - {"copy", "run", "install", "setup_copy", "setup_run"}
+            raise fail(unknown_setting(name, shown, prefix="launch."), name)
         if value is None:
             continue
         if key in _INTS:
@@ -126,7 +103,7 @@ def launch_settings(config: Config, where: Path | None = None) -> LaunchSettings
                 raise fail("launch.setup must be a mapping {copy: [...], run: [...]}", name)
             extra = sorted(set(map(str, value)) - {"copy", "run"})
             if extra:
-                raise fail(f"unknown setting launch.setup.{extra[0]} (known: copy, run)", extra[0])
+                raise fail(unknown_setting(extra[0], ("copy", "run"), prefix="launch.setup."), extra[0])
             values["setup_copy"] = _strings(value.get("copy"), "setup.copy", fail)
             values["setup_run"] = _strings(value.get("run"), "setup.run", fail)
         else:

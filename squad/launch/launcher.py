@@ -184,15 +184,29 @@ def _post_setup_failure(paths: SquadPaths, agent: str, error: str) -> None:
         )
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C ended a launch: every agent was stopped gracefully first; ``results`` as ``launch``
+    returns them, for the caller to report before it exits 130."""
+
+    def __init__(self, results: dict[str, str]) -> None:
+        super().__init__()
+        self.results = results
+
+
+class _StopEvent(threading.Event):
+    signum: int | None = None  # the signal that asked for the stop
+
+
 @contextlib.contextmanager
-def _stop_on_signals() -> Iterator[threading.Event]:
+def _stop_on_signals() -> Iterator[_StopEvent]:
     """SIGTERM (``squad stop``), SIGHUP and Ctrl-C set the event: every agent stops gracefully."""
-    event = threading.Event()
+    event = _StopEvent()
     if threading.current_thread() is not threading.main_thread():
         yield event
         return
 
-    def handler(_signum: int, _frame: object) -> None:
+    def handler(signum: int, _frame: object) -> None:
+        event.signum = signum
         event.set()
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
@@ -206,12 +220,22 @@ def _stop_on_signals() -> Iterator[threading.Event]:
 def launch(
     paths: SquadPaths, settings: LaunchSettings, names: tuple[str, ...] = (), *, echo: Echo = _quiet
 ) -> dict[str, str]:
-    """Run the agents headless until all have ended (or a stop); agent -> final state."""
+    """Run the agents headless until all have ended (or a stop); agent -> final state.
+
+    Raises ``Interrupted`` (a KeyboardInterrupt) after a Ctrl-C, once every agent has stopped.
+    """
+
+    def progress(agent: str, text: str) -> None:
+        if text != "stopped":  # a stop ends the launch: its final report says "stopped", once
+            echo(agent, text)
+
     with st.launcher_claim(paths), _stop_on_signals() as stop_event:
         specs, results = _prepared(paths, settings, names, echo)
         if specs:
-            supervisor = Supervisor(paths, specs, settings, on_event=echo, stop_event=stop_event)
+            supervisor = Supervisor(paths, specs, settings, on_event=progress, stop_event=stop_event)
             results.update(supervisor.run())
+    if stop_event.signum == signal.SIGINT:
+        raise Interrupted(results)
     return results
 
 

@@ -62,6 +62,8 @@ class Rule:
 class Matrix:
     entries: tuple[Entry, ...] = ()
     default_access: str = "SEQUENTIAL"
+    # Files left out while building it (a malformed plan, when the matrix comes from the plans).
+    problems: tuple[SquadError, ...] = ()
 
     @cached_property
     def _specs(self) -> list[pathspec.PathSpec[Any]]:
@@ -83,7 +85,7 @@ class Matrix:
         return [e for e in self.entries if same_agent(e.owner, agent)]
 
     def with_entries(self, entries: Iterable[Entry]) -> Matrix:
-        return Matrix(tuple(entries), self.default_access)
+        return Matrix(tuple(entries), self.default_access, self.problems)
 
 
 def _pattern(key: str) -> str:
@@ -96,6 +98,8 @@ def parse_matrix(text: str, path: Path, default_access: str = "SEQUENTIAL") -> M
 
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise SquadError("bad YAML: nested too deeply", path=path) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise SquadError(
@@ -108,10 +112,17 @@ def parse_matrix(text: str, path: Path, default_access: str = "SEQUENTIAL") -> M
     if not isinstance(root, yaml.MappingNode):
         raise SquadError("expected a mapping of path patterns", path=path, line=root.start_mark.line + 1)
     entries = []
+    loader = yaml.SafeLoader("")
     for key_node, value_node in root.value:
         line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise SquadError("a pattern must be a plain string such as frontend/", path=path, line=line)
         pattern = str(key_node.value).strip()
-        value: Any = yaml.safe_load(yaml.serialize(value_node)) if value_node is not None else None
+        try:
+            value: Any = loader.construct_object(value_node, deep=True)
+        except (yaml.YAMLError, RecursionError) as exc:  # an unknown tag (!!python/...), nesting too deep
+            problem = getattr(exc, "problem", None) or type(exc).__name__
+            raise SquadError(f"bad entry {pattern!r}: {problem}", path=path, line=line) from None
         if isinstance(value, str):
             value = {"access": value}
         if not isinstance(value, dict):
@@ -144,8 +155,12 @@ def parse_matrix(text: str, path: Path, default_access: str = "SEQUENTIAL") -> M
 
 
 def load_matrix(path: Path, default_access: str = "SEQUENTIAL") -> Matrix:
+    """The matrix at ``path`` (empty when there is none); a malformed one is a SquadError naming it,
+    never an empty matrix: no rules would mean no enforcement."""
+    from squad.textfile import read_text
+
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError:
         return Matrix((), default_access)
     return parse_matrix(text, path, default_access)

@@ -155,6 +155,9 @@ def parse_plan(text: str, path: Path) -> Plan:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else None  # +1 for 1-based, +1 for the opening ---
         raise SquadError(f"bad front matter: {getattr(exc, 'problem', None) or exc}", path=path, line=line) from None
+    except (ValueError, TypeError, RecursionError) as exc:
+        # JSON front matter that is no JSON, keys that are no strings, nesting too deep to read
+        raise SquadError(f"bad front matter: {exc}", path=path, line=1) from None
     meta = dict(post.metadata)
     from squad.protocol.plan_body import read_body
 
@@ -184,6 +187,13 @@ def parse_plan(text: str, path: Path) -> Plan:
         if not isinstance(raw, dict) or "id" not in raw:
             raise SquadError("each task needs an `id`", path=path, line=_line_of(text, "tasks"))
         estimate = raw.get("estimate")
+        resource = raw.get("resource")
+        if resource is not None and not isinstance(resource, str):
+            raise SquadError(f"task {raw['id']}: resource must be a name such as @db-migrations", path=path,
+                             line=_line_of(text, "tasks"))  # fmt: skip
+        subtasks = raw.get("subtasks") or ()
+        if not isinstance(subtasks, list | tuple):
+            raise SquadError(f"task {raw['id']}: subtasks must be a list", path=path, line=_line_of(text, "tasks"))
         tasks.append(
             PlanTask(
                 id=str(raw["id"]),
@@ -191,9 +201,9 @@ def parse_plan(text: str, path: Path) -> Plan:
                 files=_str_list(raw.get("files"), "files", path),
                 depends_on=_str_list(raw.get("depends_on"), "depends_on", path),
                 estimate=str(estimate) if estimate is not None else None,
-                resource=raw.get("resource"),
+                resource=resource,
                 unclassified=bool(raw.get("unclassified", False)),
-                subtasks=tuple(str(s) for s in raw.get("subtasks") or () if s is not None),
+                subtasks=tuple(str(s) for s in subtasks if s is not None),
             )
         )
     role = meta.pop("role", None)
@@ -204,14 +214,17 @@ def parse_plan(text: str, path: Path) -> Plan:
         shared=_str_list(meta.pop("shared", None), "shared", path),
         read_only=_str_list(meta.pop("read_only", None), "read_only", path),
         tasks=tuple(tasks),
-        handoffs_in=_handoffs(meta.pop("handoffs_in", None), "from"),
-        handoffs_out=_handoffs(meta.pop("handoffs_out", None), "to"),
+        handoffs_in=_handoffs(meta.pop("handoffs_in", None), "from", path, text),
+        handoffs_out=_handoffs(meta.pop("handoffs_out", None), "to", path, text),
         body=str(post.content) + ("\n" if post.content else ""),
         extra=meta,
     )
 
 
-def _handoffs(value: Any, side: str) -> tuple[Handoff, ...]:
+def _handoffs(value: Any, side: str, path: Path, text: str) -> tuple[Handoff, ...]:
+    if value is not None and not isinstance(value, list):
+        key = "handoffs_in" if side == "from" else "handoffs_out"
+        raise SquadError(f"`{key}` must be a list", path=path, line=_line_of(text, key))
     out = []
     for raw in value or []:
         if isinstance(raw, dict):
@@ -219,7 +232,7 @@ def _handoffs(value: Any, side: str) -> tuple[Handoff, ...]:
                 Handoff(
                     task=str(raw.get("task", "")),
                     agent=str(raw.get(side, "")),
-                    file=raw.get("file"),
+                    file=str(raw["file"]) if raw.get("file") is not None else None,
                 )
             )
     return tuple(out)
@@ -233,4 +246,7 @@ def _line_of(text: str, key: str) -> int | None:
 
 
 def read_plan(path: Path) -> Plan:
-    return parse_plan(path.read_text(encoding="utf-8"), path)
+    """The plan at ``path``; anything malformed (bytes, YAML, fields) is a SquadError naming it."""
+    from squad.textfile import read_text
+
+    return parse_plan(read_text(path), path)

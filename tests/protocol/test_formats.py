@@ -284,7 +284,8 @@ def test_config_overrides_and_extra_sections(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("lock_ttl_s: soon\n", r"config.yaml:1: lock_ttl_s must be a positive number"),
-        ("a: 1\ndefault_access: MAYBE\n", r"config.yaml:2: unknown access mode 'MAYBE'"),
+        ("lock_ttl_s: 1\ndefault_access: MAYBE\n", r"config.yaml:2: unknown access mode 'MAYBE'"),
+        ("lock_ttl_s: 1\nlock_tt_s: 2\n", r"config.yaml:2: unknown setting lock_tt_s: did you mean lock_ttl_s\?"),
         ("lock_ttl_s: [\n", r"config.yaml:2: bad YAML"),
         ("- a\n- b\n", r"config.yaml:1: expected a mapping"),
     ],
