@@ -7,13 +7,14 @@ lease for exactly the reasons the coordinator reports it stale.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from squad.config import Config
 from squad.protocol import events as ev
-from squad.protocol.comm import CommFile, Progress, Status, StatusUpdate
+from squad.protocol.comm import Block, CommFile, Progress, Status, StatusUpdate
 from squad.protocol.ids import same_agent
 from squad.protocol.lease import Lease
 from squad.protocol.plan import Plan
@@ -72,59 +73,165 @@ def _progress_json(progress: Progress | None) -> dict[str, Any] | None:
     return out
 
 
+@dataclass(frozen=True)
+class Timeline:
+    """What the metrics need of one agent's timed status blocks (see ``coordinator.metrics``)."""
+
+    busy_s: float = 0.0  # ACTIVE, between blocks
+    idle_s: float = 0.0  # WAITING or BLOCKED, between blocks
+    status: Status | None = None  # the last timed status, and since when
+    since: datetime | None = None
+    first: datetime | None = None
+    last: datetime | None = None
+    reported_files: int = 0
+
+
+class Fold:
+    """An agent's blocks folded in file order, one at a time: the latest block wins field by field.
+
+    The coordinator keeps one per comm file and feeds it only the blocks each read settles, so a new
+    block costs the same whatever the length of the file. ``copy`` and ``feed`` the still-open last
+    block for a view that includes it.
+    """
+
+    __slots__ = (
+        "_files_tuple",
+        "_own",
+        "alternative",
+        "blocked_since",
+        "evidence_exit",
+        "failures",
+        "files",
+        "last",
+        "latest_untimed",
+        "progress",
+        "status",
+        "task",
+        "timeline",
+        "waiting",
+    )
+
+    def __init__(self) -> None:
+        self.status = Status.STARTING
+        self.task: str | None = None
+        self.progress: Progress | None = None
+        self.files: dict[str, None] = {}  # an ordered set: long comm files list thousands of paths
+        self._files_tuple: tuple[str, ...] | None = ()
+        self.waiting: StatusUpdate | None = None
+        self.alternative: str | None = None
+        self.evidence_exit: int | None = None
+        self.last: datetime | None = None
+        self.latest_untimed = False
+        self.blocked_since: datetime | None = None  # the start of the current BLOCKED stretch
+        self.failures: dict[str, int] = {}  # FAILED reports by task text
+        self.timeline = Timeline()
+        self._own = True  # files and failures are this fold's own (a copy shares them until it adds)
+
+    def copy(self) -> Fold:
+        """A fold to feed the still-open last block into, sharing this one's containers until it
+        changes them: cheap however many files the agent has reported."""
+        twin = Fold.__new__(Fold)
+        for name in Fold.__slots__:
+            setattr(twin, name, getattr(self, name))
+        twin._own = False
+        return twin
+
+    def _owned(self) -> None:
+        if not self._own:
+            self.files, self.failures, self._own = dict(self.files), dict(self.failures), True
+
+    def feed_all(self, blocks: Iterable[Block]) -> Fold:
+        for block in blocks:
+            self.feed(block)
+        return self
+
+    def feed(self, block: Block) -> None:
+        if block.at is not None:
+            self.last = block.at if self.last is None else max(self.last, block.at)
+        if not isinstance(block, StatusUpdate):
+            return
+        self.latest_untimed = block.at is None
+        if block.status is not None:
+            self.status = block.status
+            if block.status not in (Status.BLOCKED, Status.WAITING):
+                self.waiting, self.alternative = None, None
+            if block.status is Status.BLOCKED:
+                self.blocked_since = self.blocked_since or block.at
+            else:
+                self.blocked_since = None
+            if block.status is Status.FAILED:
+                self._owned()
+                text = block.task or "?"
+                self.failures[text] = self.failures.get(text, 0) + 1
+        self.task = block.task or self.task
+        self.progress = block.progress or self.progress
+        named = (*block.files_modified, *block.files_created)
+        if named and any(f not in self.files for f in named):
+            self._owned()
+            self.files.update(dict.fromkeys(named))
+            self._files_tuple = None
+        if block.waiting_for is not None:
+            self.waiting = block
+        if block.alternative:
+            self.alternative = block.alternative
+        if block.evidence_exit is not None:
+            self.evidence_exit = block.evidence_exit
+        self.timeline = _advance(self.timeline, block)
+
+    def files_tuple(self) -> tuple[str, ...]:
+        if self._files_tuple is None:
+            self._files_tuple = tuple(self.files)
+        return self._files_tuple
+
+    def state(self, name: str, plan: Plan | None, mtime: datetime | None, now: datetime) -> AgentState:
+        status, progress, last = self.status, self.progress, self.last
+        if (self.latest_untimed or last is None) and mtime is not None:
+            last = mtime if last is None else max(last, mtime)
+        total = len(plan.tasks) if plan is not None else None
+        if progress is None and total:
+            progress = Progress(total if status is Status.DONE else 0, total)
+        elif progress is not None and progress.percent and total:
+            progress = progress.of(total)  # "60%" of a 5-task plan is 3/5
+        wf = self.waiting.waiting_for if self.waiting is not None else None
+        return AgentState(
+            id=name,
+            status=status,
+            task=self.task,
+            progress=progress,
+            last_update=last,
+            idle_s=max(0.0, (now - last).total_seconds()) if last else None,
+            files_modified=self.files_tuple(),
+            waiting_for=wf.text if wf else None,
+            waiting_path=wf.path if wf else None,
+            waiting_holder=wf.holder if wf else None,
+            alternative=self.alternative,
+            tasks_total=total,
+            evidence_exit=self.evidence_exit,
+        )
+
+
+def _advance(t: Timeline, update: StatusUpdate) -> Timeline:
+    files = t.reported_files + len(update.files_modified) + len(update.files_created)
+    if update.at is None:
+        return replace(t, reported_files=files) if files != t.reported_files else t
+    at = update.at
+    first = at if t.first is None else min(t.first, at)
+    last = at if t.last is None else max(t.last, at)
+    busy, idle, status, since = t.busy_s, t.idle_s, t.status, t.since
+    if update.status is not None:
+        if since is not None and status is not None and at > since:
+            span = (at - since).total_seconds()
+            if status is Status.ACTIVE:
+                busy += span
+            elif status in (Status.WAITING, Status.BLOCKED):
+                idle += span
+        status, since = update.status, at
+    return Timeline(busy, idle, status, since, first, last, files)
+
+
 def agent_state(name: str, comm: CommFile, plan: Plan | None, now: datetime) -> AgentState:
     """Fold an agent's status blocks in file order: the latest block wins field by field."""
-    status = Status.STARTING
-    task = None
-    progress = None
-    files: dict[str, None] = {}  # an ordered set: long comm files list thousands of paths
-    waiting: StatusUpdate | None = None
-    alternative = None
-    evidence_exit = None
-    last: datetime | None = None
-    latest_untimed = False
-    for block in comm.blocks:
-        if block.at is not None:
-            last = block.at if last is None else max(last, block.at)
-        if not isinstance(block, StatusUpdate):
-            continue
-        latest_untimed = block.at is None
-        if block.status is not None:
-            status = block.status
-            if status not in (Status.BLOCKED, Status.WAITING):
-                waiting, alternative = None, None
-        task = block.task or task
-        progress = block.progress or progress
-        files.update(dict.fromkeys((*block.files_modified, *block.files_created)))
-        if block.waiting_for is not None:
-            waiting = block
-        if block.alternative:
-            alternative = block.alternative
-        if block.evidence_exit is not None:
-            evidence_exit = block.evidence_exit
-    if (latest_untimed or last is None) and comm.mtime is not None:
-        last = comm.mtime if last is None else max(last, comm.mtime)
-    total = len(plan.tasks) if plan is not None else None
-    if progress is None and total:
-        progress = Progress(total if status is Status.DONE else 0, total)
-    elif progress is not None and progress.percent and total:
-        progress = progress.of(total)  # "60%" of a 5-task plan is 3/5
-    wf = waiting.waiting_for if waiting is not None else None
-    return AgentState(
-        id=name,
-        status=status,
-        task=task,
-        progress=progress,
-        last_update=last,
-        idle_s=max(0.0, (now - last).total_seconds()) if last else None,
-        files_modified=tuple(files),
-        waiting_for=wf.text if wf else None,
-        waiting_path=wf.path if wf else None,
-        waiting_holder=wf.holder if wf else None,
-        alternative=alternative,
-        tasks_total=total,
-        evidence_exit=evidence_exit,
-    )
+    return Fold().feed_all(comm.blocks).state(name, plan, comm.mtime, now)
 
 
 def moved_tasks(events: list[ev.Event] | tuple[ev.Event, ...]) -> list[tuple[datetime, str, tuple[str, ...]]]:
@@ -136,14 +243,19 @@ def moved_tasks(events: list[ev.Event] | tuple[ev.Event, ...]) -> list[tuple[dat
     return out
 
 
-def reopened(state: AgentState, plan: Plan | None, events: list[ev.Event] | tuple[ev.Event, ...]) -> AgentState:
+def reopened(
+    state: AgentState,
+    plan: Plan | None,
+    events: list[ev.Event] | tuple[ev.Event, ...],
+    moved: list[tuple[datetime, str, tuple[str, ...]]] | None = None,
+) -> AgentState:
     """An agent that reported DONE and was then given tasks (stealing, reassignment) is not done:
     it is WAITING to pick them up, with those tasks still to do."""
     if state.status is not Status.DONE or plan is None:
         return state
     given = {
         task
-        for at, agent, tasks in moved_tasks(events)
+        for at, agent, tasks in (moved if moved is not None else moved_tasks(events))
         if same_agent(agent, state.id) and (state.last_update is None or at >= state.last_update)
         for task in tasks
     }

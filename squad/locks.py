@@ -19,7 +19,7 @@ import functools
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -215,13 +215,14 @@ def acquire(
     reason: str | None = None,
     pid: int | None = None,
     config: Config | None = None,
+    on_wait: Callable[[Lease], None] | None = None,
 ) -> Lease:
     """Take (or renew) ``agent``'s lease on ``target``; LockHeld when another live lease conflicts.
 
     Conflicting stale leases are broken on the way. With ``wait_s`` the call waits for the holder
     to let go, retrying when ``locks/`` changes (a cheap stat every 50 ms, see ``squad._wait``)
     and on a backoff timer for leases that go stale with no file changing; a wait is logged as a
-    ``lock_wait`` event.
+    ``lock_wait`` event. ``on_wait`` is told the lease in the way, once, when the wait begins.
     """
     if pid is None and os.environ.get("SQUAD_AGENT_PID", "").isdigit():
         pid = int(os.environ["SQUAD_AGENT_PID"])  # a launched agent (squad launch)
@@ -247,6 +248,8 @@ def acquire(
                     from squad._wait import LocksWatch
 
                     watch = LocksWatch(locks_dir(paths))
+                    if on_wait is not None:
+                        on_wait(exc.lease)
                     continue  # a release may have landed before the watch began: look again
                 until_expiry = (exc.lease.expires_at - utcnow()).total_seconds() + 0.01
                 if not watch.wait(min(delay, remaining, max(0.01, until_expiry))):

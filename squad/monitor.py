@@ -574,8 +574,6 @@ def _loop(coordinator: Any, console: Console, frame: Any, *, once: bool, termina
                 live.update(frame(snap), refresh=True)
 
             coordinator.on_update = redraw
-            try:
-                while coordinator.step():
-                    pass
-            except KeyboardInterrupt:
-                return
+            # Ctrl-C propagates: Live leaves the screen, the coordinator closes, and squad exits 130.
+            while coordinator.step():
+                pass

@@ -162,7 +162,7 @@ def _write_lease(squad: SquadPaths, target: str, agent: str, *, expires_in: floa
         "path": target,
         "acquired_at": format_time(at - timedelta(seconds=60)),
         "expires_at": format_time(at + timedelta(seconds=expires_in)),
-        "ttl_s": 60,
+        "ttl_s": 60 + expires_in,  # taken a minute ago, never renewed
         "reason": None,
         "host": "h",
         "pid": pid,

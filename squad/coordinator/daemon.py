@@ -322,9 +322,11 @@ def serve(paths: SquadPaths, *, tick_s: float | None = None, foreground: bool = 
     with claim(paths):
         _setup_logging(paths, foreground)
         coordinator = Coordinator(paths, tick_s=tick_s)
+        signals: list[int] = []
 
         def _on_signal(signum: int, frame: FrameType | None) -> None:
             log.info("signal %s: stopping", signum)
+            signals.append(signum)
             coordinator.stop()
 
         signal.signal(signal.SIGTERM, _on_signal)
@@ -334,7 +336,7 @@ def serve(paths: SquadPaths, *, tick_s: float | None = None, foreground: bool = 
             log.info("coordinator started (pid %s) for %s", os.getpid(), paths.root)
             coordinator.run()
         log.info("coordinator stopped")
-    return 0
+    return 130 if signal.SIGINT in signals else 0  # Ctrl-C exits 130, as docs/cli.md says
 
 
 def _setup_logging(paths: SquadPaths, foreground: bool) -> None:

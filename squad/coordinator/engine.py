@@ -20,7 +20,6 @@ from squad.coordinator.state import (
     AgentState,
     LockView,
     Snapshot,
-    agent_state,
     compute_metrics,
     find_agent,
     moved_tasks,
@@ -29,9 +28,10 @@ from squad.coordinator.state import (
 )
 from squad.coordinator.world import squad_own_file
 from squad.errors import SquadError
+from squad.liveness import Fold
 from squad.paths import SQUAD_DIR_NAME, SquadPaths
 from squad.protocol import events as ev
-from squad.protocol.comm import CommFile, CommReader, HandoffRequest, Status, StatusUpdate
+from squad.protocol.comm import CommFile, CommReader, HandoffRequest, StatusUpdate
 from squad.protocol.lease import Lease
 from squad.protocol.ownership import Matrix
 from squad.protocol.plan import Plan, read_plan
@@ -177,6 +177,23 @@ class Source:
     plan: Plan | None = None
     checked: int = 0  # status blocks already checked by the ownership rules
     last_seen: str | None = None  # the last block as judged, in case it grows
+    fold: Fold = field(default_factory=Fold)  # the settled blocks, folded as they settle
+    fed: int = 0  # how many settled blocks ``fold`` has taken
+    generation: int = -1  # the reader's generation ``fold`` belongs to (a rewrite starts it again)
+    view: Fold = field(default_factory=Fold)  # ``fold`` plus the still-open last block
+
+    def refold(self) -> None:
+        """Bring the fold up to date with what the last read added: O(new blocks)."""
+        comm = self.comm
+        if comm is None:
+            self.fold, self.fed, self.view = Fold(), 0, Fold()
+            return
+        if comm.generation != self.generation or comm.settled < self.fed:
+            self.fold, self.fed, self.generation = Fold(), 0, comm.generation
+        self.fold.feed_all(comm.blocks[self.fed : comm.settled])
+        self.fed = comm.settled
+        pending = comm.blocks[comm.settled :]
+        self.view = self.fold.copy().feed_all(pending) if pending else self.fold
 
     def unjudged(self) -> tuple[StatusUpdate, ...]:
         """Blocks not judged yet. The last block judged is kept out of ``checked`` (it may still
@@ -219,6 +236,8 @@ class Engine:
     ignored: Any = None
     started_at: datetime | None = None
     lock_touched: set[str] = field(default_factory=set)  # lease targets whose files changed since the last read
+    moved: list[tuple[datetime, str, tuple[str, ...]]] = field(default_factory=list)  # tasks moved, from the log
+    _states: tuple[datetime, list[tuple[Source, AgentState]]] | None = None  # agent_states of one moment
 
     def __post_init__(self) -> None:
         self._event_reader = ev.EventLogReader(self.paths.events)
@@ -276,6 +295,7 @@ class Engine:
         return self.sources[number]
 
     def _load_plan(self, source: Source) -> None:
+        self._states = None
         self.problems_by.pop(f"plan:{source.number}", None)
         try:
             source.plan = read_plan(source.plan_path) if source.plan_path.exists() else None
@@ -300,6 +320,8 @@ class Engine:
             return
         if before is not None and len(source.comm.updates) < source.checked:
             source.checked = 0  # the file was rewritten: judge it afresh (keys stop repeats)
+        source.refold()
+        self._states = None
         self.problems_by[key] = list(source.comm.problems)
 
     def _load_matrix(self) -> None:
@@ -373,6 +395,9 @@ class Engine:
             self._problem(exc, "events")
             return False
         self.events.extend(new)
+        self.moved.extend(moved_tasks(new))
+        if new:
+            self._states = None
         for e in new:
             if e.key:
                 self.reported.add(e.key)
@@ -461,6 +486,9 @@ class Engine:
 
     # -- views -------------------------------------------------------------------------------------
     def agent_states(self, now: datetime) -> list[tuple[Source, AgentState]]:
+        """Each agent's state at ``now``, from its fold: O(agents), whatever the length of the files."""
+        if self._states is not None and self._states[0] == now:
+            return self._states[1]
         out = []
         for number in sorted(self.sources):
             source = self.sources[number]
@@ -468,8 +496,9 @@ class Engine:
                 continue
             if source.plan is None and not source.comm_path.exists():
                 continue
-            state = agent_state(source.name, source.comm, source.plan, now)
-            out.append((source, reopened(state, source.plan, self.events)))
+            state = source.view.state(source.name, source.plan, source.comm.mtime, now)
+            out.append((source, reopened(state, source.plan, (), self.moved)))
+        self._states = (now, out)
         return out
 
     def lock_views(self, agents: tuple[AgentState, ...], now: datetime) -> list[LockView]:
@@ -483,7 +512,7 @@ class Engine:
     def world(self, now: datetime) -> rules.World:
         states = self.agent_states(now)
         agents = tuple(s for _, s in states)
-        moved = moved_tasks(self.events)
+        moved = self.moved
         views = []
         fresh: list[tuple[str, StatusUpdate]] = []
         for source, state in states:
@@ -499,8 +528,9 @@ class Engine:
                     plan=source.plan,
                     updates=updates,
                     handoffs=source.comm.handoffs if source.comm else (),
-                    blocked_since=_blocked_since(updates),
+                    blocked_since=source.view.blocked_since,
                     assigned=assigned,
+                    failures=tuple(source.view.failures.items()),
                 )
             )
         extra: dict[str, object] = {f"mtime:{p}": m for p, m in self.changed.items()}
@@ -537,7 +567,7 @@ class Engine:
             handoffs.extend((state.id, h) for h in (source.comm.handoffs if source.comm else ()))
         violations = tuple(e for e in self.events if e.kind in (ev.VIOLATION, ev.VIOLATION_ATTEMPT))
         metrics = compute_metrics(agents, self.events)
-        metrics.update(more_metrics(self.paths, [(s.updates, st) for s, st in states], self.events, now))
+        metrics.update(more_metrics(self.paths, [(s.view.timeline, st) for s, st in states], self.events, now))
         return Snapshot(
             at=now,
             agents=agents,
@@ -570,16 +600,6 @@ def _same(a: str | None, b: str | None) -> bool:
     from squad.protocol.ids import same_agent
 
     return same_agent(a, b)
-
-
-def _blocked_since(updates: tuple[StatusUpdate, ...]) -> datetime | None:
-    since: datetime | None = None
-    for update in updates:
-        if update.status is Status.BLOCKED:
-            since = since or update.at
-        elif update.status is not None:
-            since = None
-    return since
 
 
 def react(engine: Engine, changes: list[Change], now: datetime, *, enforce: bool = True) -> list[rules.Item]:

@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from squad.coordinator.state import AgentState
+from squad.liveness import Timeline
 from squad.paths import SquadPaths
 from squad.protocol import events as ev
-from squad.protocol.comm import Status, StatusUpdate
+from squad.protocol.comm import Status
 
 # How each metric is named for people (status report, monitor).
 LABELS: dict[str, str] = {
@@ -35,26 +36,15 @@ LABELS: dict[str, str] = {
 }
 
 
-def timeline(updates: Sequence[StatusUpdate], now: datetime, *, running: bool) -> tuple[float, float]:
-    """(busy seconds, idle seconds) from one agent's status blocks in file order."""
-    busy = idle = 0.0
-    status: Status | None = None
-    since: datetime | None = None
-    for update in updates:
-        if update.at is None or update.status is None:
-            continue
-        if since is not None and status is not None and update.at > since:
-            span = (update.at - since).total_seconds()
-            if status is Status.ACTIVE:
-                busy += span
-            elif status in (Status.WAITING, Status.BLOCKED):
-                idle += span
-        status, since = update.status, update.at
-    if running and since is not None and status is not None and now > since:
-        span = (now - since).total_seconds()
-        if status is Status.ACTIVE:
+def timeline(t: Timeline, now: datetime, *, running: bool) -> tuple[float, float]:
+    """(busy seconds, idle seconds) of one agent: its stretches between timed status blocks (kept
+    by its ``Fold`` as the blocks come), and, while it runs, the last stretch until now."""
+    busy, idle = t.busy_s, t.idle_s
+    if running and t.since is not None and t.status is not None and now > t.since:
+        span = (now - t.since).total_seconds()
+        if t.status is Status.ACTIVE:
             busy += span
-        elif status in (Status.WAITING, Status.BLOCKED):
+        elif t.status in (Status.WAITING, Status.BLOCKED):
             idle += span
     return busy, idle
 
@@ -97,7 +87,7 @@ def predicted(paths: SquadPaths) -> float | None:
 
 def more_metrics(
     paths: SquadPaths,
-    agents: Sequence[tuple[Sequence[StatusUpdate], AgentState]],
+    agents: Sequence[tuple[Timeline, AgentState]],
     events: Sequence[ev.Event],
     now: datetime,
 ) -> dict[str, Any]:
@@ -106,16 +96,16 @@ def more_metrics(
     last: datetime | None = None
     running = False
     reported_files = 0
-    for updates, state in agents:
+    for t, state in agents:
         live = state.status not in (Status.DONE, Status.FAILED)
         running = running or live
-        b, i = timeline(updates, now, running=live)
+        b, i = timeline(t, now, running=live)
         busy, idle = busy + b, idle + i
-        for u in updates:
-            reported_files += len(u.files_modified) + len(u.files_created)
-            if u.at is not None:
-                first = u.at if first is None else min(first, u.at)
-                last = u.at if last is None else max(last, u.at)
+        reported_files += t.reported_files
+        if t.first is not None:
+            first = t.first if first is None else min(first, t.first)
+        if t.last is not None:
+            last = t.last if last is None else max(last, t.last)
     end = now if running else last
     wall = (end - first).total_seconds() if first and end and end > first else 0.0
     conflicts = sum(1 for e in events if e.kind in (ev.VIOLATION, ev.VIOLATION_ATTEMPT))

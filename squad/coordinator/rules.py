@@ -327,11 +327,10 @@ def rule_stuck(world: World, now: datetime, config: Config) -> list[Item]:
     out: list[Item] = []
     for view in world.agents:
         counts: dict[str, int] = {}
-        for update in view.updates:
-            if update.status is Status.FAILED:
-                task = task_of(update.task, view.plan)
-                name = task.id if task else (update.task or "?").split()[0] if update.task else "?"
-                counts[name] = counts.get(name, 0) + 1
+        for text, times in view.failures:  # kept as the blocks come: no walk over the comm file
+            task = task_of(text, view.plan) if text != "?" else None
+            name = task.id if task else text.split()[0] if text.split() else "?"
+            counts[name] = counts.get(name, 0) + times
         for name, count in counts.items():
             if count >= 3:
                 key = f"stuck:{view.id}:{name}"

@@ -26,9 +26,8 @@ from squad.paths import SquadPaths
 from squad.protocol import events as ev
 from squad.protocol.comm import HandoffRequest, read_comm
 from squad.protocol.lease import Lease
-from squad.protocol.plan import read_plan
 from squad.protocol.times import format_time
-from squad.roster import Member, members
+from squad.roster import Member, members, read_member_plan
 
 # Liveness lives in squad.liveness (below the lock manager); re-exported for the coordinator's modules.
 __all__ = [
@@ -164,7 +163,7 @@ def build_snapshot(paths: SquadPaths, now: datetime, config: Config | None = Non
     events = ev.read_events(paths.events)
     roster: list[Member] = members(paths)
     for member in roster:
-        plan = read_plan(member.plan) if member.plan.exists() else None
+        plan = read_member_plan(member, problems)  # a malformed plan is reported, its agent still shown
         comm = read_comm(member.comm, paths.display(member.comm))
         problems.extend(comm.problems)
         name = plan.agent if plan else member.name

@@ -108,6 +108,7 @@ class AgentView:
     handoffs: tuple[HandoffRequest, ...] = ()
     blocked_since: datetime | None = None
     assigned: tuple[str, ...] = ()  # task ids moved to this agent since its last update
+    failures: tuple[tuple[str, int], ...] = ()  # FAILED reports by the task text they name
 
     @property
     def id(self) -> str:

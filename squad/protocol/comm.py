@@ -256,7 +256,7 @@ class CommParser:
         self.line_no = 0
         self.done: list[Block] = []
         self._problems: list[SquadError] = []
-        self._hints: list[str] = []  # agent mentions that may name this file's agent, in file order
+        self._identity: AgentId | None = None  # the agent mentions so far, folded (see identity)
         self._draft = _Draft(line=1)
         self._in_fence = False
 
@@ -280,7 +280,7 @@ class CommParser:
             title = heading.group(2) if heading else (bold.group(2) if bold else "")
             self._draft = _Draft(line=self.line_no, heading=title, heading_level=level)
             if level == 1:
-                self._hints.append(title)
+                self._identity = _better_identity(self._identity, title)
             return
         if _RULE_RE.match(line):
             self._close()
@@ -321,13 +321,9 @@ class CommParser:
     @property
     def identity(self) -> AgentId | None:
         """The agent this file belongs to, as its content names it (a role wins over a bare number)."""
-        found: AgentId | None = None
-        for hint in [*self._hints, *self._classify(self._draft)[2]]:
-            agent = mentioned_agent(hint)
-            if agent is not None and (
-                found is None or (agent.role and not found.role and agent.number == found.number)
-            ):
-                found = agent
+        found = self._identity
+        for hint in self._classify(self._draft)[2]:
+            found = _better_identity(found, hint)
         return found
 
     def _close(self) -> None:
@@ -335,14 +331,19 @@ class CommParser:
         self._draft = _Draft(line=self.line_no + 1)
         block, problems, hints = self._classify(draft)
         self._problems.extend(problems)
-        self._hints.extend(hints)
+        for hint in hints:  # folded as they come: a long file costs nothing more per read
+            self._identity = _better_identity(self._identity, hint)
         if block is not None:
             self.done.append(block)
 
     def blocks(self) -> list[Block]:
         """All blocks so far, the still-open last one included (it may grow with the next append)."""
-        pending = self._classify(self._draft)[0]
+        pending = self.pending()
         return [*self.done, pending] if pending is not None else list(self.done)
+
+    def pending(self) -> Block | None:
+        """The still-open last block, as it reads so far."""
+        return self._classify(self._draft)[0]
 
     # -- classification -------------------------------------------------------------------
     def _classify(self, d: _Draft) -> tuple[Block | None, list[SquadError], list[str]]:
@@ -437,6 +438,15 @@ class CommParser:
         return update, problems, [agent] if agent else []
 
 
+def _better_identity(found: AgentId | None, hint: str) -> AgentId | None:
+    """Fold one more agent mention into what a comm file says of its agent: the first one, unless a
+    later one adds the role to the same number."""
+    agent = mentioned_agent(hint)
+    if agent is not None and (found is None or (agent.role and not found.role and agent.number == found.number)):
+        return agent
+    return found
+
+
 def parse_progress(text: str) -> Progress | None:
     match = _PROGRESS_RE.search(text)
     if match:
@@ -489,19 +499,40 @@ def _waiting(text: str) -> WaitingFor:
 
 @dataclass(frozen=True)
 class CommFile:
+    """A comm file as read: every block, the last one possibly still open (``blocks[settled:]``:
+    an agent writing line by line may still grow it). ``generation`` changes when the reader had to
+    start again from the top (the file was rewritten): folds kept over ``blocks`` start again too."""
+
     path: Path
     blocks: tuple[Block, ...]
     problems: tuple[SquadError, ...]
     identity: AgentId | None
     mtime: datetime | None
+    updates: tuple[StatusUpdate, ...] = ()
+    handoffs: tuple[HandoffRequest, ...] = ()
+    settled: int = 0
+    generation: int = 0
 
-    @property
-    def updates(self) -> tuple[StatusUpdate, ...]:
-        return tuple(b for b in self.blocks if isinstance(b, StatusUpdate))
-
-    @property
-    def handoffs(self) -> tuple[HandoffRequest, ...]:
-        return tuple(b for b in self.blocks if isinstance(b, HandoffRequest))
+    @classmethod
+    def of(
+        cls,
+        path: Path,
+        blocks: tuple[Block, ...],
+        problems: tuple[SquadError, ...] = (),
+        identity: AgentId | None = None,
+        mtime: datetime | None = None,
+    ) -> CommFile:
+        """A CommFile from its blocks, all settled."""
+        return cls(
+            path,
+            blocks,
+            problems,
+            identity,
+            mtime,
+            tuple(b for b in blocks if isinstance(b, StatusUpdate)),
+            tuple(b for b in blocks if isinstance(b, HandoffRequest)),
+            len(blocks),
+        )
 
     def raise_first_problem(self) -> None:
         if self.problems:
@@ -529,6 +560,11 @@ class CommReader:
         self._tail = b""
         self.parser = CommParser(self.display)
         self.mtime: datetime | None = None
+        self.generation = getattr(self, "generation", -1) + 1
+        # The settled blocks' updates and handoffs, kept as they settle: a read costs what it appends.
+        self._updates: list[StatusUpdate] = []
+        self._handoffs: list[HandoffRequest] = []
+        self._sorted = 0
 
     def read(self) -> CommFile:
         from squad.protocol.times import from_timestamp
@@ -573,12 +609,29 @@ class CommReader:
         return handle.read(len(self._tail)) == self._tail
 
     def _result(self) -> CommFile:
+        done = self.parser.done
+        for block in done[self._sorted :]:
+            if isinstance(block, StatusUpdate):
+                self._updates.append(block)
+            elif isinstance(block, HandoffRequest):
+                self._handoffs.append(block)
+        self._sorted = len(done)
+        pending = self.parser.pending()
+        updates, handoffs = tuple(self._updates), tuple(self._handoffs)
+        if isinstance(pending, StatusUpdate):
+            updates += (pending,)
+        elif isinstance(pending, HandoffRequest):
+            handoffs += (pending,)
         return CommFile(
             path=self.path,
-            blocks=tuple(self.parser.blocks()),
+            blocks=(*done, pending) if pending is not None else tuple(done),
             problems=tuple(self.parser.problems),
             identity=self.parser.identity,
             mtime=self.mtime,
+            updates=updates,
+            handoffs=handoffs,
+            settled=len(done),
+            generation=self.generation,
         )
 
 

@@ -8,6 +8,7 @@ import os
 from datetime import datetime
 
 import pytest
+
 from squad.config import Config
 from squad.coordinator import rules
 from squad.coordinator.engine import Engine
@@ -172,7 +173,7 @@ def test_monitors_started_together_run_one_coordinator_and_a_daemon_is_refused_b
     ]
     try:
         time.sleep(0.5)
-        poll_until(lambda: squad.coordinator_pid.exists(), what="a monitor to claim the coordinator")
+        poll_until(squad.coordinator_pid.exists, what="a monitor to claim the coordinator")
         refused = run_squad("daemon", "start", cwd=squad.root)
         assert refused.returncode == 1 and "squad monitor" in refused.stderr
         time.sleep(1.0)
