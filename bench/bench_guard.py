@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument("--spawns", type=int, default=7)
     args = parser.parse_args()
 
-    from squad.guard import claude_hook
+    from squad.enforce.guard import claude_hook
     from squad.protocol.times import now
 
     with tempfile.TemporaryDirectory() as tmp:

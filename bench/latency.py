@@ -32,7 +32,7 @@ from squad.coordinator import daemon
 from squad.protocol.comm import Status, format_status_update
 from squad.protocol.plan import Plan, PlanTask, write_plan
 from squad.protocol.times import now
-from squad.workspace import init_squad
+from squad.protocol.workspace import init_squad
 
 
 def main() -> int:

@@ -23,7 +23,7 @@ from pathlib import Path
 from squad.launch.config import LaunchSettings
 from squad.launch.launcher import launch
 from squad.protocol.plan import Plan, write_plan
-from squad.workspace import init_squad
+from squad.protocol.workspace import init_squad
 
 
 def make_repo(root: Path, agents: int) -> None:

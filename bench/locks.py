@@ -25,15 +25,15 @@ CLI_TARGET_RATIO = 8.0
 
 def _setup(root: Path) -> None:
     subprocess.run(["git", "init", "-q", str(root)], check=True)
-    from squad.workspace import init_squad
+    from squad.protocol.workspace import init_squad
 
     init_squad(root)
 
 
 def bench_api(root: Path, pairs: int, target: str, rounds: int = 5) -> tuple[float, float]:
     """(best, median) pairs/s over ``rounds`` rounds: the best shows the code, the median the machine."""
-    from squad import locks
     from squad.config import load_config
+    from squad.leases import locks
     from squad.paths import SquadPaths
 
     paths = SquadPaths(root)

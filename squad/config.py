@@ -133,7 +133,7 @@ def unknown_setting(name: str, known: Iterable[str], *, prefix: str = "") -> str
 def load_config(path: Path) -> Config:
     """Read ``config.yaml``; a missing file gives the defaults, a malformed one is a SquadError
     naming the file and line (never the defaults: those would silently change the rules)."""
-    from squad.textfile import read_text
+    from squad.protocol.textfile import read_text
 
     try:
         text = read_text(path)

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from squad.access import load_rules
+from squad.agents.roster import members, read_member_plan, resolve
 from squad.config import load_config, parse_config
 from squad.coordinator.state import build_snapshot
+from squad.enforce.access import load_rules
 from squad.errors import SquadError
 from squad.paths import SquadPaths
 from squad.protocol.ownership import Entry, Matrix, load_matrix, parse_matrix, write_matrix
 from squad.protocol.plan import Plan, parse_plan, read_plan, write_plan
 from squad.protocol.times import now
-from squad.roster import members, read_member_plan, resolve
 from tests.conftest import run_squad
 
 ROLES = {1: "frontend", 2: "backend", 3: "qa"}

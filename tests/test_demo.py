@@ -6,11 +6,14 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import SQUAD_BIN
 
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "parallel-test" / "run-demo.sh"
 
 
+@pytest.mark.slow
 def test_demo_plays_the_whole_story(tmp_path: Path) -> None:
     env = {**os.environ, "PATH": f"{Path(SQUAD_BIN).parent}{os.pathsep}{os.environ['PATH']}", "TMPDIR": str(tmp_path)}
     picture = tmp_path.parent / f"{tmp_path.name}-monitor.svg"

@@ -86,7 +86,7 @@ if [ -n "$svg" ]; then
 import sys
 from rich.console import Console
 from squad.coordinator.daemon import Coordinator
-from squad.monitor import Extras, render
+from squad.views.monitor import Extras, render
 from squad.paths import require_paths
 from squad.protocol.times import now
 with Coordinator(require_paths(), enforce=False) as coordinator:  # only watches: the daemon enforces

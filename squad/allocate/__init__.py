@@ -10,14 +10,14 @@ Library API::
 from __future__ import annotations
 
 import codecs
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from squad.allocate.assign import AgentAllocation, Allocation, HandoffRecord, Prediction, allocate_tasks
 from squad.allocate.classify import Classifier, Stream, load_streams
-from squad.allocate.prd import PRD, parse_prd
+from squad.allocate.prd import PRD
 from squad.config import Config, load_config
 from squad.errors import SquadError
 from squad.paths import SquadPaths, find_project_root, find_root
@@ -46,11 +46,22 @@ class AllocateResult:
 
 
 def plan_allocation(
-    text: str, prd_path: Path | str, config: Config | None = None, agents: int | None = None
+    text: str,
+    prd_path: Path | str,
+    config: Config | None = None,
+    agents: int | None = None,
+    *,
+    fmt: str | None = None,
+    siblings: Mapping[str, str] | None = None,
 ) -> Allocation:
-    """Parse and allocate a PRD's text: pure, nothing is read or written."""
+    """Read and allocate a document's text: pure, nothing is read or written. ``fmt`` is one of
+    ``squad.allocate.formats.FORMATS`` (detected when None); ``siblings`` the files beside it a
+    format reads too (a ccpm epic's ``001.md`` ..., by name)."""
+    from squad.allocate.areas import group_by_area
+    from squad.allocate.formats import read_document
+
     config = config or Config()
-    prd = parse_prd(text, prd_path, config.task_headings)
+    prd = read_document(text, str(prd_path), config.task_headings, fmt, siblings)
     streams = config.extra.get("streams")
     if streams is not None and not isinstance(streams, Mapping):
         raise SquadError(
@@ -59,7 +70,9 @@ def plan_allocation(
             path=".squad/config.yaml",
         )
     classifier = Classifier(load_streams(streams or {}))
-    return allocate_tasks(prd, classifier, agents)
+    if prd.format != "markdown":  # a format reader's tasks: streams from where their work lands
+        prd = group_by_area(prd, classifier)
+    return allocate_tasks(prd, classifier, agents, config.max_agents)
 
 
 def read_prd(path: Path, shown: Path | str) -> str:
@@ -96,18 +109,37 @@ def allocate(
     force: bool = False,
     start: Path | None = None,
     now: datetime | None = None,
+    fmt: str | None = None,
+    on_plan: Callable[[Allocation, list[tuple[str, str]]], None] | None = None,
 ) -> AllocateResult:
-    """Allocate ``prd`` and, unless ``dry_run``, write the plans, the matrix and the comm files."""
+    """Allocate ``prd`` and, unless ``dry_run``, write the plans, the matrix and the comm files.
+    ``on_plan`` sees the allocation before anything is written (the CLI prints what it understood)."""
+    from squad.allocate.formats import detect, wants_siblings
+
     base = (start or Path.cwd()).resolve()
     prd_path = Path(prd) if Path(prd).is_absolute() else base / prd
     text = read_prd(prd_path, prd)
     root = find_root(base) or find_project_root(base)
     paths = SquadPaths(root)
     config = load_config(paths.config)
-    allocation = plan_allocation(text, prd, config, agents)
+    siblings = _siblings(prd_path) if wants_siblings(fmt or detect(text, str(prd))) else None
+    allocation = plan_allocation(text, prd, config, agents, fmt=fmt, siblings=siblings)
     locations = [(paths.display(paths.plan(a.number)), paths.display(paths.comm(a.number))) for a in allocation.agents]
+    if on_plan is not None:
+        on_plan(allocation, locations)
     if not dry_run:
         from squad.allocate.write import write_allocation
 
         paths = write_allocation(allocation, text, paths, base, force=force, now=now, locations=locations)
     return AllocateResult(allocation, paths, locations, written=not dry_run)
+
+
+def _siblings(path: Path) -> dict[str, str]:
+    """The task files beside a ccpm epic (``001.md``, ``1234.md``), by name."""
+    from squad.allocate.formats.ccpm import is_task_file
+
+    found = {}
+    for sibling in sorted(path.parent.iterdir()) if path.parent.is_dir() else []:
+        if sibling != path and sibling.is_file() and is_task_file(sibling.name):
+            found[sibling.name] = read_prd(sibling, sibling)
+    return found

@@ -6,6 +6,7 @@ Records live in model.py, plan order and the prediction in schedule.py. Pure: no
 from __future__ import annotations
 
 import heapq
+import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -74,6 +75,10 @@ def _heading_stream(heading: str, classifier: Classifier) -> str | None:
 _GENERIC_HEADINGS = {
     "other", "others", "misc", "miscellaneous", "general", "cleanup", "polish", "extras", "optional", "stretch",
     "later", "backlog", "phase", "step", "steps", "week", "sprint", "milestone", "must", "should", "could", "nice",
+    # sections and markers, never the name of a stream
+    "p", "id", "story", "stories", "summary", "dependencies", "dependency", "rules", "constraints", "setup",
+    "foundational", "foundation", "checkpoint", "notes", "overview", "format", "execution", "order", "parallel",
+    "strategy", "example", "examples", "conventions", "criteria", "tasks", "task", "implementation",
 }  # fmt: skip
 
 
@@ -111,11 +116,12 @@ def _resolve_claims(claims: list[tuple[str, str]], depth: int = 0) -> tuple[list
     return owned, contested
 
 
-def allocate_tasks(prd: PRD, classifier: Classifier, agents: int | None = None) -> Allocation:
+def allocate_tasks(prd: PRD, classifier: Classifier, agents: int | None = None, max_agents: int = 5) -> Allocation:
+    """``agents`` is a hard cap; without it, one agent a stream, at most ``max_agents``."""
     if agents is not None and agents < 1:
         raise SquadError(f"--agents must be at least 1, not {agents}")
     ids = task_ids(prd)
-    deps = resolve_dependencies(prd, ids)
+    deps, unresolved = resolve_dependencies(prd, ids)
     order = topological_order(ids, deps, prd)
     streams, guessed = _classify(prd, classifier)
     rank = {ids[i]: r for r, i in enumerate(order)}
@@ -170,7 +176,8 @@ def allocate_tasks(prd: PRD, classifier: Classifier, agents: int | None = None) 
     unclassified = sorted((t for t in ordered if t.stream is None), key=lambda t: (-t.hours, rank[t.id]))
 
     def build(n: int | None) -> Allocation:
-        drafts, split_roots = _make_drafts(stream_order, by_stream, folders, n)
+        cap = n if n is not None else min(len(stream_order), max(max_agents, 1))
+        drafts, split_roots = _make_drafts(stream_order, by_stream, folders, cap)
         # Agents no stream needs take unclassified work (a PRD with no streams at all gets one agent).
         slots = (n if n is not None else (0 if drafts else 1)) - len(drafts)
         drafts += [_Draft([], role="general") for _ in range(min(max(slots, 0), len(unclassified)))]
@@ -180,18 +187,20 @@ def allocate_tasks(prd: PRD, classifier: Classifier, agents: int | None = None) 
             load, target = heapq.heappop(loads)
             drafts[target].tasks.append(task)
             heapq.heappush(loads, (load + task.hours, target))
+        ordered_notes = _same_file_order(drafts, rank)
         for draft, order in zip(drafts, order_plans([d.tasks for d in drafts], rank), strict=True):
             draft.tasks = order
         _name_roles(drafts)
-        return _finish(prd, drafts, split_roots, contested, read_only, ())
+        return _finish(prd, drafts, split_roots, contested, read_only, tuple(ordered_notes))
 
-    notes = skipped_notes(prd) + done_notes(prd)
+    read_notes = [*(prd.notes or (*skipped_notes(prd), *done_notes(prd))), *unresolved]
+    notes: list[str] = []
     full = chosen = build(agents)
     if agents is not None and len(full.agents) < agents:
         notes.append(f"--agents {agents} asked, but the work splits into only {len(full.agents)} parts without overlap")
     # More agents than streams: a split that does not shorten the predicted makespan only adds
     # handoffs (a dependency chain sets the pace), so keep the fewest agents that reach the best one.
-    for n in range(len(full.agents) - 1, max(len(stream_order), 1) - 1, -1):
+    for n in range(len(full.agents) - 1, max(min(len(stream_order), agents or 1), 1) - 1, -1):
         if agents is None:
             break
         candidate = build(n)
@@ -202,7 +211,44 @@ def allocate_tasks(prd: PRD, classifier: Classifier, agents: int | None = None) 
             f"{len(chosen.agents)} agents already reach the predicted makespan of {hours_text(chosen.prediction.makespan_h)}; "
             f"splitting into {len(full.agents)} would only add handoffs (the dependency chain sets the pace)"
         )
-    return replace(chosen, notes=tuple(notes))
+    if agents is None and len(stream_order) > max_agents:
+        notes.append(
+            f"{len(stream_order)} streams packed onto {len(chosen.agents)} agents (`max_agents: {max_agents}` in "
+            ".squad/config.yaml; `--agents N` to choose)"
+        )
+    return replace(chosen, notes=(*read_notes, *notes, *chosen.notes), read_notes=tuple(read_notes))
+
+
+def _same_file_order(drafts: list[_Draft], rank: dict[str, int]) -> list[str]:
+    """Tasks of different agents that write one file run in a stated order: each waits for the one
+    before it in the global dependency order (a handoff), whatever ``[P]`` or ``parallel: true`` say.
+    An edge from a later task to an earlier one in that order can never close a cycle."""
+    owner = {t.id: k for k, d in enumerate(drafts) for t in d.tasks}
+    writers: dict[str, list[Task]] = defaultdict(list)
+    for draft in drafts:
+        for task in draft.tasks:
+            for path in dict.fromkeys(task.raw.paths):
+                if not path.endswith("/"):
+                    writers[path].append(task)
+    extra: dict[str, list[str]] = defaultdict(list)
+    ordered: list[str] = []
+    for path in sorted(writers):
+        tasks = sorted(writers[path], key=lambda t: rank[t.id])
+        if len({owner[t.id] for t in tasks}) < 2:
+            continue
+        for before, after in itertools.pairwise(tasks):
+            if before.id not in after.depends_on and before.id not in extra[after.id]:
+                extra[after.id].append(before.id)
+                if owner[before.id] != owner[after.id]:
+                    ordered.append(f"{after.id} after {before.id} (`{path}`)")
+    if not extra:
+        return []
+    for draft in drafts:
+        draft.tasks = [
+            replace(t, depends_on=(*t.depends_on, *extra[t.id])) if extra.get(t.id) else t for t in draft.tasks
+        ]
+    shown = "; ".join(ordered[:4]) + (f" and {len(ordered) - 4} more" if len(ordered) > 4 else "")
+    return [f"same file on two agents, so in order (a handoff each): {shown}"] if ordered else []
 
 
 def _make_drafts(

@@ -224,8 +224,19 @@ class Classifier:
                     return stream.name
         return None
 
+    def add(self, stream: Stream) -> None:
+        """A stream a format reader found where the work lands (its folders; no keywords of its own)."""
+        self.streams[stream.name] = stream
+        if stream.keywords:
+            self._patterns[stream.name] = re.compile(
+                r"\b(" + "|".join(re.escape(k) for k in sorted(stream.keywords, key=len, reverse=True)) + r")\b",
+                re.IGNORECASE,
+            )
+
     def ensure(self, name: str) -> str:
         """A stream named by a tag or heading the defaults do not know: it gets a folder of its name."""
+        if name in self.streams:
+            return name
         known = self.named(name)
         if known is not None:
             return known

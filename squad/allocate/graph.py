@@ -31,15 +31,17 @@ def task_ids(prd: PRD) -> list[str]:
     return ids
 
 
-def resolve_dependencies(prd: PRD, ids: list[str]) -> list[tuple[str, ...]]:
-    """Each task's dependencies as ids. A title names a task when it is that task's whole title, or
-    else a part of exactly one title; a title that names two tasks is an error listing both."""
+def resolve_dependencies(prd: PRD, ids: list[str]) -> tuple[list[tuple[str, ...]], list[str]]:
+    """Each task's dependencies as ids, and notes for references that resolve to nothing or to
+    several tasks. A title names a task when it is that task's whole title, or else a part of
+    exactly one title. An unknown reference is a note, not an error: only a real cycle is one."""
     by_id = set(ids)
     by_title: dict[str, list[str]] = {}
     for task_id, raw in zip(ids, prd.tasks, strict=True):
         by_title.setdefault(raw.title.lower(), []).append(task_id)
     line_of = {task_id: raw.line for task_id, raw in zip(ids, prd.tasks, strict=True)}
     out = []
+    notes: list[str] = []
     for task_id, raw in zip(ids, prd.tasks, strict=True):
         deps: list[str] = []
         for dep in raw.depends:
@@ -56,31 +58,30 @@ def resolve_dependencies(prd: PRD, ids: list[str]) -> list[tuple[str, ...]]:
                 if not dep.strict:
                     continue
                 named = ", ".join(f"{t} (line {line_of[t]})" for t in candidates[:5])
-                raise SquadError(
-                    f"task {task_id} depends on {dep.target!r}, which names {len(candidates)} tasks: {named}; "
-                    "give an id (`depends on: T2`) or more of the title",
-                    path=prd.path,
-                    line=raw.line,
+                # Waiting for every task it may mean can never run work too early.
+                notes.append(
+                    f"unresolved: line {raw.line}: task {task_id} depends on {dep.target!r}, which names "
+                    f"{len(candidates)} tasks: {named}; it waits for all of them (give an id to choose one)"
                 )
             target = candidates[0] if candidates else None
             if target is None and dep.target.lower() == raw.title.lower():
                 target = task_id
-            if target is None and not dep.strict:
-                continue
             if target is None:
-                raise SquadError(
-                    f"task {task_id} depends on {dep.target!r}, which is no task id or title in this PRD",
-                    path=prd.path,
-                    line=raw.line,
-                )
+                if dep.strict:
+                    notes.append(
+                        f"unresolved: line {raw.line}: task {task_id} depends on {dep.target!r}, "
+                        "which is no task id or title in this PRD; ignored"
+                    )
+                continue
             if target == task_id and not dep.strict:
                 continue
             if target == task_id:
                 raise SquadError(f"dependency cycle: {task_id} depends on itself", path=prd.path, line=raw.line)
-            if target not in deps:
-                deps.append(target)
+            for found in candidates or [target]:
+                if found not in deps:
+                    deps.append(found)
         out.append(tuple(deps))
-    return out
+    return out, notes
 
 
 def topological_order(ids: list[str], deps: list[tuple[str, ...]], prd: PRD) -> list[int]:

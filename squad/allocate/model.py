@@ -85,4 +85,5 @@ class Allocation:
     matrix: Matrix
     handoffs: tuple[HandoffRecord, ...]
     prediction: Prediction
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # everything worth saying, read_notes first
+    read_notes: tuple[str, ...] = ()  # what reading the document skipped or could not resolve

@@ -43,6 +43,9 @@ _EXCLUDE_WORDS = (
 )
 _FILES_WORDS = ("files to create", "new files", "files to add", "file structure")
 _SHARED_WORDS = ("shared dependencies", "shared files", "shared dependency", "shared resources", "shared code")
+# Sections of rules and relations, not work: "Implementation Constraints" holds numbered rules and a
+# "Dependencies" sub-heading, neither of which is a task or a stream.
+_RULES_WORDS = ("constraints", "constraint", "rules", "assumptions", "dependencies", "execution order", "timeline")
 _READONLY_WORDS = ("read-only", "readonly", "read only", "do not modify", "must not be modified", "frozen")
 _REQUIREMENT_WORDS = ("requirements", "requirement", "overview", "goals", "scope", "features")
 # Task headings of PRDs written in other languages, read whatever `task_headings` says.
@@ -106,6 +109,10 @@ class RawTask:
     depends: tuple[Dependency, ...] = ()
     estimate: str | None = None
     subtasks: tuple[str, ...] = ()
+    # Set by the format readers: what names the task's unit of work where it names no path (a story,
+    # an epic, a stream of an ai-agent-hub PRD), and the unit whose files a path-less task follows.
+    label: str | None = None
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +145,12 @@ class PRD:
     skipped: tuple[SkippedList, ...] = ()
     done: tuple[int, ...] = ()  # lines of checked items (``- [x] ...``) under task headings: not allocated
     cancelled: tuple[int, ...] = ()  # lines of struck-through items (``~~...~~``): not allocated
+    format: str = "markdown"  # the family of document it was read as (squad.allocate.formats)
+    # What the reader skipped and why, and references it could not resolve: printed before writing.
+    notes: tuple[str, ...] = ()
+    # Where a unit's work lands when its tasks name no path (an ai-agent-hub stream and the "Files to
+    # Create" of its feature section): unit -> paths.
+    unit_files: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def _has_phrase(text: str, phrases: Iterable[str]) -> bool:
@@ -154,6 +167,8 @@ def heading_kind(text: str, task_headings: Sequence[str]) -> str | None:
         return SHARED
     if _has_phrase(text, _READONLY_WORDS):
         return READONLY
+    if _has_phrase(text, _RULES_WORDS) and not _has_phrase(text, ("task", "tasks")):
+        return EXCLUDE
     if _has_phrase(text, task_headings) or _has_phrase(text, _INTL_TASK_WORDS):
         return TASKS
     if _has_phrase(text, _REQUIREMENT_WORDS):
@@ -189,9 +204,9 @@ def _inline_text(token: Any) -> tuple[str, list[str]]:
                 paths.append(strip_path(child.content))
         elif kind in ("softbreak", "hardbreak"):
             parts.append(" ")
-        elif kind in ("text", "html_inline"):
-            parts.append(child.content)
-    return "".join(parts), paths
+        elif kind == "text" or (kind == "html_inline" and not child.content.startswith("<!--")):
+            parts.append(child.content)  # an HTML comment is never part of a task
+    return re.sub(r"<!--.*?-->", "", "".join(parts), flags=re.DOTALL), paths
 
 
 def parse_annotations(text: str) -> tuple[str, str | None, str | None, str | None, tuple[Dependency, ...]]:
@@ -447,6 +462,14 @@ def _no_tasks_message(
 ) -> str:
     """Names the headings looked for and where the list items that were found are."""
     looked = ", ".join(f'"{h}"' for h in task_headings) or "(none: `task_headings` is empty)"
+    if not skipped and not others and not finished:
+        # A prose PRD: one line that says so and what to do, not the list of headings looked for.
+        return (
+            "no tasks found: this reads as a prose PRD with no task list (found no list items at all); write a "
+            "task list (a `## Tasks` heading with one `- ` item a task), or run an agent on the PRD to write one "
+            "in a format squad reads (spec-kit or Kiro tasks.md, a ccpm epic, Task Master tasks.json, BMAD "
+            "epics, an ai-agent-hub Task Breakdown)"
+        )
     message = f"no tasks found: looked for list items and table rows under headings named {looked}"
 
     def where(groups: Sequence[SkippedList]) -> str:

@@ -159,6 +159,36 @@ def instruction(agent: AgentAllocation, plan_path: str, comm_path: str) -> str:
     )
 
 
+def streams_read(allocation: Allocation) -> dict[str, int]:
+    """Tasks per stream, streams in the order their first task appears in the document."""
+    tasks = sorted((t for a in allocation.agents for t in a.tasks), key=lambda t: t.raw.line)
+    counts: dict[str, int] = {}
+    for task in tasks:
+        name = task.stream or "unclassified"
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def render_understanding(allocation: Allocation) -> str:
+    """What was read, before anything is written: the format, tasks per stream, what was skipped
+    and why, and the references that resolve to nothing."""
+    from squad.allocate.formats._common import FORMAT_NAMES
+
+    counts = streams_read(allocation)
+    total = sum(counts.values())
+    per = ", ".join(f"{name} {n}" for name, n in counts.items())
+    out = [
+        f"Read {allocation.prd.path} as {FORMAT_NAMES.get(allocation.prd.format, allocation.prd.format)}: "
+        f"{total} task{'s' if total != 1 else ''} in {len(counts)} stream{'s' if len(counts) != 1 else ''} ({per})."
+    ]
+    for note in allocation.read_notes:
+        if note.startswith("unresolved: "):
+            out.append(f"Unresolved: {note.removeprefix('unresolved: ')}")
+        else:
+            out.append(f"Read: {note}")
+    return "\n".join(out)
+
+
 def render_text(allocation: Allocation, locations: list[tuple[str, str]], written: bool) -> str:
     rows = [("AGENT", "ROLE", "TASKS", "EFFORT", "OWNS")]
     for agent in allocation.agents:
@@ -186,7 +216,7 @@ def render_text(allocation: Allocation, locations: list[tuple[str, str]], writte
     unclassified = sum(1 for a in allocation.agents for t in a.tasks if t.stream is None)
     if unclassified:
         out.append(f"Unclassified: {unclassified} task(s) matched no stream; each went to the least-loaded agent.")
-    out += [f"Note: {note}" for note in allocation.notes]
+    out += [f"Note: {note}" for note in allocation.notes if note not in allocation.read_notes]
     out.append("")
     out.append(
         "Wrote .squad/ plans, ownership.yaml, comm files and allocation.json."
@@ -248,6 +278,11 @@ def to_json(allocation: Allocation, locations: list[tuple[str, str]], written: b
             "speedup": allocation.prediction.speedup,
         },
         "notes": list(allocation.notes),
+        "source": {
+            "format": allocation.prd.format,
+            "streams": streams_read(allocation),
+            "read_notes": list(allocation.read_notes),
+        },
     }
 
 

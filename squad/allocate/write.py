@@ -30,7 +30,7 @@ def write_allocation(
     locations: list[tuple[str, str]],
 ) -> SquadPaths:
     if not paths.squad.is_dir():
-        from squad.workspace import init_squad
+        from squad.protocol.workspace import init_squad
 
         paths, _ = init_squad(start)
     with _one_at_a_time(paths):

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import click
 
-from squad.cli.common import agent_option
-from squad.paths import require_paths
-from squad.updates import (
+from squad.agents.updates import (
     post_handoff,
     post_update,
     progress_from_text,
     run_evidence,
     status_from_text,
 )
+from squad.cli.common import agent_option
+from squad.paths import require_paths
 
 
 @click.command("update")

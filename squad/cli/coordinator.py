@@ -90,7 +90,7 @@ def daemon_status(as_json: bool) -> None:
       squad daemon status --json
     """
     from squad.coordinator.daemon import running
-    from squad.coordinator.report import age
+    from squad.views.report import age
 
     info = running(require_paths())
     at = now()
@@ -116,7 +116,7 @@ def monitor_cmd(once: bool, width: int | None) -> None:
     Example:
       squad monitor --once
     """
-    from squad.monitor import run_monitor
+    from squad.views.monitor import run_monitor
 
     run_monitor(require_paths(), once=once, width=width)
 

@@ -12,7 +12,7 @@ import click
 from squad.cli.common import agent_option
 
 if TYPE_CHECKING:
-    from squad.hooks import Change
+    from squad.enforce.hooks import Change
 
 
 @click.command("guard")
@@ -33,7 +33,7 @@ def guard_cmd(agent: str | None, git_mode: bool) -> None:
       echo '{"tool_name": "Write", "tool_input": {"file_path": "'$PWD'/backend/api.py"}}' \\
         | AGENT_ID=agent-1-frontend squad guard
     """
-    from squad.guard import claude_hook_bytes, git_hook, record
+    from squad.enforce.guard import claude_hook_bytes, git_hook, record
     from squad.protocol.times import now
 
     environ = dict(os.environ)
@@ -79,7 +79,7 @@ def install_cmd(git: bool, claude: bool, local: bool, agent: str | None) -> None
     Example:
       squad hooks install --claude --local --agent agent-1-frontend
     """
-    from squad.hooks import install
+    from squad.enforce.hooks import install
 
     if agent:
         _check_agent(agent)
@@ -97,7 +97,7 @@ def uninstall_cmd(git: bool, claude: bool, local: bool | None) -> None:
     Example:
       squad hooks uninstall --git
     """
-    from squad.hooks import uninstall
+    from squad.enforce.hooks import uninstall
 
     _print(uninstall(Path.cwd(), git=git, claude=claude, local=local or None))
 

@@ -1,4 +1,4 @@
-"""``squad lock``, ``squad unlock``, ``squad locks`` and ``squad check``: thin over squad.locks / squad.access.
+"""``squad lock``, ``squad unlock``, ``squad locks`` and ``squad check``: thin over squad.leases.locks / squad.enforce.access.
 
 ``lock`` and ``unlock`` sit on an agent's hot path: stdlib, click and squad's protocol only.
 """
@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING
 
 import click
 
+from squad.agents.roster import agent_from_env
 from squad.cli.common import agent_option, json_option, print_json, warn
 from squad.errors import Refused, SquadError
 from squad.paths import SquadPaths, checked_path, require_paths
 from squad.protocol.times import format_time
-from squad.roster import agent_from_env
 
 if TYPE_CHECKING:
-    from squad.locks import Broken, Survey
+    from squad.leases.locks import Broken, Survey
     from squad.protocol.lease import Lease
 
 
@@ -27,7 +27,7 @@ def _target(paths: SquadPaths, raw: str) -> str:
 
 
 def _agent(paths: SquadPaths, agent: str | None) -> str:
-    from squad.roster import resolve
+    from squad.agents.roster import resolve
 
     return resolve(paths, agent).name
 
@@ -54,7 +54,7 @@ def lock_cmd(
       squad lock shared/types/metrics.ts --reason "add UserMetric" --wait 120
       squad lock @db-migrations
     """
-    from squad import locks
+    from squad.leases import locks
 
     paths = require_paths()
     name = _agent(paths, agent)
@@ -77,7 +77,7 @@ def _acquire(
 ) -> Lease:
     """``locks.acquire``; a wait says once, on stderr, what it waits for, and a wait that runs out
     names only what is left to say (who still holds it)."""
-    from squad import locks
+    from squad.leases import locks
 
     announced: list[Lease] = []
 
@@ -115,7 +115,7 @@ def unlock_cmd(agent: str | None, force: bool, target: str) -> None:
     Example:
       squad unlock shared/types/metrics.ts
     """
-    from squad import locks
+    from squad.leases import locks
 
     paths = require_paths()
 
@@ -148,8 +148,8 @@ def locks_cmd(as_json: bool, break_stale: bool) -> None:
       squad locks
       squad locks --break-stale --json
     """
-    from squad import locks
     from squad.config import load_config
+    from squad.leases import locks
     from squad.protocol.times import now as utcnow
 
     paths = require_paths()
@@ -223,7 +223,7 @@ def check_cmd(agent: str | None, staged: bool, as_json: bool, targets: tuple[str
       squad check shared/types/metrics.ts frontend/App.tsx
       squad check --staged --agent agent-1-frontend
     """
-    from squad.access import check_paths
+    from squad.enforce.access import check_paths
 
     paths = require_paths()
     name = _agent(paths, agent)
@@ -236,7 +236,7 @@ def check_cmd(agent: str | None, staged: bool, as_json: bool, targets: tuple[str
         top = _git_top(Path.cwd())
         wanted.extend(f for f in _staged_files(top) if f.split("/")[0] != ".squad")
     if not paths.ownership.exists():  # the rules come from the plans: name any plan left out
-        from squad.access import load_rules
+        from squad.enforce.access import load_rules
 
         warn(load_rules(paths).problems)
     decisions = check_paths(paths, name, list(dict.fromkeys(wanted)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from squad.workspace import init_squad
+from squad.protocol.workspace import init_squad
 
 
 @click.command("init")

@@ -27,7 +27,7 @@ def status_cmd(as_json: bool) -> None:
     if as_json:
         print_json(snap.as_json())
     elif plain_output():
-        from squad.coordinator.report import plain_status
+        from squad.views.report import plain_status
 
         click.echo(plain_status(snap), nl=False)
     else:
@@ -42,8 +42,8 @@ def _rich_status(snap: Snapshot) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from squad.coordinator.report import SYMBOLS, age, doing, progress_text
-    from squad.liveness import is_stale_agent
+    from squad.agents.liveness import is_stale_agent
+    from squad.views.report import SYMBOLS, age, doing, progress_text
 
     console = Console()
     table = Table(title="squad status", expand=False)

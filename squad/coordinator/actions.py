@@ -49,7 +49,7 @@ def _notice(to: str, kind: str, text: str, now: datetime) -> str:
 
 
 def _apply_one(paths: SquadPaths, config: Config, item: rules.Action, now: datetime) -> list[str]:
-    from squad import locks
+    from squad.leases import locks
 
     if isinstance(item, rules.Notify):
         return [_notice(item.to, item.kind, item.text, now)]
@@ -222,7 +222,7 @@ def mark_blocked(paths: SquadPaths, agent: str, task: str, reason: str) -> None:
 
 
 def write_report(paths: SquadPaths, snap: Snapshot) -> None:
-    from squad.coordinator.report import markdown_status
+    from squad.views.report import markdown_status
 
     write_atomic(paths.status_report, markdown_status(snap))
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from squad.agents.liveness import Fold
 from squad.config import Config, load_config
 from squad.coordinator import rules
 from squad.coordinator.state import (
@@ -28,7 +29,6 @@ from squad.coordinator.state import (
 )
 from squad.coordinator.world import squad_own_file
 from squad.errors import SquadError
-from squad.liveness import Fold
 from squad.paths import SQUAD_DIR_NAME, SquadPaths
 from squad.protocol import events as ev
 from squad.protocol.comm import CommFile, CommReader, HandoffRequest, StatusUpdate
@@ -70,7 +70,7 @@ class Change:
 
 def agent_trees(paths: SquadPaths) -> dict[Path, str]:
     """Linked worktrees on a ``squad/<agent>`` branch (what ``squad launch`` makes), by top folder."""
-    from squad.guard_paths import linked_worktrees
+    from squad.enforce.targets import linked_worktrees
 
     return {top: agent for top, agent in linked_worktrees(paths) if agent is not None}
 
@@ -120,7 +120,7 @@ def classify(
     inner = "/".join(parts[1:])
     if inner.startswith("locks/"):
         return _lease_change(inner.removeprefix("locks/"), folder)
-    # agent-1-comm.md, or a hand-named agent-01-comm.md / agent-1-frontend-comm.md (see squad.roster)
+    # agent-1-comm.md, or a hand-named agent-01-comm.md / agent-1-frontend-comm.md (see squad.agents.roster)
     if m := re.fullmatch(r"comms/agent-0*(\d+)(?:-[a-z0-9][a-z0-9_-]*?)?-comm\.md", inner, re.IGNORECASE):
         return Change(COMM, number=int(m.group(1)))
     if m := re.fullmatch(r"parallel-plans/agent-0*(\d+)(?:-[a-z0-9][a-z0-9_-]*?)?-plan\.md", inner, re.IGNORECASE):
@@ -248,7 +248,7 @@ class Engine:
         self.started_at = self.started_at or now
         self.load_settings()
         self._read_events()
-        from squad.roster import members
+        from squad.agents.roster import members
 
         for member in members(self.paths):
             source = self._source(member.id.number)
@@ -285,7 +285,7 @@ class Engine:
 
     def _source(self, number: int) -> Source:
         if number not in self.sources:
-            from squad.roster import members
+            from squad.agents.roster import members
 
             # The roster knows hand-named files (agent-01-comm.md) as well as squad's own names.
             member = next((m for m in members(self.paths) if m.id.number == number), None)
@@ -325,7 +325,7 @@ class Engine:
         self.problems_by[key] = list(source.comm.problems)
 
     def _load_matrix(self) -> None:
-        from squad.access import load_rules
+        from squad.enforce.access import load_rules
 
         self.problems_by.pop("matrix", None)
         try:
@@ -334,7 +334,7 @@ class Engine:
             self._problem(exc, "matrix")
 
     def _load_leases(self, at: datetime | None = None) -> None:
-        from squad.locks import survey
+        from squad.leases.locks import survey
 
         before = {str(p) for p in self.problems_by.pop("locks", [])}
         try:
@@ -372,7 +372,7 @@ class Engine:
         agent held one is judged by it, though the daemon was down or restarted since."""
         from datetime import timedelta
 
-        from squad.locks import released_since
+        from squad.leases.locks import released_since
 
         known = {(x.agent, x.path, x.acquired_at) for x, _ in self.released}
         for lease, gone in released_since(self.paths, now - timedelta(seconds=RELEASED_KEEP_S)):

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from squad.agents.liveness import Timeline
 from squad.coordinator.state import AgentState
-from squad.liveness import Timeline
 from squad.paths import SquadPaths
 from squad.protocol import events as ev
 from squad.protocol.comm import Status

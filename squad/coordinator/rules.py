@@ -55,7 +55,7 @@ from squad.protocol.ids import same_agent
 def rule_ownership(world: World, now: datetime, config: Config) -> list[Item]:
     """A file an agent reports modifying that it may not write: outside what it owns, or a
     SEQUENTIAL file without its lease."""
-    from squad.access import may_write
+    from squad.enforce.access import may_write
 
     out: list[Item] = []
     leases = [lv.lease for lv in world.locks if not lv.stale]

@@ -10,9 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from squad.config import Config, load_config
-from squad.errors import SquadError
-from squad.liveness import (
+from squad.agents.liveness import (
     AgentState,
     agent_state,
     find_agent,
@@ -22,14 +20,16 @@ from squad.liveness import (
     reopened,
     stale_reason,
 )
+from squad.agents.roster import Member, members, read_member_plan
+from squad.config import Config, load_config
+from squad.errors import SquadError
 from squad.paths import SquadPaths
 from squad.protocol import events as ev
 from squad.protocol.comm import HandoffRequest, read_comm
 from squad.protocol.lease import Lease
 from squad.protocol.times import format_time
-from squad.roster import Member, members, read_member_plan
 
-# Liveness lives in squad.liveness (below the lock manager); re-exported for the coordinator's modules.
+# Liveness lives in squad.agents.liveness (below the lock manager); re-exported for the coordinator's modules.
 __all__ = [
     "AgentState",
     "LockView",
@@ -126,7 +126,7 @@ def read_locks(
     problems: list[SquadError] | None = None,
 ) -> list[LockView]:
     """Every readable lease as a view; an unreadable lease file is added to ``problems``, not raised."""
-    from squad.locks import survey
+    from squad.leases.locks import survey
 
     found = survey(paths, config=config)
     if problems is not None:

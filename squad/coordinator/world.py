@@ -178,7 +178,7 @@ def load(view: AgentView) -> float:
 
 def is_stale(view: AgentView, config: Config) -> bool:
     """The one definition (``liveness.is_stale_agent``), as the monitor and ``squad status`` use it."""
-    from squad.liveness import is_stale_agent
+    from squad.agents.liveness import is_stale_agent
 
     return is_stale_agent(view.state, config.agent_stale_s)
 
@@ -226,7 +226,7 @@ def pick_target(
 
 
 def live_lease(world: World, path: str) -> LockView | None:
-    from squad.locks import conflicts
+    from squad.leases.locks import conflicts
 
     return next((lv for lv in world.locks if not lv.stale and conflicts(lv.lease.path, path)), None)
 

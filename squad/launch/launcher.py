@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from squad.agents.liveness import pid_alive
+from squad.agents.roster import Member, members
 from squad.atomic import write_atomic
 from squad.errors import Refused, SquadError
 from squad.launch import state as st
@@ -30,12 +32,10 @@ from squad.launch.worktree import (
     require_repo,
     untracked_only,
 )
-from squad.liveness import pid_alive
 from squad.paths import SquadPaths
 from squad.protocol.ids import parse_agent_id
 from squad.protocol.times import format_time
 from squad.protocol.times import now as utcnow
-from squad.roster import Member, members
 
 Echo = Callable[[str, str], None]
 
@@ -170,8 +170,8 @@ def _warn_if_dirty(paths: SquadPaths, base: str, echo: Echo) -> None:
 def _post_setup_failure(paths: SquadPaths, agent: str, error: str) -> None:
     """The agent never started: BLOCKED (not FAILED) in its comm file, so `squad status` and the
     monitor show why, and its tasks are reassigned only if nobody fixes the set-up in time."""
+    from squad.agents.updates import post_update
     from squad.protocol.comm import Status
-    from squad.updates import post_update
 
     with contextlib.suppress(Exception):  # the post is news; the other agents go on
         post_update(

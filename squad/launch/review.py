@@ -125,7 +125,7 @@ def resolve_branch_agent(paths: SquadPaths, name: str) -> str:
 
 def ownership_violations(paths: SquadPaths, agent: str, changed: list[str]) -> list[Violation]:
     """Changed paths outside the agent's rights: EXCLUSIVE to another agent, or READONLY."""
-    from squad.access import load_rules
+    from squad.enforce.access import load_rules
 
     config = load_config(paths.config)
     matrix = load_rules(paths, config)

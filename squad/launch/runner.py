@@ -310,8 +310,8 @@ class Supervisor:
         run.state = st.FAILED
         self.on_event(run.spec.agent, f"{reason}: FAILED after {run.attempt} attempts")
         log_line(run.spec.log, f"attempt {run.attempt} {reason}: FAILED after {run.attempt} attempts")
+        from squad.agents.updates import post_update
         from squad.protocol.comm import Status
-        from squad.updates import post_update
 
         with contextlib.suppress(Exception):  # the comm post is news; the launch goes on
             post_update(

@@ -9,9 +9,9 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from squad.agents.liveness import pid_alive
 from squad.atomic import create_exclusive, write_atomic
 from squad.errors import Refused
-from squad.liveness import pid_alive
 from squad.paths import SquadPaths
 
 # Agent states in launch.json.

@@ -1,7 +1,7 @@
 """Lease files under ``.squad/locks/``: squad's JSON, or what agents write by hand.
 
 Parsing only (stdlib json, no yaml unless a hand-written YAML lease is met), so the lock path stays
-fast to start. Acquiring and breaking live in ``squad.locks``.
+fast to start. Acquiring and breaking live in ``squad.leases.locks``.
 """
 
 from __future__ import annotations

@@ -157,7 +157,7 @@ def parse_matrix(text: str, path: Path, default_access: str = "SEQUENTIAL") -> M
 def load_matrix(path: Path, default_access: str = "SEQUENTIAL") -> Matrix:
     """The matrix at ``path`` (empty when there is none); a malformed one is a SquadError naming it,
     never an empty matrix: no rules would mean no enforcement."""
-    from squad.textfile import read_text
+    from squad.protocol.textfile import read_text
 
     try:
         text = read_text(path)

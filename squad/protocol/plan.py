@@ -247,6 +247,6 @@ def _line_of(text: str, key: str) -> int | None:
 
 def read_plan(path: Path) -> Plan:
     """The plan at ``path``; anything malformed (bytes, YAML, fields) is a SquadError naming it."""
-    from squad.textfile import read_text
+    from squad.protocol.textfile import read_text
 
     return parse_plan(read_text(path), path)

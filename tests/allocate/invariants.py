@@ -9,7 +9,7 @@ from squad.paths import SquadPaths
 from squad.protocol.plan import Handoff
 
 try:  # the access rules module (another issue); check with it when it is there
-    from squad.access import may_write
+    from squad.enforce.access import may_write
 except ImportError:  # pragma: no cover
     may_write = None  # type: ignore[assignment]
 

@@ -101,11 +101,15 @@ def test_cycle_names_every_task_in_it() -> None:
     assert "A4" not in message
 
 
-def test_unknown_dependency_is_named() -> None:
-    with pytest.raises(SquadError, match=r"x\.md:4: task T1 depends on 'Z9'"):
-        plan_allocation("# X\n\n## Tasks\n- do it (depends on: Z9)\n", "x.md")
-    with pytest.raises(SquadError, match="'no such title'"):
-        plan_allocation("# X\n\n## Tasks\n- do it after: no such title\n", "x.md")
+def test_an_unknown_dependency_is_a_note_not_an_error() -> None:
+    # Issue 13: only a real cycle is an error; a reference that names nothing is said before writing.
+    allocation = plan_allocation("# X\n\n## Tasks\n- do it (depends on: Z9)\n", "x.md")
+    assert allocation.read_notes == (
+        "unresolved: line 4: task T1 depends on 'Z9', which is no task id or title in this PRD; ignored",
+    )
+    assert allocation.agents[0].tasks[0].depends_on == ()
+    allocation = plan_allocation("# X\n\n## Tasks\n- do it after: no such title\n", "x.md")
+    assert "'no such title'" in allocation.read_notes[0]
 
 
 def test_duplicate_ids_are_an_error() -> None:
@@ -185,15 +189,16 @@ def test_generic_sub_headings_do_not_make_streams_and_bom_is_ignored() -> None:
     assert [a.role for a in allocation.agents] == ["backend", "payments"]
 
 
-def test_after_a_title_that_names_two_tasks_is_an_error_listing_both() -> None:
+def test_after_a_title_that_names_two_tasks_waits_for_both_with_a_note() -> None:
     for first, second in (("Create schema for users", "Create schema for orders"), ("Create schema", "Create schema")):
         text = f"# X\n\n## Tasks\n- {first}\n- {second}\n- Report (after: Create schema)\n"
-        with pytest.raises(SquadError) as info:
-            plan_allocation(text, "x.md")
-        assert info.value.render() == (
-            "x.md:6: task T3 depends on 'Create schema', which names 2 tasks: T1 (line 4), T2 (line 5); "
-            "give an id (`depends on: T2`) or more of the title"
+        allocation = plan_allocation(text, "x.md")
+        assert allocation.read_notes == (
+            "unresolved: line 6: task T3 depends on 'Create schema', which names 2 tasks: T1 (line 4), T2 (line 5); "
+            "it waits for all of them (give an id to choose one)",
         )
+        tasks = {t.id: t for a in allocation.agents for t in a.tasks}
+        assert tasks["T3"].depends_on == ("T1", "T2")
     # A whole title wins over titles it is part of.
     text = "# X\n\n## Tasks\n- Create schema\n- Create schema for orders\n- Report (after: Create schema)\n"
     tasks = {t.id: t for a in plan_allocation(text, "x.md").agents for t in a.tasks}

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from squad.agents.roster import members
 from squad.allocate import allocate
 from squad.paths import SquadPaths
 from squad.protocol.comm import Status, read_comm
 from squad.protocol.ownership import load_matrix
 from squad.protocol.plan import read_plan
-from squad.roster import members
 from tests.allocate.prds import CYCLE, EXAMPLE
 from tests.conftest import invoke, run_squad
 

@@ -98,10 +98,19 @@ def test_configured_headings() -> None:
 
 def test_no_tasks_says_what_was_looked_for() -> None:
     with pytest.raises(SquadError) as info:
-        parse_prd("# Empty\n\nJust prose.\n", "empty.md", HEADINGS)
+        parse_prd("# Empty\n\n## Backlog\n- an idea\n", "empty.md", HEADINGS)
     message = info.value.render()
     assert message.startswith("empty.md: no tasks found")
     assert '"task breakdown"' in message and "task_headings" in message
+
+
+def test_a_prose_prd_gets_one_line_saying_so_and_what_to_do() -> None:
+    with pytest.raises(SquadError) as info:
+        parse_prd("# Empty\n\nJust prose.\n\nMore prose about the feature.\n", "empty.md", HEADINGS)
+    message = info.value.render()
+    assert "\n" not in message
+    assert message.startswith("empty.md: no tasks found: this reads as a prose PRD with no task list")
+    assert "write a task list" in message and "run an agent on the PRD" in message and "spec-kit" in message
 
 
 def test_prose_depends_on_is_lenient_but_annotations_are_strict() -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
+import sys
+import textwrap
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from squad.paths import SquadPaths
@@ -112,22 +114,74 @@ def test_status_plain_when_no_terminal(squad: SquadPaths) -> None:
     assert "\x1b[" not in result.stdout
 
 
-def test_eight_processes_appending_fifty_updates_lose_none(squad: SquadPaths) -> None:
-    script = (
-        f'for i in $(seq 1 50); do "{SQUAD_BIN}" update --status ACTIVE --task "T$i" --progress "$i/50" || exit 1; done'
-    )
+LIBRARY_WRITER = textwrap.dedent(
+    """
+    import random, sys, time
+    from pathlib import Path
+    from squad.paths import SquadPaths
+    from squad.protocol.comm import Status
+    from squad.agents.updates import post_update
 
-    def agent(_: int) -> int:
-        env = {**os.environ, "AGENT_ID": "agent-1"}
-        return subprocess.run(["bash", "-c", script], cwd=squad.root, env=env, check=False, timeout=300).returncode
+    paths, name, stop = SquadPaths(Path(sys.argv[1])), sys.argv[2], Path(sys.argv[3])
+    count = 0
+    while count < 20 or (not stop.exists() and count < 3000):  # keep writing until the CLI writers are done
+        count += 1
+        post_update(paths, "agent-1", status=Status.ACTIVE, task=f"{name}-{count}")
+        time.sleep(random.uniform(0.005, 0.02))  # a few hundred each, not thousands
+    print(count)
+    """
+)
 
-    with ThreadPoolExecutor(8) as pool:
-        assert list(pool.map(agent, range(8))) == [0] * 8
+
+@pytest.mark.slow
+def test_eight_processes_appending_at_once_lose_no_update(squad: SquadPaths, tmp_path: Path) -> None:
+    """Two ``squad update`` processes and six processes looping over the library append to one comm file at once."""
+    stop = tmp_path / "stop"
+    script = tmp_path / "writer.py"
+    script.write_text(LIBRARY_WRITER)
+    writers = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(squad.root), f"L{n}", str(stop)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(6)
+    ]
+    cli_rounds = 10
+    env = {**os.environ, "AGENT_ID": "agent-1"}
+    clis = [
+        subprocess.Popen(
+            [
+                "bash",
+                "-c",
+                f'for i in $(seq 1 {cli_rounds}); do "{SQUAD_BIN}" update --status ACTIVE --task "C{n}-$i" --progress "$i/{cli_rounds}" || exit 1; done',
+            ],
+            cwd=squad.root,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(2)
+    ]
+    for cli in clis:
+        _, err = cli.communicate(timeout=120)
+        assert cli.returncode == 0, err
+    stop.touch()
+    written = [f"C{n}-{i}" for n in range(2) for i in range(1, cli_rounds + 1)]
+    for n, writer in enumerate(writers):
+        out, err = writer.communicate(timeout=120)
+        assert writer.returncode == 0, err
+        written += [f"L{n}-{i}" for i in range(1, int(out) + 1)]
     comm = read_comm(squad.comm(1))
     assert not comm.problems
-    assert len(comm.updates) == 400
-    tasks = sorted(u.task for u in comm.updates if u.task)
-    assert tasks == sorted(f"T{i}" for i in range(1, 51) for _ in range(8))
+    tasks = [u.task for u in comm.updates]
+    assert sorted(tasks) == sorted(written)  # every update, each once
+    # they really overlapped: library updates land between the CLI's first and last
+    first_cli = min(i for i, t in enumerate(tasks) if t.startswith("C"))
+    last_cli = max(i for i, t in enumerate(tasks) if t.startswith("C"))
+    assert any(t.startswith("L") for t in tasks[first_cli:last_cli])
 
 
 def test_every_agent_environment_variable_is_honoured(squad: SquadPaths) -> None:

@@ -137,31 +137,73 @@ CLI_WORKER = textwrap.dedent(
     """
 )
 
+LIBRARY_WORKER = textwrap.dedent(
+    """
+    import random, sys, time
+    from pathlib import Path
+    from squad.leases import locks
+    from squad.paths import SquadPaths
 
-def test_six_cli_processes_never_double_grant(squad: SquadPaths, tmp_path: Path) -> None:
+    paths, agent, counter, stop = SquadPaths(Path(sys.argv[1])), sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
+    grants = 0
+    while grants < 5 or (not stop.exists() and grants < 500):  # keep competing while the CLI workers run
+        locks.acquire(paths, agent, "shared/counter.txt", wait_s=120)
+        counter.write_text(str(int(counter.read_text()) + 1))
+        grants += 1
+        locks.release(paths, agent, "shared/counter.txt")
+        time.sleep(random.uniform(0.05, 0.15))  # room for the CLI workers, whose --wait looks every 50 ms
+    print(grants)
+    """
+)
+
+
+@pytest.mark.slow
+def test_cli_and_library_processes_never_double_grant(squad: SquadPaths, tmp_path: Path) -> None:
+    """Three processes cycling ``squad lock --wait`` / ``squad unlock`` and two looping over the library
+    take turns on one file; the critical section is a read-modify-write that loses counts if two hold it."""
     counter = tmp_path / "counter.txt"
     counter.write_text("0")
-    script = tmp_path / "cli_worker.py"
-    script.write_text(CLI_WORKER)
+    stop = tmp_path / "stop"
+    cli_script = tmp_path / "cli_worker.py"
+    cli_script.write_text(CLI_WORKER)
+    library_script = tmp_path / "library_worker.py"
+    library_script.write_text(LIBRARY_WORKER)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(tmp_path / "pycache")
-    cycles = 12
-    procs = [
+    library = [
         subprocess.Popen(
-            [sys.executable, str(script), SQUAD_BIN, f"agent-{n}", str(cycles), str(counter)],
+            [sys.executable, str(library_script), str(squad.root), f"agent-{n}", str(counter), str(stop)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in (4, 5)
+    ]
+    cycles = 3
+    clis = [
+        subprocess.Popen(
+            [sys.executable, str(cli_script), SQUAD_BIN, f"agent-{n}", str(cycles), str(counter)],
             cwd=squad.root,
             env=env,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for n in range(1, 7)
+        for n in (1, 2, 3)
     ]
-    for proc in procs:
-        _, err = proc.communicate(timeout=300)
+    for proc in clis:
+        _, err = proc.communicate(timeout=180)
         assert proc.returncode == 0, err
-    assert int(counter.read_text()) == 6 * cycles
+    stop.touch()
+    grants = 3 * cycles
+    for proc in library:
+        out, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err
+        grants += int(out)
+    assert int(counter.read_text()) == grants
     waits = [e for e in ev.read_events(squad.events) if e.kind == ev.LOCK_WAIT]
-    assert all(e.data["granted"] for e in waits)
+    assert waits and all(e.data["granted"] for e in waits)
+    assert not list(squad.locks.glob("**/*.lock"))
 
 
 # -- squad check --------------------------------------------------------------------------------

@@ -11,9 +11,7 @@ from squad.paths import SquadPaths
 from squad.protocol import events as ev
 from squad.protocol.comm import Status
 from squad.protocol.times import now
-
-from ..conftest import SQUAD_BIN, run_squad
-from .conftest import events, plan, poll_until, post
+from tests.conftest import SQUAD_BIN, events, plan, poll_until, post, run_squad
 
 
 def test_pause_and_resume(squad: SquadPaths) -> None:

@@ -14,8 +14,7 @@ from squad.paths import SquadPaths
 from squad.protocol import events as ev
 from squad.protocol.comm import Status
 from squad.protocol.times import now
-
-from .conftest import events, lease, plan, poll_until, post
+from tests.conftest import events, lease, plan, poll_until, post
 
 
 @contextmanager
@@ -69,7 +68,7 @@ def test_rules_fire_on_file_changes_and_on_the_timer(squad: SquadPaths) -> None:
 
 
 def test_unlocking_before_reporting_the_file_is_no_violation(squad: SquadPaths) -> None:
-    from squad import locks
+    from squad.leases import locks
 
     plan(squad, 1, "frontend", ["frontend/"], [("T1", ["shared/types.ts"], [])])
     post(squad, 1, "frontend", Status.ACTIVE, now(), task="T1")
@@ -87,7 +86,7 @@ def test_unlocking_before_reporting_the_file_is_no_violation(squad: SquadPaths) 
 def test_a_lease_taken_and_released_between_two_reads_is_no_violation(squad: SquadPaths) -> None:
     """Lock, edit, unlock in one burst: the coordinator never reads the lease, only sees its file
     come and go; a report of that file is not a violation, a report of another one still is."""
-    from squad import locks
+    from squad.leases import locks
 
     squad.config.write_text("coordinator:\n  watch_worktree: false\n")
     plan(squad, 1, "frontend", ["frontend/"], [("T1", ["shared/types.ts"], [])])

@@ -14,18 +14,16 @@ from squad.paths import SquadPaths
 from squad.protocol import events as ev
 from squad.protocol.comm import Status
 from squad.protocol.times import now
-
-from ..conftest import run_squad
-from .conftest import events, plan, poll_until, post
+from tests.conftest import events, plan, poll_until, post, run_squad
 
 
-def setup(paths: SquadPaths) -> None:
+def plan_two_agents(paths: SquadPaths) -> None:  # not `setup`: pytest 8.0 would run that as a nose module setup
     plan(paths, 1, "frontend", ["frontend/"], [("T1", ["frontend/a.tsx"], [])])
     plan(paths, 2, "backend", ["backend/"], [("T2", ["backend/a.py"], [])])
 
 
 def test_daemon_lifecycle_and_restart_after_kill(squad: SquadPaths) -> None:
-    setup(squad)
+    plan_two_agents(squad)
     root = squad.root
     started = run_squad("daemon", "start", cwd=root)
     assert started.returncode == 0, started.stderr

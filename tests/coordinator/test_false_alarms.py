@@ -17,9 +17,7 @@ from squad.protocol import events as ev
 from squad.protocol.comm import Status
 from squad.protocol.lease import Lease
 from squad.protocol.times import now
-
-from ..conftest import run_squad
-from .conftest import at, events, plan, poll_until, post
+from tests.conftest import at, events, plan, poll_until, post, run_squad
 
 CONFIG = Config()
 
@@ -126,8 +124,8 @@ def test_a_task_moves_at_most_once_per_decision(squad: SquadPaths) -> None:
 
 
 def test_a_break_of_a_lease_since_released_and_retaken_does_nothing(squad: SquadPaths) -> None:
-    from squad import locks
     from squad.coordinator import actions
+    from squad.leases import locks
 
     def take(agent: str) -> Lease:
         locks.acquire(squad, agent, "shared/a.ts")
@@ -162,7 +160,7 @@ def test_monitors_started_together_run_one_coordinator_and_a_daemon_is_refused_b
     import subprocess
     import time
 
-    from ..conftest import SQUAD_BIN
+    from tests.conftest import SQUAD_BIN
 
     plan(squad, 1, "frontend", ["frontend/"], [("F1", ["frontend/a.tsx"], [])])
     procs = [
@@ -224,7 +222,7 @@ def test_temp_files_of_a_killed_writer_are_cleaned_at_start(squad: SquadPaths) -
 _CHURN = """
 import sys, time
 from pathlib import Path
-from squad import locks
+from squad.leases import locks
 from squad.atomic import append_lines
 from squad.paths import SquadPaths
 from squad.protocol.comm import Status, format_status_update

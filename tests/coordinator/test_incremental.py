@@ -8,12 +8,11 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from squad.agents.liveness import Fold, agent_state
 from squad.coordinator.engine import Change, Engine
-from squad.liveness import Fold, agent_state
 from squad.paths import SquadPaths
 from squad.protocol.comm import Progress, Status, format_handoff, format_status_update, read_comm
-
-from .conftest import T0, plan
+from tests.conftest import T0, plan
 
 _block = st.fixed_dictionaries(
     {

@@ -9,8 +9,7 @@ from squad.paths import SquadPaths
 from squad.protocol import events as ev
 from squad.protocol.comm import Status
 from squad.protocol.plan import read_plan
-
-from .conftest import at, lease, plan, post
+from tests.conftest import at, lease, plan, post
 
 CONFIG = Config()
 
@@ -55,7 +54,7 @@ def test_with_changes_is_idempotent() -> None:
 
 
 def test_an_unreadable_lease_file_does_not_stop_stale_leases_being_broken(squad: SquadPaths) -> None:
-    from squad.locks import survey
+    from squad.leases.locks import survey
 
     plan(squad, 1, "frontend", ["frontend/"], [("T1", [], [])])
     lease(squad, "agent-1-frontend", "src/a.py", at(0), ttl_s=2)
@@ -112,8 +111,7 @@ def test_racing_starts_leave_one_coordinator_and_refuse_the_rest(squad: SquadPat
     import subprocess
 
     from squad.coordinator.daemon import running
-
-    from ..conftest import SQUAD_BIN, run_squad
+    from tests.conftest import SQUAD_BIN, run_squad
 
     procs = [
         subprocess.Popen([SQUAD_BIN, "daemon", "start"], cwd=squad.root,
@@ -161,8 +159,7 @@ def test_squads_own_hook_files_are_not_work_tree_violations(squad: SquadPaths) -
 
 
 def test_hooks_install_with_the_daemon_running_logs_no_violation(squad: SquadPaths) -> None:
-    from ..conftest import run_squad
-    from .conftest import events, poll_until
+    from tests.conftest import events, poll_until, run_squad
 
     plan(squad, 1, "frontend", ["frontend/"], [("T1", [], [])])
     assert run_squad("daemon", "start", cwd=squad.root).returncode == 0
@@ -182,8 +179,8 @@ def _frame(paths: SquadPaths, width: int, height: int | None, extras: object, sn
 
     from rich.console import Console
 
-    from squad.monitor import Extras, render
     from squad.protocol.times import now
+    from squad.views.monitor import Extras, render
 
     assert isinstance(extras, Extras)
     if snap is None:
@@ -205,7 +202,7 @@ def _crowd(paths: SquadPaths, count: int) -> None:
 
 
 def test_monitor_header_never_wraps(squad: SquadPaths) -> None:
-    from squad.monitor import Extras
+    from squad.views.monitor import Extras
 
     _crowd(squad, 3)
     post(squad, 3, "worker3", Status.BLOCKED, at(0), waiting_for="x")
@@ -218,7 +215,7 @@ def test_monitor_header_never_wraps(squad: SquadPaths) -> None:
 
 
 def test_monitor_announces_agents_hidden_to_fit(squad: SquadPaths) -> None:
-    from squad.monitor import Extras
+    from squad.views.monitor import Extras
 
     _crowd(squad, 30)
     lines = _frame(squad, 80, 24, Extras(paused=True, mode="coordinator in-process", stale_s=900.0))
@@ -228,7 +225,7 @@ def test_monitor_announces_agents_hidden_to_fit(squad: SquadPaths) -> None:
 
 
 def test_monitor_shows_a_silent_agent_as_stale(squad: SquadPaths) -> None:
-    from squad.monitor import Extras
+    from squad.views.monitor import Extras
 
     post(squad, 1, "worker1", Status.ACTIVE, at(0), task="T1")
     text = "\n".join(_frame(squad, 80, None, Extras(stale_s=900.0)))
@@ -239,8 +236,8 @@ def test_monitor_drops_a_deadlock_alert_once_resolved(squad: SquadPaths) -> None
     from dataclasses import replace
     from datetime import timedelta
 
-    from squad.monitor import Extras
     from squad.protocol.times import now
+    from squad.views.monitor import Extras
 
     t = now()
     post(squad, 1, "worker1", Status.BLOCKED, t, waiting_for="b.py")
@@ -263,9 +260,7 @@ def test_monitor_drops_a_deadlock_alert_once_resolved(squad: SquadPaths) -> None
 def test_the_daemon_judges_a_blocked_block_again_when_it_grows(squad: SquadPaths) -> None:
     from squad.atomic import append_lines
     from squad.protocol.times import format_time, now
-
-    from ..conftest import run_squad
-    from .conftest import events, poll_until
+    from tests.conftest import events, poll_until, run_squad
 
     plan(squad, 1, "frontend", ["frontend/"], [("T1", [], [])])
     plan(squad, 2, "backend", ["backend/"], [("T2", [], [])])

@@ -15,8 +15,7 @@ from squad.paths import SquadPaths
 from squad.protocol import events as ev
 from squad.protocol.comm import Status, read_comm
 from squad.protocol.plan import read_plan
-
-from .conftest import at, events, handoff, lease, ownership, plan, post
+from tests.conftest import at, events, handoff, lease, ownership, plan, post
 
 CONFIG = Config()
 

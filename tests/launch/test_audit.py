@@ -22,7 +22,7 @@ from squad.launch.config import LaunchSettings, launch_settings
 from squad.launch.launcher import launch
 from squad.paths import SquadPaths
 from squad.protocol.comm import Status, read_comm
-from squad.workspace import init_squad
+from squad.protocol.workspace import init_squad
 from tests.conftest import SQUAD_BIN, git, invoke, run_squad
 from tests.launch.conftest import add_plan, script, wait_for
 

@@ -1,0 +1,213 @@
+"""May this agent write this path now? The ownership matrix plus the leases, as one Decision.
+
+EXCLUSIVE: only the owner. SEQUENTIAL: whoever holds a live lease on the path or a folder holding
+it (and the ``@resource`` lease when the matrix entry names one). READONLY: nobody. A path no
+pattern matches follows ``config.default_access``.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from squad.errors import SquadError
+from squad.leases.locks import conflicts, same_holder
+from squad.paths import SquadPaths
+from squad.protocol.ids import same_agent
+from squad.protocol.ownership import Entry, Matrix, load_matrix
+from squad.protocol.times import now as utcnow
+
+if TYPE_CHECKING:
+    from squad.config import Config
+    from squad.leases.locks import Survey
+    from squad.protocol.lease import Lease
+
+__all__ = ["Decision", "check_paths", "load_rules", "may_write"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    path: str
+    allowed: bool
+    rule: str  # "exclusive" | "sequential" | "readonly" | "resource" | "default"
+    reason: str  # one line, names the owner or lease holder
+    owner: str | None = None
+    holder: str | None = None
+    fix: str | None = None  # e.g. "squad lock shared/types/metrics.ts"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "allowed": self.allowed,
+            "rule": self.rule,
+            "reason": self.reason,
+            "owner": self.owner,
+            "holder": self.holder,
+            "fix": self.fix,
+        }
+
+
+def _config(paths: SquadPaths, config: Config | None) -> Config:
+    if config is not None:
+        return config
+    from squad.config import load_config
+
+    return load_config(paths.config)
+
+
+def load_rules(paths: SquadPaths, config: Config | None = None) -> Matrix:
+    """``ownership.yaml``; when absent, built from the plans' ``owns`` / ``shared`` / ``read_only``.
+
+    A malformed ``ownership.yaml`` or ``config.yaml`` raises SquadError (no rules would mean no
+    enforcement). A malformed plan is its agent's problem: it is left out, its paths fall to
+    ``default_access``, and the error is kept in ``Matrix.problems`` for the caller to report.
+    """
+    config = _config(paths, config)
+    if paths.ownership.exists():
+        return load_matrix(paths.ownership, config.default_access)
+    from squad.agents.roster import members, read_member_plan
+
+    owned: list[Entry] = []
+    shared: list[Entry] = []
+    readonly: list[Entry] = []
+    problems: list[SquadError] = []
+    for member in members(paths):
+        plan = read_member_plan(member, problems)
+        if plan is None:
+            continue
+        owned.extend(Entry(p, plan.agent, "EXCLUSIVE") for p in plan.owns)
+        shared.extend(Entry(p, None, "SEQUENTIAL") for p in plan.shared)
+        readonly.extend(Entry(p, None, "READONLY") for p in plan.read_only)
+    # Last match wins: shared files inside an owned folder stay shared; read-only beats both.
+    return Matrix((*owned, *shared, *readonly), config.default_access, tuple(problems))
+
+
+def _covers(lease_path: str, path: str) -> bool:
+    if lease_path.startswith("@") or path.startswith("@"):
+        return lease_path.lower() == path.lower()
+    held = [p for p in lease_path.strip("/").split("/") if p]
+    want = [p for p in path.strip("/").split("/") if p]
+    return bool(held) and want[: len(held)] == held
+
+
+def may_write(
+    paths: SquadPaths,
+    agent: str,
+    path: str,
+    *,
+    now: datetime | None = None,
+    config: Config | None = None,
+    matrix: Matrix | None = None,
+    leases: list[Lease] | None = None,
+) -> Decision:
+    """Decide whether ``agent`` may write ``path`` (repo-relative) now."""
+    now = now or utcnow()
+    if matrix is None:
+        matrix = load_rules(paths, config)
+    rule = matrix.rule(path)
+    where = f" ({rule.pattern})" if rule.pattern else " (default_access)"
+    if rule.access == "READONLY":
+        name = "readonly" if rule.pattern else "default"
+        return Decision(path, False, name, f"{path} is READONLY{where}: nobody may write it")
+    if rule.access == "EXCLUSIVE":
+        name = "exclusive" if rule.pattern else "default"
+        if rule.owner and same_agent(rule.owner, agent):
+            return Decision(path, True, name, f"{path} is owned by {rule.owner}{where}", owner=rule.owner)
+        owner = rule.owner or "nobody"
+        return Decision(
+            path,
+            False,
+            name,
+            f"{path} is EXCLUSIVE to {owner}{where}",
+            owner=rule.owner,
+            fix=f"ask {rule.owner} for a handoff" if rule.owner else None,
+        )
+    if leases is None:
+        leases = _leases_for(paths, config, path)
+    live = [lease for lease in leases if not lease.expired(now)]
+    name = "sequential" if rule.pattern else "default"
+    mine = next((x for x in live if same_holder(x.agent, agent) and _covers(x.path, path)), None)
+    resource = None
+    if rule.resource:
+        resource = rule.resource if rule.resource.startswith("@") else "@" + rule.resource
+    if mine is None:
+        # Name every lease the write needs in one answer: the path's and the named resource's.
+        also = f" && squad lock {resource}" if resource else ""
+        needs = f" (and the {resource} lease)" if resource else ""
+        other = next((x for x in live if not same_holder(x.agent, agent) and conflicts(x.path, path)), None)
+        if other is not None:
+            return Decision(
+                path,
+                False,
+                name,
+                f"{path} is SEQUENTIAL{where} and {other.agent} holds the lease on {other.path}",
+                holder=other.agent,
+                fix=f"squad lock {shlex.quote(path)} --wait 600{also}",
+            )
+        return Decision(
+            path,
+            False,
+            name,
+            f"{path} is SEQUENTIAL{where}: lock it first{needs}",
+            fix=f"squad lock {shlex.quote(path)}{also}",
+        )
+    if resource and not any(same_holder(x.agent, agent) and _covers(x.path, resource) for x in live):
+        holder = next((x.agent for x in live if _covers(x.path, resource)), None)
+        by = f"; {holder} holds it" if holder else ""
+        return Decision(
+            path,
+            False,
+            "resource",
+            f"{path} needs the {resource} lease{where}{by}",
+            holder=holder,
+            fix=f"squad lock {resource}",
+        )
+    return Decision(path, True, name, f"{agent} holds the lease on {mine.path}", holder=mine.agent)
+
+
+def check_paths(
+    paths: SquadPaths,
+    agent: str,
+    targets: list[str],
+    *,
+    now: datetime | None = None,
+    config: Config | None = None,
+) -> list[Decision]:
+    """``may_write`` for each of ``targets`` (repo-relative), reading the matrix and leases once."""
+    config = _config(paths, config)
+    now = now or utcnow()
+    matrix = load_rules(paths, config)
+    found: Survey | None = None
+    out = []
+    for target in targets:
+        leases: list[Lease] = []
+        if matrix.rule(target).access == "SEQUENTIAL":
+            if found is None:
+                from squad.leases.locks import survey
+
+                found = survey(paths, config=config)
+            _raise_unreadable(found, target)
+            leases = list(found.leases)
+        out.append(may_write(paths, agent, target, now=now, config=config, matrix=matrix, leases=leases))
+    return out
+
+
+def _leases_for(paths: SquadPaths, config: Config | None, path: str) -> list[Lease]:
+    """Every lease, refusing to decide (exit 2) when an unreadable lease file may cover ``path``."""
+    from squad.leases.locks import survey
+
+    found = survey(paths, config=config)
+    _raise_unreadable(found, path)
+    return list(found.leases)
+
+
+def _raise_unreadable(found: Survey, path: str) -> None:
+    err = found.error_for(path)
+    if err is not None:
+        raise SquadError(
+            f"{err.message}; {path} cannot be checked until the file is fixed or removed",
+            path=err.path,
+            line=err.line,
+        )

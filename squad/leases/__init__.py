@@ -1,0 +1,74 @@
+"""Leases: who may edit a shared file or folder now, under ``.squad/locks/``.
+
+``locks`` acquires, renews, releases and breaks them under one mutex; ``_scan`` reads the lease files
+as they are on disk, ``_stale`` judges and breaks stale ones, ``_wait`` wakes a ``squad lock --wait``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from squad.leases.locks import (
+        Broken,
+        LockHeld,
+        Survey,
+        acquire,
+        break_lease,
+        break_stale,
+        conflicts,
+        held,
+        lease_stale_reason,
+        mutex,
+        release,
+        released_since,
+        renew,
+        renew_all,
+        same_holder,
+        survey,
+    )
+
+_WHERE = {
+    "Broken": "squad.leases.locks",
+    "LockHeld": "squad.leases.locks",
+    "Survey": "squad.leases.locks",
+    "acquire": "squad.leases.locks",
+    "break_lease": "squad.leases.locks",
+    "break_stale": "squad.leases.locks",
+    "conflicts": "squad.leases.locks",
+    "held": "squad.leases.locks",
+    "lease_stale_reason": "squad.leases.locks",
+    "mutex": "squad.leases.locks",
+    "release": "squad.leases.locks",
+    "released_since": "squad.leases.locks",
+    "renew": "squad.leases.locks",
+    "renew_all": "squad.leases.locks",
+    "same_holder": "squad.leases.locks",
+    "survey": "squad.leases.locks",
+}
+__all__ = [
+    "Broken",
+    "LockHeld",
+    "Survey",
+    "acquire",
+    "break_lease",
+    "break_stale",
+    "conflicts",
+    "held",
+    "lease_stale_reason",
+    "mutex",
+    "release",
+    "released_since",
+    "renew",
+    "renew_all",
+    "same_holder",
+    "survey",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use: importing the package costs nothing on the CLI's hot paths.
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_WHERE[name]), name)

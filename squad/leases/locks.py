@@ -1,0 +1,518 @@
+"""Leases under ``.squad/locks/``: acquire, release, renew and break, never two holders at once.
+
+Every check-and-write runs under one mutex: a ``filelock.FileLock`` on ``control/locks.mutex`` (the
+lease data never lives in the locked file: filelock's Unix lock truncates it; and no scratch file of
+filelock's ever lands in ``locks/``, where the coordinator must see only leases). A new lease is an
+exclusive create (O_EXCL), a renewal an atomic replace. Leases written by hand by agents
+(``LOCKED_BY:`` lines or YAML, possibly a flat ``locks/<basename>.lock``) take part like squad's
+own. Reading leases lives in ``squad.leases._scan``, staleness and breaking in ``squad.leases._stale``,
+the ``--wait`` watcher in ``squad.leases._wait``.
+
+Hot path: stdlib and filelock only. The holder's comm file is read, and the coordinator's state
+code imported, only when a conflicting lease is met and its staleness must be judged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from squad.atomic import create_exclusive, write_atomic
+from squad.errors import Refused, SquadError
+from squad.leases._scan import Entry, default_ttl, lease_file, locks_dir, mutex_file, read_entry, scan
+from squad.leases._stale import Broken, Judge, break_entry, hostname, lease_stale_reason, prune, tell_handoff
+from squad.paths import SquadPaths
+from squad.protocol.lease import Lease, lease_files
+from squad.protocol.times import format_time
+from squad.protocol.times import now as utcnow
+
+if TYPE_CHECKING:
+    from filelock import FileLock
+
+    from squad.config import Config
+
+__all__ = [
+    "Broken",
+    "LockHeld",
+    "Survey",
+    "acquire",
+    "break_lease",
+    "break_stale",
+    "conflicts",
+    "held",
+    "lease_stale_reason",
+    "mutex",
+    "release",
+    "released_since",
+    "renew",
+    "renew_all",
+    "same_holder",
+    "survey",
+]
+
+MAX_TTL_S = 366 * 24 * 3600.0  # a lease is a turn at a file, not a deed: a year is already absurd
+# A release wakes a waiter through the watch on locks/; the timer only catches leases that go
+# stale with no file changing (holder DONE, pid gone), so it may back off this far.
+_MAX_BACKOFF_S = 2.0
+
+
+class LockHeld(Refused):
+    """Another agent holds a conflicting live lease (exit 1)."""
+
+    def __init__(self, target: str, lease: Lease) -> None:
+        self.lease = lease
+        self.target = target
+        what = target if lease.path == target else f"{target} conflicts with {lease.path}, which"
+        why = " ".join((lease.reason or "").split()) or "no reason given"  # one line, whatever was written
+        super().__init__(
+            f"{what} is locked by {lease.agent} since {format_time(lease.acquired_at)} "
+            f"until {format_time(lease.expires_at)} ({why})"
+        )
+
+
+@dataclass(frozen=True)
+class Survey:
+    """Every lease file: the readable leases, and the errors of those that cannot be read."""
+
+    leases: tuple[Lease, ...]
+    unreadable: tuple[tuple[str, SquadError], ...]  # (the path the file stands for, why)
+
+    def error_for(self, path: str) -> SquadError | None:
+        """The error of an unreadable lease that may cover ``path`` (None when none does)."""
+        return next((err for target, err in self.unreadable if conflicts(target, path)), None)
+
+
+# -- the mutex -------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def mutex(paths: SquadPaths) -> Iterator[None]:
+    """Hold the filelock mutex ``control/locks.mutex``; every check-and-write of a lease runs inside it.
+
+    One FileLock instance per path (``is_singleton``), so it is reentrant within a thread: the
+    coordinator may call into this module while it already holds the mutex.
+    """
+    lock = _mutex_lock(paths)
+    try:
+        lock.acquire()
+    except FileNotFoundError:  # control/ removed by hand (filelock versions that do not create it)
+        Path(mutex_file(paths)).parent.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@functools.lru_cache(maxsize=64)
+def _mutex_lock(paths: SquadPaths) -> FileLock:
+    # The singleton itself, kept: FileLock(..., is_singleton=True) canonicalises the path
+    # (realpath) on every call, which was most of an uncontended lock+unlock pair.
+    from filelock import FileLock
+
+    return FileLock(mutex_file(paths), is_singleton=True)
+
+
+# -- targets ---------------------------------------------------------------------------------
+
+
+def _parts(target: str) -> list[str]:
+    return [p for p in target.strip("/").split("/") if p]
+
+
+def conflicts(a: str, b: str) -> bool:
+    """Same target, or one is a folder holding the other (component-wise: ``src`` vs ``src2/x`` is no conflict)."""
+    if a.startswith("@") or b.startswith("@"):
+        return a.lower() == b.lower()
+    pa, pb = _parts(a), _parts(b)
+    n = min(len(pa), len(pb))
+    return n > 0 and pa[:n] == pb[:n]
+
+
+def _same_target(a: str, b: str) -> bool:
+    if a.startswith("@") or b.startswith("@"):
+        return a.lower() == b.lower()
+    return _parts(a) == _parts(b)
+
+
+def same_holder(a: str, b: str) -> bool:
+    """True when two holder names name one agent: by number (``agent-2``, ``Agent 2 (backend)``), else by text."""
+    from squad.protocol.ids import mentioned_agent, parse_agent_id
+
+    pa = parse_agent_id(a) or mentioned_agent(a)
+    pb = parse_agent_id(b) or mentioned_agent(b)
+    if pa is not None and pb is not None:
+        return pa.number == pb.number
+    return a.strip().lower() == b.strip().lower()
+
+
+def _check_target(target: str) -> str:
+    """The library's last line of defence (the CLI normalises through ``repo_relative``): a lease
+    file must land under ``locks/``, whatever a caller passes."""
+    if not target or target.startswith("/") or ".." in target.split("/") or "\0" in target:
+        raise SquadError(f"bad lease target {target!r}: use a repository-relative path or @resource")
+    return target
+
+
+def _check_ttl(ttl: float) -> float:
+    if not math.isfinite(ttl) or ttl <= 0 or ttl > MAX_TTL_S:
+        raise SquadError(f"ttl must be a positive number of seconds up to {MAX_TTL_S:.0f}, not {ttl:g}")
+    return ttl
+
+
+def _blocking(entry: Entry, target: str) -> SquadError:
+    """An unreadable lease in the way: nobody can tell whether it is live, so say how to clear it."""
+    err = entry.error
+    assert err is not None
+    return SquadError(
+        f"{err.message}; it may lock {entry.target}, so {target} cannot be judged: fix the file "
+        f"or remove it with `squad unlock --force {entry.target}`",
+        path=err.path,
+        line=err.line,
+    )
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def held(paths: SquadPaths, *, config: Config | None = None) -> list[Lease]:
+    """Every current lease, hand-written ones included, stale or not. Never breaks anything.
+
+    Raises the error of the first lease file that cannot be read; ``survey`` reads past them.
+    """
+    found = survey(paths, config=config)
+    if found.unreadable:
+        raise found.unreadable[0][1]
+    return list(found.leases)
+
+
+def survey(paths: SquadPaths, *, config: Config | None = None) -> Survey:
+    """Every lease (sorted by path) and every unreadable lease file, without raising."""
+    entries = scan(paths, default_ttl(paths, config))
+    leases = sorted((e.lease for e in entries if e.lease is not None), key=lambda lease: lease.path)
+    unreadable = tuple((e.target, e.error) for e in entries if e.error is not None)
+    return Survey(tuple(leases), unreadable)
+
+
+# -- the API ---------------------------------------------------------------------------------
+
+
+def acquire(
+    paths: SquadPaths,
+    agent: str,
+    target: str,
+    *,
+    ttl_s: float | None = None,
+    wait_s: float = 0.0,
+    reason: str | None = None,
+    pid: int | None = None,
+    config: Config | None = None,
+    on_wait: Callable[[Lease], None] | None = None,
+) -> Lease:
+    """Take (or renew) ``agent``'s lease on ``target``; LockHeld when another live lease conflicts.
+
+    Conflicting stale leases are broken on the way. With ``wait_s`` the call waits for the holder
+    to let go, retrying when ``locks/`` changes (a cheap stat every 50 ms, see ``squad.leases._wait``)
+    and on a backoff timer for leases that go stale with no file changing; a wait is logged as a
+    ``lock_wait`` event. ``on_wait`` is told the lease in the way, once, when the wait begins.
+    """
+    if pid is None and os.environ.get("SQUAD_AGENT_PID", "").isdigit():
+        pid = int(os.environ["SQUAD_AGENT_PID"])  # a launched agent (squad launch)
+    _check_target(target)
+    ttl = _check_ttl(ttl_s if ttl_s is not None else default_ttl(paths, config))
+    if math.isnan(wait_s):
+        raise SquadError("wait must be a number of seconds, not nan")
+    started = time.monotonic()
+    deadline = started + max(0.0, wait_s)
+    watch = None
+    try:
+        delay = 0.05
+        while True:
+            try:
+                lease = _try_acquire(paths, agent, target, ttl, reason, pid, config)
+            except LockHeld as exc:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    if watch is not None:
+                        _log_wait(paths, agent, target, time.monotonic() - started, granted=False)
+                    raise
+                if watch is None:
+                    from squad.leases._wait import LocksWatch
+
+                    watch = LocksWatch(locks_dir(paths))
+                    if on_wait is not None:
+                        on_wait(exc.lease)
+                    continue  # a release may have landed before the watch began: look again
+                until_expiry = (exc.lease.expires_at - utcnow()).total_seconds() + 0.01
+                if not watch.wait(min(delay, remaining, max(0.01, until_expiry))):
+                    delay = min(delay * 2, _MAX_BACKOFF_S)
+                continue
+            if watch is not None:
+                _log_wait(paths, agent, target, time.monotonic() - started, granted=True)
+            return lease
+    finally:
+        if watch is not None:
+            watch.close()
+
+
+def _log_wait(paths: SquadPaths, agent: str, target: str, waited_s: float, *, granted: bool) -> None:
+    from squad.protocol import events as ev
+
+    ev.append_event(
+        paths.events,
+        ev.Event(
+            kind=ev.LOCK_WAIT,
+            at=utcnow(),
+            agent=agent,
+            path=target,
+            detail="granted" if granted else "timed out",
+            data={"waited_s": round(waited_s, 3), "granted": granted},
+        ),
+    )
+
+
+def _try_acquire(
+    paths: SquadPaths,
+    agent: str,
+    target: str,
+    ttl: float,
+    reason: str | None,
+    pid: int | None,
+    config: Config | None,
+) -> Lease:
+    with mutex(paths):
+        now = utcnow()
+        judge = Judge(paths, config, now)
+        own: Entry | None = None
+        for entry in scan(paths, ttl):
+            if not conflicts(entry.target, target):
+                continue
+            if entry.error is not None:
+                raise _blocking(entry, target)
+            if entry.lease is not None and same_holder(entry.lease.agent, agent):
+                if _same_target(entry.target, target):
+                    own = entry
+                continue  # an agent's own leases never block it
+            why = judge.reason(entry)
+            if why is None:
+                assert entry.lease is not None
+                raise LockHeld(target, entry.lease)
+            break_entry(paths, entry, why, now, by=agent, forced=False)
+        if own is not None and own.lease is not None:
+            lease = own.lease.renewed(now, ttl)
+            if reason:
+                lease = replace(lease, reason=reason)
+            if pid is not None:
+                lease = replace(lease, pid=pid)
+            write_atomic(own.file, _to_text(lease))
+            return lease
+        lease = Lease(
+            agent=agent,
+            path=target,
+            acquired_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+            ttl_s=ttl,
+            reason=reason,
+            host=hostname(),
+            pid=pid,
+        )
+        file = lease_file(paths, target)
+        if file.parent == paths.broken_locks or paths.broken_locks in file.parents:
+            raise SquadError(f"cannot lock {target}: its lease would sit in .squad/locks/.broken/")
+        if not create_exclusive(file, lease.to_json(), fsync=False):
+            # A file we could not read as a conflicting lease (e.g. a folder lease written as
+            # ``shared.lock`` next to a file named ``shared``): refuse rather than overwrite.
+            raise SquadError(f"cannot create {paths.display(file)}: it exists and is not a lease for {target}")
+        return lease
+
+
+def _to_text(lease: Lease) -> str:
+    if not lease.hand_written:
+        return lease.to_json()
+    # A hand-written lease renewed by squad becomes squad's JSON, keeping what it said.
+    return replace(lease, hand_written=False, flat=False).to_json()
+
+
+def _find(paths: SquadPaths, target: str, ttl: float) -> Entry | None:
+    """The lease file standing for exactly ``target`` (its mirrored file, or a flat hand-written one)."""
+    file = lease_file(paths, target)
+    if file.is_file():
+        entry = read_entry(file, paths, ttl)
+        if entry is not None and (entry.error is not None or entry.lease is None or _same_target(entry.target, target)):
+            return entry
+    return next((e for e in scan(paths, ttl) if _same_target(e.target, target)), None)
+
+
+def release(paths: SquadPaths, agent: str, target: str, *, force: bool = False) -> Lease:
+    """Drop ``agent``'s lease on ``target``; ``force`` breaks another agent's (logged).
+
+    ``force`` also clears a lease file that cannot be read. A lease naming ``HANDOFF_TO`` tells
+    that agent (a coordinator notice and an event).
+    """
+    with mutex(paths):
+        now = utcnow()
+        entry = _find(paths, target, default_ttl(paths, None))
+        if entry is None:
+            raise Refused(f"no lease on {target}")
+        lease = entry.lease
+        if lease is None or not same_holder(lease.agent, agent):
+            if not force:
+                if entry.error is not None:
+                    raise _blocking(entry, target)
+                if lease is None:
+                    raise Refused(f"the lease file for {target} is empty: use --force to remove it")
+                raise LockHeld(target, lease)
+            why = f"forced release by {agent}"
+            if entry.error is not None:
+                why += f" of an unreadable lease ({entry.error.message})"
+            return break_entry(paths, entry, why, now, by=agent, forced=True).lease
+        entry.file.unlink()
+        prune(paths, entry.file.parent)
+        _log_release(paths, lease, now)
+    if lease.handoff_to:
+        tell_handoff(paths, lease, f"{agent} released {lease.path}", now)
+    return lease
+
+
+def _log_release(paths: SquadPaths, lease: Lease, now: datetime) -> None:
+    """One line in ``logs/leases.jsonl``: the coordinator's memory of a lease once its file is gone.
+    A single ``write`` on an O_APPEND descriptor: whole lines even from racing processes."""
+    import json
+
+    record = {
+        "agent": lease.agent,
+        "path": lease.path,
+        "acquired_at": format_time(lease.acquired_at, precise=True),
+        "released_at": format_time(now, precise=True),
+    }
+    line = (json.dumps(record) + "\n").encode()
+    file = os.fspath(paths.lease_log)
+    for _ in range(2):
+        try:
+            fd = os.open(file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except FileNotFoundError:
+            Path(file).parent.mkdir(parents=True, exist_ok=True)
+            continue
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+        return
+
+
+def released_since(paths: SquadPaths, since: datetime, *, tail_bytes: int = 1 << 20) -> list[tuple[Lease, datetime]]:
+    """Leases released at or after ``since`` (from the end of ``logs/leases.jsonl``), oldest first."""
+    import json
+
+    from squad.protocol.times import parse_time
+
+    try:
+        with paths.lease_log.open("rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, size - tail_bytes))
+            lines = handle.read().splitlines()[1 if size > tail_bytes else 0 :]
+    except OSError:
+        return []
+    out = []
+    for raw in lines:
+        try:
+            data = json.loads(raw)
+            agent, path = str(data["agent"]), str(data["path"])
+            acquired, gone = parse_time(str(data["acquired_at"])), parse_time(str(data["released_at"]))
+        except (ValueError, KeyError, TypeError):
+            continue  # a torn or hand-edited line: the memory is a courtesy, never a reason to stop
+        if acquired is None or gone is None or gone < since:
+            continue
+        out.append((Lease(agent=agent, path=path, acquired_at=acquired, expires_at=gone, ttl_s=0.0), gone))
+    return out
+
+
+def renew(paths: SquadPaths, agent: str, target: str, *, ttl_s: float | None = None) -> Lease:
+    """Push out the expiry of ``agent``'s own lease on ``target``; Refused when it holds none."""
+    if ttl_s is not None:
+        _check_ttl(ttl_s)
+    with mutex(paths):
+        now = utcnow()
+        entry = _find(paths, target, default_ttl(paths, None))
+        if entry is not None and entry.error is not None:
+            raise _blocking(entry, target)
+        if entry is None or entry.lease is None:
+            raise Refused(f"{agent} holds no lease on {target}")
+        if not same_holder(entry.lease.agent, agent):
+            raise LockHeld(target, entry.lease)
+        lease = entry.lease.renewed(now, ttl_s)
+        write_atomic(entry.file, _to_text(lease))
+        return lease
+
+
+def renew_all(paths: SquadPaths, agent: str, now: datetime) -> list[Lease]:
+    """Renew every lease ``agent`` holds (a status update of the holder renews its leases).
+
+    Unreadable lease files are passed over: whose they are cannot be told.
+    """
+    if not any(lease_files(locks_dir(paths))):
+        return []
+    ttl = default_ttl(paths, None)
+    if not any(e.lease is not None and same_holder(e.lease.agent, agent) for e in scan(paths, ttl)):
+        return []
+    renewed = []
+    with mutex(paths):
+        for entry in scan(paths, ttl):
+            if entry.lease is None or not same_holder(entry.lease.agent, agent):
+                continue
+            lease = entry.lease.renewed(now)
+            write_atomic(entry.file, _to_text(lease))
+            renewed.append(lease)
+    return renewed
+
+
+def break_stale(paths: SquadPaths, now: datetime, *, config: Config | None = None) -> list[Broken]:
+    """Break every stale lease (expired, holder DONE/FAILED or silent, holder pid gone).
+
+    An unreadable lease file is never broken as stale (it may be live); ``held`` and ``squad
+    locks`` report it.
+    """
+    broken = []
+    with mutex(paths):
+        judge = Judge(paths, config, now)
+        for entry in scan(paths, default_ttl(paths, config)):
+            why = judge.reason(entry)
+            if why is not None:
+                broken.append(break_entry(paths, entry, why, now, by=None, forced=False))
+    return broken
+
+
+def break_lease(
+    paths: SquadPaths,
+    target: str,
+    reason: str,
+    *,
+    now: datetime,
+    by: str | None = None,
+    holder: str | None = None,
+    acquired_at: datetime | None = None,
+) -> Broken | None:
+    """Break the lease on exactly ``target`` whatever its state (deadlocks, ``--force``); None if none.
+
+    With ``holder`` and ``acquired_at`` it breaks only that very lease, the one the caller judged:
+    if it was released meanwhile and another agent took the path, nothing is broken (None).
+    """
+    with mutex(paths):
+        entry = _find(paths, target, default_ttl(paths, None))
+        if entry is None:
+            return None
+        if holder is not None or acquired_at is not None:
+            lease = entry.lease
+            if lease is None or (holder is not None and not same_holder(lease.agent, holder)):
+                return None
+            if acquired_at is not None and abs((lease.acquired_at - acquired_at).total_seconds()) > 0.001:
+                return None
+        return break_entry(paths, entry, reason, now, by=by, forced=True)
