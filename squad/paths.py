@@ -82,6 +82,11 @@ class SquadPaths:
         return self.squad / "reports"
 
     @property
+    def snapshot_cache(self) -> Path:
+        """The coordinator's last snapshot, with what it read of each file (``squad status`` reuses it)."""
+        return self.reports / "snapshot.json"
+
+    @property
     def status_report(self) -> Path:
         return self.reports / "status.md"
 

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from squad.protocol.plan import Plan
 
 # agent-1-comm.md as squad writes it; agent-01-comm.md or agent-1-frontend-comm.md as people may name it.
-_FILE_RE = re.compile(r"^agent-0*(\d+)(?:-([a-z0-9][a-z0-9_-]*?))?-(plan|comm)\.md$", re.IGNORECASE)
+MEMBER_FILE_RE = re.compile(r"^agent-0*(\d+)(?:-([a-z0-9][a-z0-9_-]*?))?-(plan|comm)\.md$", re.IGNORECASE)
+_FILE_RE = MEMBER_FILE_RE
 # `agent: agent-1-frontend` in front matter, or `- **Agent ID**: agent-1-frontend` in a plain markdown plan.
 _AGENT_LINE_RE = re.compile(
     r"^[\s*-]*\**agent(?:[ _]?id)?\**\s*:\s*\**\s*['\"`]?([^'\"`\s#*]+)", re.MULTILINE | re.IGNORECASE

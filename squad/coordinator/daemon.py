@@ -25,7 +25,7 @@ from types import FrameType
 from typing import Any
 
 from squad.atomic import write_atomic
-from squad.coordinator import actions
+from squad.coordinator import actions, cache
 from squad.coordinator.engine import EVENTS, TICK, Change, Engine, agent_trees, classify, clean_scratch, judge
 from squad.coordinator.state import Snapshot
 from squad.coordinator.watcher import Watcher
@@ -177,6 +177,7 @@ class Coordinator:
         snap = self.engine.snapshot(moment)
         if self.enforce:
             actions.write_report(self.paths, snap)
+            cache.write(self.paths, snap, self.engine.signatures())
             if any(c.kind == TICK for c in changes):
                 self._save_checkpoint()  # on the timer, not per change: a crash re-judges a few seconds, keys stop repeats
         self.last_applied = moment

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from squad.agents.liveness import Fold
+from squad.agents.roster import Member
 from squad.config import Config, load_config
 from squad.coordinator import rules
 from squad.coordinator.state import (
@@ -23,6 +24,7 @@ from squad.coordinator.state import (
     Snapshot,
     compute_metrics,
     find_agent,
+    full_ids,
     moved_tasks,
     reopened,
     stale_reason,
@@ -181,6 +183,7 @@ class Source:
     fed: int = 0  # how many settled blocks ``fold`` has taken
     generation: int = -1  # the reader's generation ``fold`` belongs to (a rewrite starts it again)
     view: Fold = field(default_factory=Fold)  # ``fold`` plus the still-open last block
+    plan_seen: int | None = None  # the plan's modification time (ns) when it was read
 
     def refold(self) -> None:
         """Bring the fold up to date with what the last read added: O(new blocks)."""
@@ -237,6 +240,7 @@ class Engine:
     started_at: datetime | None = None
     lock_touched: set[str] = field(default_factory=set)  # lease targets whose files changed since the last read
     moved: list[tuple[datetime, str, tuple[str, ...]]] = field(default_factory=list)  # tasks moved, from the log
+    seen: dict[str, int | None] = field(default_factory=dict)  # matrix and config: modification times read
     _states: tuple[datetime, list[tuple[Source, AgentState]]] | None = None  # agent_states of one moment
 
     def __post_init__(self) -> None:
@@ -250,8 +254,8 @@ class Engine:
         self._read_events()
         from squad.agents.roster import members
 
-        for member in members(self.paths):
-            source = self._source(member.id.number)
+        for member in members(self.paths):  # the roster, listed once
+            source = self._source(member.id.number, member)
             self._load_plan(source)
             self._read_comm(source)
         for number in _unreadable_comms(self.paths):  # e.g. a folder where a comm file should be
@@ -264,6 +268,9 @@ class Engine:
 
     def load_settings(self) -> None:
         """``config.yaml`` and ``.gitignore``: what the watcher needs before it starts."""
+        from squad.coordinator.cache import signature_of
+
+        self.seen[self.paths.display(self.paths.config)] = signature_of(self.paths.config, size=False)
         self.config = load_config(self.paths.config)
         self.watch_worktree = bool(self.config.section("coordinator").get("watch_worktree", True))
         self._load_gitignore()
@@ -283,19 +290,23 @@ class Engine:
                 grown = grown or len(source.updates) != before
         return grown
 
-    def _source(self, number: int) -> Source:
+    def _source(self, number: int, member: Member | None = None) -> Source:
         if number not in self.sources:
             from squad.agents.roster import members
 
             # The roster knows hand-named files (agent-01-comm.md) as well as squad's own names.
-            member = next((m for m in members(self.paths) if m.id.number == number), None)
+            if member is None:
+                member = next((m for m in members(self.paths) if m.id.number == number), None)
             comm = member.comm if member else self.paths.comm(number)
             plan = member.plan if member else self.paths.plan(number)
             self.sources[number] = Source(number, comm, plan, CommReader(comm, self.paths.display(comm)))
         return self.sources[number]
 
     def _load_plan(self, source: Source) -> None:
+        from squad.coordinator.cache import signature_of
+
         self._states = None
+        source.plan_seen = signature_of(source.plan_path, size=False)  # before the read: a later write shows
         self.problems_by.pop(f"plan:{source.number}", None)
         try:
             source.plan = read_plan(source.plan_path) if source.plan_path.exists() else None
@@ -325,8 +336,10 @@ class Engine:
         self.problems_by[key] = list(source.comm.problems)
 
     def _load_matrix(self) -> None:
+        from squad.coordinator.cache import signature_of
         from squad.enforce.access import load_rules
 
+        self.seen[self.paths.display(self.paths.ownership)] = signature_of(self.paths.ownership, size=False)
         self.problems_by.pop("matrix", None)
         try:
             self.matrix = load_rules(self.paths, self.config)
@@ -557,6 +570,17 @@ class Engine:
         self.changed.clear()
         self.agent_changed.clear()
 
+    def signatures(self) -> dict[str, int | None]:
+        """What the current state was built from, file by file (``coordinator.cache``): a comm file's
+        and the event log's bytes read, the plans', matrix's and config's modification times."""
+        out: dict[str, int | None] = dict(self.seen)
+        for source in self.sources.values():
+            offset = source.reader.offset
+            out[self.paths.display(source.comm_path)] = offset if offset or source.comm_path.is_file() else None
+            out[self.paths.display(source.plan_path)] = source.plan_seen
+        out[self.paths.display(self.paths.events)] = self._event_reader.offset if self.paths.events.exists() else None
+        return out
+
     def snapshot(self, now: datetime) -> Snapshot:
         from squad.coordinator.metrics import more_metrics
 
@@ -564,7 +588,9 @@ class Engine:
         agents = tuple(s for _, s in states)
         handoffs: list[tuple[str, HandoffRequest]] = []
         for source, state in states:
-            handoffs.extend((state.id, h) for h in (source.comm.handoffs if source.comm else ()))
+            if source.comm is not None:  # a handoff with no time of its own takes the file's
+                handoffs.extend((state.id, replace(h, at=h.at or source.comm.mtime)) for h in source.comm.handoffs)
+        handoffs = full_ids(handoffs, [a.id for a in agents])
         violations = tuple(e for e in self.events if e.kind in (ev.VIOLATION, ev.VIOLATION_ATTEMPT))
         metrics = compute_metrics(agents, self.events)
         metrics.update(more_metrics(self.paths, [(s.view.timeline, st) for s, st in states], self.events, now))

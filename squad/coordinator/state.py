@@ -109,6 +109,14 @@ class Snapshot:
         }
 
 
+def full_ids(handoffs: list[tuple[str, HandoffRequest]], known: list[str]) -> list[tuple[str, HandoffRequest]]:
+    """Handoffs with their FROM and TO as the roster knows them (``agent-2`` -> ``agent-2-backend``)."""
+    return [
+        (owner, replace(h, from_agent=_full_id(h.from_agent, known), to_agent=_full_id(h.to_agent, known)))
+        for owner, h in handoffs
+    ]
+
+
 def _full_id(name: str | None, known: list[str]) -> str | None:
     """``agent-2`` as the roster knows it (``agent-2-backend``); a name nobody knows as written."""
     from squad.protocol.ids import same_agent
@@ -157,6 +165,8 @@ def compute_metrics(agents: tuple[AgentState, ...], events: list[ev.Event]) -> d
 def build_snapshot(paths: SquadPaths, now: datetime, config: Config | None = None, *, strict: bool = True) -> Snapshot:
     """Everything ``squad status`` shows, from the files. ``strict`` raises the first malformed file."""
     config = config or load_config(paths.config)
+    if (kept := _from_coordinator(paths, now, config, strict)) is not None:
+        return kept
     problems: list[SquadError] = []
     agents = []
     handoffs: list[tuple[str, HandoffRequest]] = []
@@ -172,9 +182,7 @@ def build_snapshot(paths: SquadPaths, now: datetime, config: Config | None = Non
         handoffs.extend((name, replace(h, at=h.at or comm.mtime)) for h in comm.handoffs)
     if strict and problems:
         raise problems[0]
-    known = [a.id for a in agents]
-    handoffs = [(owner, replace(h, from_agent=_full_id(h.from_agent, known), to_agent=_full_id(h.to_agent, known)))
-                for owner, h in handoffs]  # fmt: skip
+    handoffs = full_ids(handoffs, [a.id for a in agents])
     agent_tuple = tuple(agents)
     locks = read_locks(paths, config, agent_tuple, now, problems)
     violations = tuple(e for e in events if e.kind in (ev.VIOLATION, ev.VIOLATION_ATTEMPT))
@@ -189,3 +197,18 @@ def build_snapshot(paths: SquadPaths, now: datetime, config: Config | None = Non
         metrics=compute_metrics(agent_tuple, events),
         stale_s=config.agent_stale_s,
     )
+
+
+def _from_coordinator(paths: SquadPaths, now: datetime, config: Config, strict: bool) -> Snapshot | None:
+    """The coordinator's own snapshot when it still says what the files say (``coordinator.cache``):
+    no comm file parsed again, however long. Leases are read fresh."""
+    from squad.coordinator import cache
+
+    kept = cache.read(paths, now)
+    if kept is None:
+        return None
+    problems = [p for p in kept.problems if "lease" not in p.message]  # the leases' own are read afresh below
+    if strict and problems:
+        raise problems[0]
+    locks = read_locks(paths, config, kept.agents, now, problems)
+    return replace(kept, locks=tuple(locks), problems=tuple(problems), stale_s=config.agent_stale_s)
