@@ -355,8 +355,9 @@ def _setup_logging(paths: SquadPaths, foreground: bool) -> None:
         logger.addHandler(stream)
 
 
-def start(paths: SquadPaths, *, tick_s: float | None = None, wait_s: float = 20.0) -> DaemonInfo:
-    """Start a detached coordinator (new session, output to ``logs/coordinator.log``)."""
+def start(paths: SquadPaths, *, tick_s: float | None = None, wait_s: float = 180.0) -> DaemonInfo:
+    """Start a detached coordinator (new session, output to ``logs/coordinator.log``) and wait until
+    it has read the files (megabytes of comm files take a while on a first start)."""
     info = running(paths)
     if info is not None:
         raise Refused(_already(paths, info))

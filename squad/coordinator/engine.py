@@ -242,6 +242,7 @@ class Engine:
     moved: list[tuple[datetime, str, tuple[str, ...]]] = field(default_factory=list)  # tasks moved, from the log
     seen: dict[str, int | None] = field(default_factory=dict)  # matrix and config: modification times read
     _states: tuple[datetime, list[tuple[Source, AgentState]]] | None = None  # agent_states of one moment
+    _read_since_judged: set[int] = field(default_factory=set)  # comm files read since the last judgement
 
     def __post_init__(self) -> None:
         self._event_reader = ev.EventLogReader(self.paths.events)
@@ -333,6 +334,7 @@ class Engine:
             source.checked = 0  # the file was rewritten: judge it afresh (keys stop repeats)
         source.refold()
         self._states = None
+        self._read_since_judged.add(source.number)
         self.problems_by[key] = list(source.comm.problems)
 
     def _load_matrix(self) -> None:
@@ -530,7 +532,8 @@ class Engine:
         fresh: list[tuple[str, StatusUpdate]] = []
         for source, state in states:
             updates = source.updates
-            fresh.extend((state.id, u) for u in source.unjudged())
+            if source.number in self._read_since_judged:  # the others have nothing new to judge
+                fresh.extend((state.id, u) for u in source.unjudged())
             assigned = tuple(
                 t for at, agent, tasks in moved if state.last_update is None or at >= state.last_update
                 if _same(agent, state.id) for t in tasks
@@ -563,10 +566,15 @@ class Engine:
 
     def mark_checked(self) -> None:
         """Every status block but the last is judged for good. The last one may still grow (agents
-        that ``echo >>`` a block line by line): it is judged again if it changes."""
-        for source in self.sources.values():
+        that ``echo >>`` a block line by line): it is judged again if it changes. Only the comm
+        files read since the last call can have anything new."""
+        for number in self._read_since_judged:
+            source = self.sources.get(number)
+            if source is None:
+                continue
             source.checked = max(source.checked, len(source.updates) - 1)
             source.last_seen = _signature(source.updates[-1]) if source.updates else None
+        self._read_since_judged.clear()
         self.changed.clear()
         self.agent_changed.clear()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 from squad.config import Config
@@ -131,6 +132,20 @@ class World:
     def agent(self, name: str | None) -> AgentView | None:
         return next((a for a in self.agents if same_agent(a.id, name)), None)
 
+    @cached_property
+    def done(self) -> frozenset[str]:
+        """Ids of tasks done: behind their agent's progress in a plan, and unfinished in no plan (a
+        reassigned task may sit in two plans for a moment). An id in no plan is not done."""
+        done: set[str] = set()
+        pending: set[str] = set()
+        for view in self.agents:
+            if view.plan is None:
+                continue
+            left = {t.id for t in unfinished(view)}
+            for t in view.plan.tasks:
+                (pending if t.id in left else done).add(t.id)
+        return frozenset(done - pending)
+
 
 def stamp(moment: datetime | None) -> str:
     return format_time(moment) if moment else "-"
@@ -239,10 +254,12 @@ def plan_path(paths: SquadPaths, agent: str) -> Path:
     return paths.plan(parsed.number)
 
 
-_OWN_FILE = re.compile(r"\.claude/settings(?:\.local)?\.json(?:\.squad-backup)?(?:\.[^/]*\.tmp)?|\.git(?:/.*)?")
+_OWN_FILE = re.compile(
+    r"(?:\.claude/settings(?:\.local)?\.json|\.mcp\.json)(?:\.squad-backup)?(?:\.[^/]*\.tmp)?|\.git(?:/.*)?"
+)
 
 
 def squad_own_file(rel: str) -> bool:
-    """Files squad itself writes outside ``.squad/`` (``squad hooks install``: the Claude settings and
-    their backup; git hooks): never an agent's work-tree change."""
+    """Files squad itself writes outside ``.squad/`` (``squad hooks install``: the Claude settings,
+    ``.mcp.json`` and their backups; git hooks): never an agent's work-tree change."""
     return _OWN_FILE.fullmatch(rel) is not None
