@@ -147,6 +147,8 @@ class Coordinator:
             return False
         if raw is None:
             self._watch_agent_trees()  # on the slow timer: worktrees launched since
+            if self.enforce:
+                self._prune_lease_folders()
         changes = [Change(TICK)] if raw is None else self.changes(raw)
         if changes:
             try:
@@ -158,6 +160,14 @@ class Coordinator:
     def run(self) -> None:
         while self.step():
             pass
+
+    def _prune_lease_folders(self) -> None:
+        from squad.leases.locks import prune_empty
+
+        try:
+            prune_empty(self.paths)
+        except (OSError, SquadError) as exc:  # tidying only: never a reason to stop
+            log.warning("could not prune empty lease folders: %s", exc)
 
     def cycle(self, changes: list[Change]) -> list[ev.Event]:
         started = time.perf_counter()

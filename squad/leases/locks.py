@@ -50,6 +50,7 @@ __all__ = [
     "held",
     "lease_stale_reason",
     "mutex",
+    "prune_empty",
     "release",
     "released_since",
     "renew",
@@ -374,12 +375,39 @@ def release(paths: SquadPaths, agent: str, target: str, *, force: bool = False) 
             if entry.error is not None:
                 why += f" of an unreadable lease ({entry.error.message})"
             return break_entry(paths, entry, why, now, by=agent, forced=True).lease
-        entry.file.unlink()
-        prune(paths, entry.file.parent)
+        entry.file.unlink()  # its emptied folders stay for the next lease there (prune_empty clears them)
         _log_release(paths, lease, now)
     if lease.handoff_to:
         tell_handoff(paths, lease, f"{agent} released {lease.path}", now)
     return lease
+
+
+def prune_empty(paths: SquadPaths) -> int:
+    """Remove the lease folders no lease is in any more; how many went.
+
+    A release leaves its folders behind: removing them on every release was most of a lock+unlock
+    pair, and the next lease in the same folder would only create them again. The coordinator
+    calls this on its slow timer, and ``squad locks`` before it lists.
+    """
+    top = locks_dir(paths)
+    try:
+        if not any(e.is_dir() and e.name != ".broken" for e in os.scandir(top)):
+            return 0
+    except OSError:
+        return 0
+    removed = 0
+    with mutex(paths):  # an acquire creates its folders and its file under the mutex: never half-pruned
+        for folder, subfolders, files in os.walk(top, topdown=False):
+            if folder == os.fspath(top) or files or f"{os.sep}.broken" in folder[len(os.fspath(top)) :]:
+                continue
+            if any(os.path.isdir(os.path.join(folder, d)) for d in subfolders):  # noqa: PTH112, PTH118 - str walk
+                continue
+            try:
+                os.rmdir(folder)  # noqa: PTH106 - str paths from os.walk
+            except OSError:
+                continue
+            removed += 1
+    return removed
 
 
 def _log_release(paths: SquadPaths, lease: Lease, now: datetime) -> None:

@@ -101,15 +101,23 @@ def test_folder_and_file_conflict_both_ways(squad: SquadPaths) -> None:
     locks.acquire(squad, "agent-2", "shared/types/metrics.ts")
 
 
-def test_release_prunes_emptied_folders_only(squad: SquadPaths) -> None:
+def test_emptied_lease_folders_are_pruned_later_and_only_those(squad: SquadPaths) -> None:
     locks.acquire(squad, "agent-1", "a/b/c.txt")
     locks.acquire(squad, "agent-2", "a/d.txt")
     locks.release(squad, "agent-1", "a/b/c.txt")
+    assert (squad.locks / "a" / "b").is_dir()  # a release leaves its folders (pruning is lazy)
+    locks.acquire(squad, "agent-3", "a/b/e.txt")  # ...which the next lease there reuses
+    locks.release(squad, "agent-3", "a/b/e.txt")
+    (squad.broken_locks / "old").mkdir(parents=True)
+    assert locks.prune_empty(squad) == 1
     assert not (squad.locks / "a" / "b").exists()
     assert (squad.locks / "a" / "d.txt.lock").is_file()
+    assert (squad.broken_locks / "old").is_dir()  # the record of breaks is never pruned
     locks.release(squad, "agent-2", "a/d.txt")
+    assert locks.prune_empty(squad) == 1
     assert not (squad.locks / "a").exists()
     assert squad.locks.is_dir()
+    assert locks.prune_empty(squad) == 0
 
 
 def test_release_refuses_others_and_missing(squad: SquadPaths) -> None:
