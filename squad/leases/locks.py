@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from squad.atomic import create_exclusive, write_atomic
 from squad.errors import Refused, SquadError
 from squad.leases._scan import Entry, default_ttl, lease_file, locks_dir, mutex_file, read_entry, scan
-from squad.leases._stale import Broken, Judge, break_entry, hostname, lease_stale_reason, prune, tell_handoff
+from squad.leases._stale import Broken, Judge, break_entry, hostname, lease_stale_reason, tell_handoff
 from squad.paths import SquadPaths
 from squad.protocol.lease import Lease, lease_files
 from squad.protocol.times import format_time
