@@ -3,7 +3,7 @@
 Run: ``python bench/locks.py [--pairs N] [--cli-pairs N]``. Prints figures and targets; never fails
 on timing (the machine is shared and noisy), so CI can run it for the record.
 
-Targets (issue 3): API >= 2,000 pairs/s; CLI pair <= 8x a bare ``python3 -c pass`` pair.
+Targets (issue 3): API >= 2,000 pairs/s; CLI pair <= 3x a bare ``python3 -c pass`` pair.
 Bytecode goes to a temporary PYTHONPYCACHEPREFIX so the CLI is measured as installed (compiled
 once), even where PYTHONDONTWRITEBYTECODE is set.
 """
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 API_TARGET_PAIRS_S = 2000.0
-CLI_TARGET_RATIO = 8.0
+CLI_TARGET_RATIO = 3.0
 
 
 def _setup(root: Path) -> None:
