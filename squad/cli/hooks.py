@@ -68,30 +68,36 @@ def hooks_group() -> None:
 @click.option("--git", "git", is_flag=True, help="The git pre-commit hook (honours core.hooksPath).")
 @click.option("--claude", "claude", is_flag=True, help="The Claude Code PreToolUse hook in .claude/settings.json.")
 @click.option("--local", is_flag=True, help="Claude: use .claude/settings.local.json (not committed).")
+@click.option(
+    "--mcp", "mcp", is_flag=True, help="Also register `squad mcp` in .mcp.json (Claude Code's project servers)."
+)
 @click.option("--agent", "-a", metavar="AGENT", default=None, help="Bake this agent id into the hooks.")
-def install_cmd(git: bool, claude: bool, local: bool, agent: str | None) -> None:
+def install_cmd(git: bool, claude: bool, local: bool, mcp: bool, agent: str | None) -> None:
     """Install the git pre-commit hook and the Claude Code hook (both unless one is chosen).
 
     An existing pre-commit hook is kept and run first; Claude settings keep every other key and
-    hook. `squad hooks uninstall` puts back what was there.
+    hook. With --mcp, `squad mcp` is also added to the project's .mcp.json (with AGENT_ID when
+    --agent is given) beside the user's own servers. `squad hooks uninstall` puts back what was there.
 
     \b
     Example:
       squad hooks install --claude --local --agent agent-1-frontend
+      squad hooks install --claude --mcp --agent agent-1-frontend
     """
     from squad.enforce.hooks import install
 
     if agent:
         _check_agent(agent)
-    _print(install(Path.cwd(), git=git, claude=claude, local=local, agent=agent))
+    _print(install(Path.cwd(), git=git, claude=claude, local=local, agent=agent, mcp=mcp))
 
 
 @hooks_group.command("uninstall")
 @click.option("--git", "git", is_flag=True, help="Only the git pre-commit hook.")
 @click.option("--claude", "claude", is_flag=True, help="Only the Claude Code hook.")
 @click.option("--local", is_flag=True, default=None, help="Claude: only .claude/settings.local.json.")
-def uninstall_cmd(git: bool, claude: bool, local: bool | None) -> None:
-    """Remove squad's hooks, restoring the hooks and settings that were there before.
+@click.option("--mcp", "mcp", is_flag=True, help="Only the `squad mcp` entry in .mcp.json.")
+def uninstall_cmd(git: bool, claude: bool, local: bool | None, mcp: bool) -> None:
+    """Remove squad's hooks (and its .mcp.json entry), restoring what was there before.
 
     \b
     Example:
@@ -99,7 +105,7 @@ def uninstall_cmd(git: bool, claude: bool, local: bool | None) -> None:
     """
     from squad.enforce.hooks import uninstall
 
-    _print(uninstall(Path.cwd(), git=git, claude=claude, local=local or None))
+    _print(uninstall(Path.cwd(), git=git, claude=claude, local=local or None, mcp=mcp))
 
 
 def _check_agent(agent: str) -> None:

@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "monitor": "squad.cli.coordinator:monitor_cmd",
     "pause": "squad.cli.coordinator:pause_cmd",
     "resume": "squad.cli.coordinator:resume_cmd",
+    "mcp": "squad.cli.mcp:mcp_cmd",
 }
 
 

@@ -1,7 +1,9 @@
 """Installing squad's enforcement hooks, and taking them out again leaving things as they were.
 
 Two layers: a git pre-commit hook (every agent that commits: Codex CLI, Aider, humans' tools) and
-Claude Code's PreToolUse hook (refuses the edit itself). Installing never destroys what was there:
+Claude Code's PreToolUse hook (refuses the edit itself). Beside them, on request, ``squad mcp``
+registered in the project's ``.mcp.json`` (Claude Code's project MCP servers): a way in, not a
+layer of enforcement. Installing never destroys what was there:
 an existing pre-commit hook is kept beside ours and run first; our entry is added to Claude's
 settings next to the user's own. Uninstalling puts the original back byte for byte when nothing
 was changed since, and otherwise removes exactly our entry.
@@ -31,7 +33,7 @@ BACKUP_SUFFIX = ".squad-backup"  # beside a Claude settings file: what was there
 
 @dataclass(frozen=True)
 class Change:
-    layer: str  # "git" | "claude"
+    layer: str  # "git" | "claude" | "mcp"
     path: Path
     action: str  # "installed", "updated", "unchanged", "removed", "restored", "absent"
     note: str = ""
@@ -319,12 +321,104 @@ def _rmdir_if_empty(folder: Path) -> None:
         folder.rmdir()
 
 
-# -- both ----------------------------------------------------------------------------------------
+# -- MCP server (Claude Code's project .mcp.json) --------------------------------------------------
+
+MCP_SERVER = "squad"  # the key under mcpServers
 
 
-def install(cwd: Path, *, git: bool, claude: bool, local: bool = False, agent: str | None = None) -> list[Change]:
-    """Install the chosen layers (both when neither is chosen)."""
-    if not git and not claude:
+def mcp_config(cwd: Path) -> Path:
+    return work_root(cwd) / ".mcp.json"
+
+
+def mcp_entry(agent: str | None, command: list[str] | None = None) -> dict[str, Any]:
+    """Our ``mcpServers.squad`` entry: this squad's ``squad mcp`` over stdio, the agent baked in when given."""
+    argv = [*(command or squad_command()), "mcp"]
+    entry: dict[str, Any] = {"type": "stdio", "command": argv[0], "args": argv[1:]}
+    if agent:
+        entry["env"] = {"AGENT_ID": agent}
+    return entry
+
+
+def is_mcp_entry(entry: object) -> bool:
+    """True for an ``mcpServers`` entry this module wrote: ``.../squad mcp`` or ``python -m squad mcp``."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("command"), str):
+        return False
+    args = entry.get("args")
+    if not isinstance(args, list) or not args or args[-1] != "mcp":
+        return False
+    words = [entry["command"], *(str(a) for a in args)]
+    return Path(words[-2]).name == "squad"
+
+
+def install_mcp(cwd: Path, *, agent: str | None, command: list[str] | None = None) -> Change:
+    path = mcp_config(cwd)
+    text, data = _load_settings(path)
+    servers = data.get("mcpServers", {})
+    if not isinstance(servers, dict):
+        raise SquadError("`mcpServers` is not an object", path=path, line=_line_of(text or "", '"mcpServers"'))
+    if MCP_SERVER in servers and not is_mcp_entry(servers[MCP_SERVER]):
+        raise SquadError(
+            f"mcpServers.{MCP_SERVER} is not squad's: rename it, then install again",
+            path=path,
+            line=_line_of(text or "", f'"{MCP_SERVER}"'),
+        )
+    entry = mcp_entry(agent, command)
+    if servers.get(MCP_SERVER) == entry:
+        return Change("mcp", path, "unchanged")
+    action = "updated" if MCP_SERVER in servers else "installed"
+    new_data: dict[str, Any] = json.loads(json.dumps(data))
+    new_data.setdefault("mcpServers", {})[MCP_SERVER] = entry
+    new_text = _dump(new_data)
+    _remember(path, text, new_text)
+    write_atomic(path, new_text)
+    return Change("mcp", path, action)
+
+
+def uninstall_mcp(cwd: Path) -> Change:
+    path = mcp_config(cwd)
+    backup = path.with_name(path.name + BACKUP_SUFFIX)
+    text, data = _load_settings(path)
+    record = _read_backup(backup)
+    if record is not None and text == record.get("installed"):
+        original = record.get("original")
+        if isinstance(original, str):
+            write_atomic(path, original)
+        else:
+            path.unlink(missing_ok=True)
+        backup.unlink()
+        return Change("mcp", path, "restored", ".mcp.json is as it was before install")
+    servers = data.get("mcpServers")
+    if not isinstance(servers, dict) or not is_mcp_entry(servers.get(MCP_SERVER)):
+        backup.unlink(missing_ok=True)
+        return Change("mcp", path, "absent")
+    # Edited since install: take out exactly our entry and keep everything else as it is now.
+    del servers[MCP_SERVER]
+    if not servers:
+        del data["mcpServers"]
+    write_atomic(path, _dump(data))
+    backup.unlink(missing_ok=True)
+    return Change("mcp", path, "updated", "squad's server entry taken out; your edits since install kept")
+
+
+def _remember(path: Path, text: str | None, new_text: str) -> None:
+    """Keep what ``path`` held before the first install, and what we wrote, beside it."""
+    backup = path.with_name(path.name + BACKUP_SUFFIX)
+    record = _read_backup(backup)
+    if record is None:
+        record = {"original": text, "installed": new_text}
+    else:
+        record["installed"] = new_text
+    write_atomic(backup, _dump(record))
+
+
+# -- all -----------------------------------------------------------------------------------------
+
+
+def install(
+    cwd: Path, *, git: bool, claude: bool, local: bool = False, agent: str | None = None, mcp: bool = False
+) -> list[Change]:
+    """Install the chosen layers (git and Claude when none is chosen); ``mcp`` registers ``squad mcp``."""
+    if not git and not claude and not mcp:
         git = claude = True
     guard_args = ["--agent", agent] if agent else []
     changes = []
@@ -332,12 +426,18 @@ def install(cwd: Path, *, git: bool, claude: bool, local: bool = False, agent: s
         changes.append(install_git(cwd, guard_args))
     if claude:
         changes.append(install_claude(cwd, guard_args, local=local))
+    if mcp:
+        changes.append(install_mcp(cwd, agent=agent))
     return changes
 
 
-def uninstall(cwd: Path, *, git: bool, claude: bool, local: bool | None = None) -> list[Change]:
-    """Remove the chosen layers (both when neither is chosen); Claude: both settings files unless told."""
-    if not git and not claude:
+def uninstall(cwd: Path, *, git: bool, claude: bool, local: bool | None = None, mcp: bool = False) -> list[Change]:
+    """Remove the chosen layers (all when none is chosen); Claude: both settings files unless told.
+
+    With nothing chosen, the MCP entry is named only when there was one to take out.
+    """
+    chosen = git or claude or mcp
+    if not chosen:
         git = claude = True
     changes = []
     if git:
@@ -346,4 +446,8 @@ def uninstall(cwd: Path, *, git: bool, claude: bool, local: bool | None = None) 
         found = [uninstall_claude(cwd, local=which) for which in ((False, True) if local is None else (local,))]
         done = [c for c in found if c.action != "absent"]
         changes.extend(done or found[:1])
+    if mcp or not chosen:
+        change = uninstall_mcp(cwd)
+        if mcp or change.action != "absent":
+            changes.append(change)
     return changes

@@ -1,7 +1,8 @@
 """Leases: who may edit a shared file or folder now, under ``.squad/locks/``.
 
 ``locks`` acquires, renews, releases and breaks them under one mutex; ``_scan`` reads the lease files
-as they are on disk, ``_stale`` judges and breaks stale ones, ``_wait`` wakes a ``squad lock --wait``.
+as they are on disk, ``_stale`` judges and breaks stale ones, ``_wait`` wakes a ``squad lock --wait``,
+``lost`` tells a holder which of its leases went away (expired, broken, taken).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
         same_holder,
         survey,
     )
+    from squad.leases.lost import Lost, Reckoning, lost_leases
 
 _WHERE = {
     "Broken": "squad.leases.locks",
@@ -46,10 +48,15 @@ _WHERE = {
     "renew_all": "squad.leases.locks",
     "same_holder": "squad.leases.locks",
     "survey": "squad.leases.locks",
+    "Lost": "squad.leases.lost",
+    "Reckoning": "squad.leases.lost",
+    "lost_leases": "squad.leases.lost",
 }
 __all__ = [
     "Broken",
     "LockHeld",
+    "Lost",
+    "Reckoning",
     "Survey",
     "acquire",
     "break_lease",
@@ -57,6 +64,7 @@ __all__ = [
     "conflicts",
     "held",
     "lease_stale_reason",
+    "lost_leases",
     "mutex",
     "release",
     "released_since",

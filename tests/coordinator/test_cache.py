@@ -34,7 +34,7 @@ def test_status_from_the_coordinators_snapshot_equals_status_from_the_files(squa
     assert run_squad("lock", "shared/t.ts", "--agent", "1", cwd=squad.root).returncode == 0
     assert run_squad("daemon", "start", cwd=squad.root).returncode == 0
     try:
-        poll_until(lambda: squad.snapshot_cache.exists(), what="the coordinator's snapshot")
+        poll_until(squad.snapshot_cache.exists, what="the coordinator's snapshot")
         from_cache = _status(squad)
     finally:
         run_squad("daemon", "stop", cwd=squad.root)
