@@ -77,6 +77,8 @@ def _doing(snap: Snapshot, a: AgentState, *, two_lines: bool = False) -> Text:
         if holder:
             held = f"held by {holder}" + (f", {age(lease.held_s)}" if lease else "")
             text += f"\n{held}" if two_lines else f" ({held})"
+        if a.alternative:  # what it does meanwhile
+            text += ("\n" if two_lines and not holder else "; ") + f"meanwhile: {a.alternative}"
         return Text(text, style="yellow")
     task = a.task or "-"
     if a.files_modified:
@@ -208,12 +210,20 @@ def locks_table(snap: Snapshot) -> Table:
 
 
 def pending_handoffs(snap: Snapshot) -> list[str]:
-    done = {(e.agent, str(e.data.get("to")), e.path) for e in snap.events if e.kind == ev.HANDOFF}
+    """Handoffs the receiver has not picked up yet: it has not reported since the handoff was
+    made (or is not in the squad). A refused handoff is not pending: it will not happen."""
+    refused = {(e.agent, e.path) for e in snap.events if e.kind == ev.HANDOFF_REFUSED}
     out = []
     for owner, h in snap.handoffs:
         sender = h.from_agent or owner
-        if not any(same_agent(a, sender) and same_agent(t, h.to_agent) and p == h.file for a, t, p in done):
-            out.append(f"{sender} → {h.to_agent}: {h.file or '?'} {h.status or ''}".rstrip())
+        if any(same_agent(a, sender) and p == h.file for a, p in refused):
+            continue
+        receiver = next((a for a in snap.agents if same_agent(a.id, h.to_agent)), None)
+        last = receiver.last_update if receiver is not None else None
+        if last is not None and h.at is not None and last > h.at:
+            continue  # it has posted since
+        waited = f" ({age((snap.at - h.at).total_seconds())})" if h.at is not None else ""
+        out.append(f"{sender} → {h.to_agent}: {h.file or '?'} {h.status or ''}".rstrip() + waited)
     return out
 
 
@@ -334,7 +344,10 @@ def fit(snap: Snapshot, extras: Extras, width: int, height: int | None) -> Layou
         shown_events = min(events, lay.events)
         if shown_events:
             n += shown_events + (2 if lay.events_title else 0)
-        n += {"full": 3 + metric_rows, "compact": 1, "none": 0}[lay.metrics]
+        if not metrics_mean_something(snap):
+            n += 2
+        else:
+            n += {"full": 3 + metric_rows, "compact": 1, "none": 0}[lay.metrics]
         return n
 
     steps: list[Callable[[Layout], None]] = [
@@ -458,11 +471,24 @@ def render(
         if layout.events_title:
             parts.append(Text("\nEVENTS", style="bold"))
         parts += [_event_line(e, snap.at) for e in events]
-    if layout.metrics == "full":
+    if not metrics_mean_something(snap):
+        parts.append(Text(f"\nMETRICS after the first task is done, or {age(METRICS_AFTER_S)} in", style="dim"))
+    elif layout.metrics == "full":
         parts += [Text("\nMETRICS", style="bold"), versus_line(snap), metrics_grid(snap, width)]
     elif layout.metrics == "compact":
         parts.append(metrics_line(snap))
     return Group(*parts)
+
+
+METRICS_AFTER_S = 60.0
+
+
+def metrics_mean_something(snap: Snapshot) -> bool:
+    """Parallelism and time saved over a few seconds of work are noise ("time saved -89%" nine
+    seconds in): shown once a task is done or the squad has worked a minute."""
+    m = snap.metrics
+    wall = m.get("wall_s")
+    return bool(m.get("tasks_done")) or (isinstance(wall, int | float) and wall >= METRICS_AFTER_S)
 
 
 def _stale_s(paths: SquadPaths) -> float:

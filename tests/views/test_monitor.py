@@ -266,3 +266,35 @@ def test_header_counts_agents_as_their_rows_show_them(squad: SquadPaths) -> None
     assert "2 active" not in text
     rows = [line for line in text.splitlines() if line.startswith("agent-1")]
     assert rows and "STALE" in rows[0]
+
+
+def test_pending_handoffs_a_blocked_agents_alternative_and_metrics_only_once_they_mean_something(
+    squad: SquadPaths,
+) -> None:
+    from datetime import timedelta
+
+    from tests.conftest import handoff
+
+    plan(squad, 1, "frontend", ["frontend/"], [("T1", [], []), ("T2", [], [])])
+    plan(squad, 2, "backend", ["backend/"], [("T3", [], [])])
+    t = now()
+    post(squad, 2, "backend", Status.BLOCKED, t - timedelta(seconds=20), task="T3", waiting_for="shared/t.ts")
+    engine_text = frame(squad, 160)
+    assert "METRICS after the first task is done" in engine_text  # 20 s in, nothing done: no verdict yet
+    from squad.atomic import append_lines
+
+    append_lines(
+        squad.comm(2),
+        "\n## Status Update [{}]\nStatus: BLOCKED\nWaiting for: shared/t.ts\nAlternative: writing the tests\n".format(
+            (t - timedelta(seconds=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        ),
+    )
+    handoff(squad, 1, "agent-1-frontend", "agent-2-backend", "shared/t.ts", t - timedelta(seconds=5))
+    text = frame(squad, 160)
+    assert "meanwhile: writing the tests" in text
+    assert "PENDING HANDOFFS" in text and "agent-1-frontend → agent-2-backend: shared/t.ts" in text
+    # the receiver reports after the handoff: picked up, no longer pending; a task done: metrics shown
+    post(squad, 2, "backend", Status.ACTIVE, t, task="T3", progress=(1, 1))
+    text = frame(squad, 160)
+    assert "PENDING HANDOFFS" not in text
+    assert "measured parallelism" in text
