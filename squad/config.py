@@ -19,12 +19,14 @@ DEFAULT_CONFIG_TEXT = """\
 # squad settings. Every key is optional: a missing key takes the default shown here.
 # Times are in seconds.
 
-# Leases (`squad lock`): how long a lease lives unless renewed, and when a long-held one is flagged.
+# Leases (`squad lock`): how long a lease lives unless renewed.
 lock_ttl_s: 1800
+# A lease held longer than this is flagged in `squad status` and the monitor (never broken for it).
 lock_warn_s: 600
 
-# Agents: no status update for this long marks an agent idle, then stale (its leases go stale).
+# An agent with no status update for this long is idle (an event, a notice).
 agent_idle_s: 600
+# ...and for this long stale: its leases go stale and its tasks are reassigned.
 agent_stale_s: 1800
 
 # Blocked work older than this is reassigned, and tasks depending on it are marked blocked.
@@ -58,6 +60,12 @@ max_agents: 5
 #   retries: 3
 #   worktree_dir: ../{repo}-squad
 #   setup: {copy: [.env], run: []}
+
+# The coordinator daemon: watch the work tree too (changes to files an agent may not write are
+# violations; false in a checkout shared with people), and the slow timer for time-based rules.
+# coordinator:
+#   watch_worktree: true
+#   tick_s: 5
 """
 
 

@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 import gen_cli_docs  # noqa: E402
+import gen_config_docs  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -29,6 +30,14 @@ def test_every_command_has_help_with_an_example(path: list[str], command: object
 def test_cli_reference_is_current() -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "gen_cli_docs.py"), "--check"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_config_reference_is_current_and_every_setting_is_explained() -> None:
+    assert gen_config_docs.undocumented() == []
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "gen_config_docs.py"), "--check"], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
 

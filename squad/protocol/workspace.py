@@ -8,6 +8,19 @@ from squad.atomic import create_exclusive
 from squad.config import DEFAULT_CONFIG_TEXT
 from squad.paths import SquadPaths, find_project_root
 
+# What of .squad/ goes into git: the settings, the PRD, the plans, the matrix and template overrides
+# (commit them to review or repeat an allocation); never the live state, which changes by the second
+# and would make every agent branch conflict.
+GITIGNORE_TEXT = """\
+# Written by `squad init`. Commit the squad's settings, PRD, plans, ownership matrix and templates;
+# the live state below stays out of git (it changes every second and differs per checkout).
+comms/
+locks/
+logs/
+control/
+reports/
+"""
+
 COORDINATOR_COMM_HEADER = (
     "# Coordinator notices\n\n"
     "Written by the squad coordinator: reassignments, broken leases, deadlocks, handoffs.\n"
@@ -30,4 +43,6 @@ def init_squad(start: Path | None = None) -> tuple[SquadPaths, list[Path]]:
         created.append(paths.config)
     if create_exclusive(paths.coordinator_comm, COORDINATOR_COMM_HEADER):
         created.append(paths.coordinator_comm)
+    if create_exclusive(paths.squad / ".gitignore", GITIGNORE_TEXT):
+        created.append(paths.squad / ".gitignore")
     return paths, created
