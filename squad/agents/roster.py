@@ -171,6 +171,23 @@ def resolve(paths: SquadPaths, name: str | None) -> Member:
     return Member(parsed, paths.plan(parsed.number), paths.comm(parsed.number))
 
 
+_INSTANCE_RE = re.compile(r"^\s*([a-z0-9][a-z0-9_-]*?)\s*(?:\[(\d+)\])?\s*$", re.IGNORECASE)
+
+
+def by_role(found: list[Member], name: str) -> Member | None:
+    """The member a role name stands for, as ai-agent-hub's protocol names a lock holder:
+    ``frontend-ui-developer[1]`` is the first agent whose role is ``frontend-ui-developer``
+    (by number), ``backend-system-architect`` the only one with that role. None when unclear."""
+    match = _INSTANCE_RE.match(name)
+    if match is None:
+        return None
+    role, instance = match.group(1).lower(), match.group(2)
+    same = [m for m in found if m.id.role and m.id.role.lower() == role]
+    if instance is not None and 1 <= int(instance) <= len(same):
+        return same[int(instance) - 1]
+    return same[0] if len(same) == 1 else None
+
+
 def read_member_plan(member: Member, problems: list[SquadError]) -> Plan | None:
     """``member``'s plan, or None when it has none; a malformed plan is added to ``problems``, not
     raised: one agent's bad plan is that agent's problem, and everyone else's commands go on."""

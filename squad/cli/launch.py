@@ -21,11 +21,25 @@ def _echo(agent: str, text: str) -> None:
 
 @click.command("launch")
 @click.option(
+    "--agent",
+    "kind",
+    type=click.Choice(["claude", "codex", "gemini", "aider", "cmd"]),
+    default=None,
+    help="Which agent CLI to start, with its headless, permission and hook flags (config: launch.agent).",
+)
+@click.option(
+    "--args",
+    "agent_args",
+    default=None,
+    metavar="OPTIONS",
+    help="Extra options for the agent CLI, e.g. '--model sonnet' (config: launch.args).",
+)
+@click.option(
     "--cmd",
     "cmd",
     default=None,
     metavar="TEMPLATE",
-    help="Agent command; {plan} {agent} {worktree} are filled in (config: launch.cmd).",
+    help="Agent command for --agent cmd; {prompt} {plan} {agent} {worktree} are filled in (config: launch.cmd).",
 )
 @click.option(
     "--max-parallel",
@@ -63,6 +77,8 @@ def _echo(agent: str, text: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the final state of each agent as JSON.")
 @click.argument("agents", nargs=-1, metavar="[AGENT]...")
 def launch_cmd(
+    kind: str | None,
+    agent_args: str | None,
     cmd: str | None,
     max_parallel: int | None,
     per_role: int | None,
@@ -75,20 +91,32 @@ def launch_cmd(
     """Start the agents in git worktrees and watch them until all have ended.
 
     Each plan gets a worktree on branch squad/<agent-id> beside the repository; set-up steps
-    run first, then the agent command. Idle or crashed agents are stopped, their work committed,
-    and retried with backoff; after the last retry they are marked FAILED. Run it again after
-    `squad stop` to resume.
+    run first, then the agent, which reads its plan's body and squad's instructions on stdin
+    (aider: --message-file). --agent picks the CLI and its flags, and gives it squad's guard
+    hook; --cmd runs any command instead. Idle or crashed agents are stopped, their work
+    committed, and retried with backoff; after the last retry they are marked FAILED. Work a
+    pre-commit hook refuses is committed with --no-verify and reported as UNGUARDED. Run it
+    again after `squad stop` to resume.
 
     \b
     Example:
-      squad launch --cmd 'claude -p "$(cat {plan})"' --max-parallel 4
-      squad launch --cmd 'aider --yes --message-file {plan}' agent-2
+      squad launch --agent claude --max-parallel 4
+      squad launch --agent aider --args '--model sonnet' agent-2
+      squad launch --cmd './agent.sh {agent} {prompt}'
     """
     from squad.launch.launcher import Interrupted, launch, launch_tmux
 
     paths = require_paths()
+    if cmd is not None and kind is None:
+        kind = "cmd"  # --cmd alone: the template, whatever launch.agent says
     settings = _settings(paths).with_overrides(
-        cmd=cmd, max_parallel=max_parallel, per_role=per_role, idle_timeout_s=idle_timeout_s, retries=retries
+        agent=kind,
+        args=agent_args,
+        cmd=cmd,
+        max_parallel=max_parallel,
+        per_role=per_role,
+        idle_timeout_s=idle_timeout_s,
+        retries=retries,
     )
     if use_tmux:
         opened = launch_tmux(paths, settings, agents, echo=_echo)
@@ -107,8 +135,13 @@ def launch_cmd(
     if as_json:
         print_json({"agents": results})
     else:
+        from squad.launch.state import read_report
+
+        report = read_report(paths)
         for agent, state in results.items():
             click.echo(f"{agent}: {state}")
+            for line in report[agent].unguarded if agent in report else ():
+                click.echo(f"{agent}: UNGUARDED {line}")
     if interrupted:
         click.get_current_context().exit(EXIT_INTERRUPTED)
     if any(state == "failed" for state in results.values()):

@@ -163,9 +163,9 @@ def locks_cmd(as_json: bool, break_stale: bool) -> None:
         print_json([_lease_json(lease, why) for lease, why in rows])
     else:
         _print_rows(rows, broken, found)
-    if found.unreadable:
-        # The readable leases are listed; an unreadable one is bad input, named with file and line.
-        raise found.unreadable[0][1]
+    # A lease file nobody can read is listed (UNREADABLE) and named on stderr with its file and line;
+    # it never stops the listing, nor the exit code of a command that only shows.
+    warn(error for _, error in found.unreadable)
 
 
 def _print_rows(rows: list[tuple[Lease, str | None]], broken: list[Broken], found: Survey) -> None:

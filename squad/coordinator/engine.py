@@ -342,9 +342,18 @@ class Engine:
         from squad.enforce.access import load_rules
 
         self.seen[self.paths.display(self.paths.ownership)] = signature_of(self.paths.ownership, size=False)
+        plans = None
+        if not self.paths.ownership.exists():  # the rules come from the plans: the ones read already
+            from squad.enforce.plan_rules import SourcedPlan
+
+            plans = [
+                SourcedPlan(self.paths.display(s.plan_path), s.plan)
+                for _, s in sorted(self.sources.items())
+                if s.plan is not None
+            ]
         self.problems_by.pop("matrix", None)
         try:
-            self.matrix = load_rules(self.paths, self.config)
+            self.matrix = load_rules(self.paths, self.config, plans)
         except SquadError as exc:
             self._problem(exc, "matrix")
 

@@ -22,11 +22,13 @@ from squad.agents.liveness import (
 )
 from squad.agents.roster import Member, members, read_member_plan
 from squad.config import Config, load_config
+from squad.enforce.plan_rules import SourcedPlan
 from squad.errors import SquadError
 from squad.paths import SquadPaths
 from squad.protocol import events as ev
 from squad.protocol.comm import HandoffRequest, read_comm
 from squad.protocol.lease import Lease
+from squad.protocol.ownership import Entry
 from squad.protocol.times import format_time
 
 # Liveness lives in squad.agents.liveness (below the lock manager); re-exported for the coordinator's modules.
@@ -79,6 +81,7 @@ class Snapshot:
     problems: tuple[SquadError, ...] = ()
     metrics: dict[str, Any] = field(default_factory=dict)
     stale_s: float | None = None  # config agent_stale_s: agents silent past it are shown as stale
+    rules: tuple[Entry, ...] = ()  # the ownership rules in force, each naming where it is written
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -105,6 +108,17 @@ class Snapshot:
                 for v in self.violations
             ],
             "metrics": self.metrics,
+            "rules": [
+                {
+                    "pattern": r.pattern,
+                    "access": r.access,
+                    "owner": r.owner,
+                    "owners": list(r.owners),
+                    "resource": r.resource,
+                    "source": r.source,
+                }
+                for r in self.rules
+            ],
             "problems": [str(problem) for problem in self.problems],
         }
 
@@ -172,8 +186,10 @@ def build_snapshot(paths: SquadPaths, now: datetime, config: Config | None = Non
     handoffs: list[tuple[str, HandoffRequest]] = []
     events = ev.read_events(paths.events)
     roster: list[Member] = members(paths)
+    plans: list[SourcedPlan] = []
     for member in roster:
         plan = read_member_plan(member, problems)  # a malformed plan is reported, its agent still shown
+        plans.extend([SourcedPlan(paths.display(member.plan), plan)] if plan else [])
         comm = read_comm(member.comm, paths.display(member.comm))
         problems.extend(comm.problems)
         name = plan.agent if plan else member.name
@@ -185,6 +201,7 @@ def build_snapshot(paths: SquadPaths, now: datetime, config: Config | None = Non
     handoffs = full_ids(handoffs, [a.id for a in agents])
     agent_tuple = tuple(agents)
     locks = read_locks(paths, config, agent_tuple, now, problems)
+    rules = read_rules(paths, config, plans, problems)
     violations = tuple(e for e in events if e.kind in (ev.VIOLATION, ev.VIOLATION_ATTEMPT))
     return Snapshot(
         at=now,
@@ -196,7 +213,30 @@ def build_snapshot(paths: SquadPaths, now: datetime, config: Config | None = Non
         problems=tuple(problems),
         metrics=compute_metrics(agent_tuple, events),
         stale_s=config.agent_stale_s,
+        rules=rules,
     )
+
+
+def read_rules(
+    paths: SquadPaths, config: Config, plans: list[SourcedPlan] | None, problems: list[SquadError]
+) -> tuple[Entry, ...]:
+    """The ownership rules in force, each with its source: ``ownership.yaml``'s, else what the plans
+    imply. Where the matrix refuses an agent a path its plan writes, the conflict goes to ``problems``
+    (naming both files); so does a malformed matrix, while everything else is still shown."""
+    from squad.enforce.access import load_rules, plan_conflicts, read_plans
+    from squad.enforce.plan_rules import derive_entries
+
+    if plans is None:
+        plans = read_plans(paths, [])  # a malformed plan is reported with its agent already
+    if not paths.ownership.exists():
+        return derive_entries(plans)
+    try:
+        matrix = load_rules(paths, config)
+    except SquadError as exc:
+        problems.append(exc)
+        return ()
+    problems.extend(plan_conflicts(paths, matrix, plans))
+    return matrix.entries
 
 
 def _from_coordinator(paths: SquadPaths, now: datetime, config: Config, strict: bool) -> Snapshot | None:
@@ -211,4 +251,5 @@ def _from_coordinator(paths: SquadPaths, now: datetime, config: Config, strict: 
     if strict and problems:
         raise problems[0]
     locks = read_locks(paths, config, kept.agents, now, problems)
-    return replace(kept, locks=tuple(locks), problems=tuple(problems), stale_s=config.agent_stale_s)
+    rules = read_rules(paths, config, None, problems)
+    return replace(kept, locks=tuple(locks), problems=tuple(problems), stale_s=config.agent_stale_s, rules=rules)

@@ -1,14 +1,15 @@
 """May this agent write this path now? The ownership matrix plus the leases, as one Decision.
 
 EXCLUSIVE: only the owner. SEQUENTIAL: whoever holds a live lease on the path or a folder holding
-it (and the ``@resource`` lease when the matrix entry names one). READONLY: nobody. A path no
-pattern matches follows ``config.default_access``.
+it (and the ``@resource`` lease when the matrix entry names one); a path several plans write is
+SEQUENTIAL between their agents only. READONLY: nobody. A path no pattern matches follows
+``config.default_access``. Each reason names the pattern and where it is written (matrix or plan line).
 """
 
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -16,15 +17,16 @@ from squad.errors import SquadError
 from squad.leases.locks import conflicts, same_holder
 from squad.paths import SquadPaths
 from squad.protocol.ids import same_agent
-from squad.protocol.ownership import Entry, Matrix, load_matrix
+from squad.protocol.ownership import Matrix, Rule, load_matrix
 from squad.protocol.times import now as utcnow
 
 if TYPE_CHECKING:
     from squad.config import Config
+    from squad.enforce.plan_rules import SourcedPlan
     from squad.leases.locks import Survey
     from squad.protocol.lease import Lease
 
-__all__ = ["Decision", "check_paths", "load_rules", "may_write"]
+__all__ = ["Decision", "check_paths", "load_rules", "may_write", "plan_conflicts", "read_plans"]
 
 
 @dataclass(frozen=True)
@@ -57,31 +59,54 @@ def _config(paths: SquadPaths, config: Config | None) -> Config:
     return load_config(paths.config)
 
 
-def load_rules(paths: SquadPaths, config: Config | None = None) -> Matrix:
-    """``ownership.yaml``; when absent, built from the plans' ``owns`` / ``shared`` / ``read_only``.
+def load_rules(paths: SquadPaths, config: Config | None = None, plans: list[SourcedPlan] | None = None) -> Matrix:
+    """``ownership.yaml``; when absent, what the plans imply (``squad.enforce.plan_rules``).
 
+    Every entry names its ``source``: the matrix line, or the plan lines it was derived from.
     A malformed ``ownership.yaml`` or ``config.yaml`` raises SquadError (no rules would mean no
     enforcement). A malformed plan is its agent's problem: it is left out, its paths fall to
     ``default_access``, and the error is kept in ``Matrix.problems`` for the caller to report.
     """
     config = _config(paths, config)
     if paths.ownership.exists():
-        return load_matrix(paths.ownership, config.default_access)
-    from squad.agents.roster import members, read_member_plan
+        matrix = load_matrix(paths.ownership, config.default_access)
+        where = paths.display(paths.ownership)
+        return matrix.with_entries(replace(e, source=f"{where}:{e.line}" if e.line else where) for e in matrix.entries)
+    from squad.enforce.plan_rules import derive_entries
 
-    owned: list[Entry] = []
-    shared: list[Entry] = []
-    readonly: list[Entry] = []
     problems: list[SquadError] = []
+    if plans is None:  # the coordinator passes the plans it has read already
+        plans = read_plans(paths, problems)
+    return Matrix(derive_entries(plans), config.default_access, tuple(problems))
+
+
+def read_plans(paths: SquadPaths, problems: list[SquadError]) -> list[SourcedPlan]:
+    """Every member's readable plan with the name it is shown by; malformed ones go to ``problems``."""
+    from squad.agents.roster import members, read_member_plan
+    from squad.enforce.plan_rules import SourcedPlan
+
+    out = []
     for member in members(paths):
         plan = read_member_plan(member, problems)
-        if plan is None:
-            continue
-        owned.extend(Entry(p, plan.agent, "EXCLUSIVE") for p in plan.owns)
-        shared.extend(Entry(p, None, "SEQUENTIAL") for p in plan.shared)
-        readonly.extend(Entry(p, None, "READONLY") for p in plan.read_only)
-    # Last match wins: shared files inside an owned folder stay shared; read-only beats both.
-    return Matrix((*owned, *shared, *readonly), config.default_access, tuple(problems))
+        if plan is not None:
+            out.append(SourcedPlan(paths.display(member.plan), plan))
+    return out
+
+
+def plan_conflicts(paths: SquadPaths, matrix: Matrix, plans: list[SourcedPlan]) -> list[SquadError]:
+    """Where ``ownership.yaml`` refuses an agent a path its plan writes (none without a matrix)."""
+    if not paths.ownership.exists():
+        return []
+    from squad.enforce.plan_rules import conflicts
+
+    return conflicts(matrix, plans)
+
+
+def _where(rule: Rule) -> str:
+    """`` (backend/ from .squad/ownership.yaml:3)``: the pattern that decided, and where it is written."""
+    if not rule.pattern:
+        return " (default_access)"
+    return f" ({rule.pattern} from {rule.source})" if rule.source else f" ({rule.pattern})"
 
 
 def _covers(lease_path: str, path: str) -> bool:
@@ -107,7 +132,7 @@ def may_write(
     if matrix is None:
         matrix = load_rules(paths, config)
     rule = matrix.rule(path)
-    where = f" ({rule.pattern})" if rule.pattern else " (default_access)"
+    where = _where(rule)
     if rule.access == "READONLY":
         name = "readonly" if rule.pattern else "default"
         return Decision(path, False, name, f"{path} is READONLY{where}: nobody may write it")
@@ -124,10 +149,19 @@ def may_write(
             owner=rule.owner,
             fix=f"ask {rule.owner} for a handoff" if rule.owner else None,
         )
+    name = "sequential" if rule.pattern else "default"
+    between = f" between {' and '.join(rule.owners)}" if rule.owners else ""
+    if rule.owners and not any(same_agent(o, agent) for o in rule.owners):
+        return Decision(
+            path,
+            False,
+            name,
+            f"{path} is SEQUENTIAL{between}{where}: {agent} writes it in no plan",
+            fix=f"ask {rule.owners[0]} for a handoff",
+        )
     if leases is None:
         leases = _leases_for(paths, config, path)
     live = [lease for lease in leases if not lease.expired(now)]
-    name = "sequential" if rule.pattern else "default"
     mine = next((x for x in live if same_holder(x.agent, agent) and _covers(x.path, path)), None)
     resource = None
     if rule.resource:
@@ -142,7 +176,7 @@ def may_write(
                 path,
                 False,
                 name,
-                f"{path} is SEQUENTIAL{where} and {other.agent} holds the lease on {other.path}",
+                f"{path} is SEQUENTIAL{between}{where} and {other.agent} holds the lease on {other.path}",
                 holder=other.agent,
                 fix=f"squad lock {shlex.quote(path)} --wait 600{also}",
             )
@@ -150,8 +184,25 @@ def may_write(
             path,
             False,
             name,
-            f"{path} is SEQUENTIAL{where}: lock it first{needs}",
+            f"{path} is SEQUENTIAL{between}{where}: lock it first{needs}",
             fix=f"squad lock {shlex.quote(path)}{also}",
+        )
+    # squad never grants two conflicting leases, but ai-agent-hub's lock library cannot see squad's
+    # (it looks only for its own hashed file name): when both exist, the older one holds the path.
+    first = min(
+        (x for x in live if not same_holder(x.agent, agent) and conflicts(x.path, path)),
+        key=lambda x: x.acquired_at,
+        default=None,
+    )
+    if first is not None and first.acquired_at <= mine.acquired_at:
+        return Decision(
+            path,
+            False,
+            name,
+            f"{path} is SEQUENTIAL{between}{where} and {first.agent} holds the lease on {first.path} "
+            f"(taken before yours on {mine.path})",
+            holder=first.agent,
+            fix=f"squad unlock {shlex.quote(mine.path)} && squad lock {shlex.quote(path)} --wait 600",
         )
     if resource and not any(same_holder(x.agent, agent) and _covers(x.path, resource) for x in live):
         holder = next((x.agent for x in live if _covers(x.path, resource)), None)

@@ -75,8 +75,14 @@ FILE_TOOLS: dict[str, tuple[str, ...]] = {
     "Edit": ("file_path",),
     "MultiEdit": ("file_path",),
     "NotebookEdit": ("notebook_path", "file_path"),
+    # Gemini CLI (BeforeTool hook): write_file and replace name file_path, like Claude's Write and Edit
+    "write_file": ("file_path", "absolute_path", "path"),
+    "replace": ("file_path", "absolute_path", "path"),
 }
-BASH_TOOLS = {"Bash"}
+# Shell tools: Claude Code's and Codex CLI's Bash, Gemini CLI's run_shell_command (dir_path: its cwd).
+BASH_TOOLS = {"Bash", "run_shell_command", "shell", "exec_command", "local_shell"}
+# Codex CLI's file edits: tool_input.command holds the patch (*** Add File: / Update / Delete / Move to).
+PATCH_TOOLS = {"apply_patch"}
 # Tools that never write a file: not logged when a broad matcher sends them here.
 QUIET_TOOLS = {
     "Read",
@@ -97,6 +103,20 @@ QUIET_TOOLS = {
     "AskUserQuestion",
     "Skill",
     "SlashCommand",
+    # Gemini CLI's tools that write no file
+    "read_file",
+    "read_many_files",
+    "list_directory",
+    "glob",
+    "search_file_content",
+    "grep_search",
+    "web_fetch",
+    "google_web_search",
+    "save_memory",
+    "write_todos",
+    # Codex CLI's
+    "update_plan",
+    "view_image",
 }
 EXIT_BLOCK = 2  # what Claude Code reads as "blocked" on every version
 
@@ -180,10 +200,19 @@ def call_targets(tool: str, cwd: Path, tool_input: Any, deadline: float | None =
             if isinstance(value, str) and value:
                 return (Target(_checked_text(value, tool), tool),)
         raise Unjudgeable(f"{tool} call names no {' or '.join(FILE_TOOLS[tool])}")
+    if tool in PATCH_TOOLS:
+        return patch_targets(tool, tool_input)
     if tool in BASH_TOOLS:
-        command = tool_input.get("command")
+        command = tool_input.get("command", tool_input.get("cmd"))
+        if isinstance(command, list) and all(isinstance(w, str) for w in command):
+            import shlex
+
+            command = shlex.join(command)  # an argv (Codex's shell tool)
         if not isinstance(command, str):
-            raise Unjudgeable("Bash call has no command string")
+            raise Unjudgeable(f"{tool} call has no command string")
+        where = tool_input.get("dir_path", tool_input.get("workdir"))
+        if isinstance(where, str) and where:
+            cwd = Path(os.path.normpath(cwd / _checked_text(where, tool)))
         from squad.enforce.bash import write_targets  # tree-sitter: only when a Bash line is judged
 
         return tuple(write_targets(command, cwd, deadline=deadline))
@@ -191,6 +220,28 @@ def call_targets(tool: str, cwd: Path, tool_input: Any, deadline: float | None =
     if not named:
         raise Skip(f"tool {tool} names no path squad knows ({', '.join(PATH_KEYS[:3])}, ...)", tool)
     return tuple(Target(_checked_text(v, tool), tool) for v in named)
+
+
+PATCH_MARKERS = ("*** Add File: ", "*** Update File: ", "*** Delete File: ", "*** Move to: ")
+
+
+def patch_targets(tool: str, tool_input: dict[str, Any]) -> tuple[Target, ...]:
+    """The files a Codex ``apply_patch`` call writes: each ``*** Add/Update/Delete File:`` and
+    ``*** Move to:`` line of its patch (``command``, or ``input`` / ``patch``)."""
+    patch = next((v for k in ("command", "input", "patch") if isinstance(v := tool_input.get(k), str)), None)
+    if isinstance(tool_input.get("command"), list):  # ["apply_patch", PATCH]
+        patch = "\n".join(w for w in tool_input["command"] if isinstance(w, str))
+    if patch is None:
+        raise Unjudgeable(f"{tool} call has no patch text")
+    named = [
+        line[len(marker) :].strip()
+        for line in patch.splitlines()
+        for marker in PATCH_MARKERS
+        if line.startswith(marker)
+    ]
+    if not named:
+        raise Unjudgeable(f"{tool} call names no file (*** Add File: / *** Update File: ...)")
+    return tuple(Target(_checked_text(p, tool), tool) for p in dict.fromkeys(named))
 
 
 def _checked_text(value: str, tool: str) -> str:

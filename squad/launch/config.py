@@ -14,6 +14,8 @@ from squad.errors import SquadError
 @dataclass(frozen=True)
 class LaunchSettings:
     cmd: str | None = None
+    agent: str | None = None  # claude | codex | gemini | aider | cmd (squad/launch/agents.py)
+    args: str | None = None  # extra options for the agent CLI, shell text appended to its command
     max_parallel: int = 20
     per_role: int = 3
     idle_timeout_s: float = 600.0
@@ -34,6 +36,22 @@ class LaunchSettings:
         """These settings with every non-None keyword applied (command-line options)."""
         return replace(self, **{k: v for k, v in values.items() if v is not None})
 
+    def kind(self) -> str:
+        """The agent kind to launch: ``agent``, else ``cmd`` when a template is set."""
+        from squad.launch.agents import KINDS
+
+        kind = self.agent or ("cmd" if self.cmd else None)
+        if kind is None:
+            raise SquadError(
+                "no agent command: pass --agent claude|codex|gemini|aider, or --cmd TEMPLATE "
+                "(or set launch.agent / launch.cmd in .squad/config.yaml)"
+            )
+        if kind not in KINDS:
+            raise SquadError(f"unknown agent kind {kind!r}: choose one of {', '.join(KINDS)}")
+        if kind == "cmd" and not self.cmd:
+            raise SquadError("--agent cmd needs a command: pass --cmd TEMPLATE or set launch.cmd")
+        return kind
+
     def worktree_base(self, root: Path) -> Path:
         folder = Path(self.worktree_dir.replace("{repo}", root.name)).expanduser()
         return (folder if folder.is_absolute() else root / folder).resolve()
@@ -43,9 +61,10 @@ class LaunchSettings:
         return float(min(self.backoff_max_s, self.backoff_s * 2 ** max(0, attempt - 1)))
 
 
+_KINDS = ("claude", "codex", "gemini", "aider", "cmd")  # squad.launch.agents.KINDS, without importing it
 _INTS = {"max_parallel", "per_role", "retries"}
 _FLOATS = {"idle_timeout_s", "backoff_s", "backoff_max_s", "grace_s", "sample_s"}
-_STRS = {"cmd", "worktree_dir", "test_cmd", "tmux_socket", "tmux_session", "monitor_cmd"}
+_STRS = {"cmd", "agent", "args", "worktree_dir", "test_cmd", "tmux_socket", "tmux_session", "monitor_cmd"}
 _ALIASES = {"idle_timeout": "idle_timeout_s", "backoff": "backoff_s", "grace": "grace_s", "test": "test_cmd"}
 _LISTS = {"copy": "setup_copy", "setup_copy": "setup_copy", "run": "setup_run", "install": "setup_run"}
 _LISTS["setup_run"] = "setup_run"
@@ -98,6 +117,8 @@ def launch_settings(config: Config, where: Path | None = None) -> LaunchSettings
             if isinstance(value, bool) or not isinstance(value, str | int | float):
                 raise fail(f"launch.{name} must be a string, not {value!r}", name)
             values[key] = str(value)
+            if key == "agent" and values[key] not in _KINDS:
+                raise fail(f"launch.agent must be one of {', '.join(_KINDS)}, not {value!r}", name)
         elif key == "setup":
             if not isinstance(value, Mapping):
                 raise fail("launch.setup must be a mapping {copy: [...], run: [...]}", name)

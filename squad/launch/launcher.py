@@ -10,7 +10,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from squad.agents.liveness import pid_alive
@@ -20,11 +20,11 @@ from squad.errors import Refused, SquadError
 from squad.launch import state as st
 from squad.launch.config import LaunchSettings
 from squad.launch.process import wait_group_gone
-from squad.launch.runner import PID_PREAMBLE, AgentSpec, Supervisor, agent_env, build_command
+from squad.launch.runner import PID_PREAMBLE, AgentSpec, Supervisor, agent_env, command_of
 from squad.launch.worktree import (
     GitError,
     branch_of,
-    commit_all,
+    commit_work,
     copy_untracked,
     ensure_worktree,
     find_worktree,
@@ -122,8 +122,10 @@ def prepare(paths: SquadPaths, settings: LaunchSettings, spec: AgentSpec, base: 
 def _prepared(
     paths: SquadPaths, settings: LaunchSettings, names: tuple[str, ...], echo: Echo
 ) -> tuple[list[AgentSpec], dict[str, str]]:
-    if not settings.cmd:
-        raise SquadError("no agent command: pass --cmd TEMPLATE or set launch.cmd in .squad/config.yaml")
+    kind = settings.kind()
+    from squad.launch.agents import require_binary
+
+    require_binary(kind)
     base = require_repo(paths.root)
     chosen = select_agents(paths, names)
     last = st.read_report(paths)
@@ -135,12 +137,13 @@ def _prepared(
     if alive:
         raise Refused(f"still running from an earlier launch: {', '.join(alive)}; run `squad stop` first")
     _warn_if_dirty(paths, base, echo)
+    _ensure_git_guard(paths, echo)
     specs, failed = [], {}
     for member in chosen:
         spec = spec_for(paths, settings, member)
         error = prepare(paths, settings, spec, base)
         if error is None:
-            specs.append(spec)
+            specs.append(with_invocation(paths, settings, kind, spec))
             continue
         echo(spec.agent, f"set-up failed: {error}")
         failed[spec.agent] = st.FAILED
@@ -149,6 +152,45 @@ def _prepared(
         )
         _post_setup_failure(paths, spec.agent, error)
     return specs, failed
+
+
+def with_invocation(paths: SquadPaths, settings: LaunchSettings, kind: str, spec: AgentSpec) -> AgentSpec:
+    """``spec`` with its agent's start: the adapter of ``kind`` writes the prompt and hook settings."""
+    from squad.launch.agents import AgentFiles, agent_folder, invocation
+
+    files = AgentFiles(spec.agent, spec.plan, spec.comm, spec.worktree, agent_folder(paths, spec.agent))
+    start = invocation(kind, paths, files, template=settings.cmd, extra=settings.args or "")
+    return replace(
+        spec,
+        command=start.command,
+        stdin=start.stdin,
+        kind=start.kind,
+        guard=start.guard,
+        post_for_agent=not start.runs_squad,
+    )
+
+
+def _ensure_git_guard(paths: SquadPaths, echo: Echo) -> None:
+    """Every launched agent's commits pass squad's pre-commit check: install it when it is missing.
+
+    The hooks folder is shared by all worktrees of the clone (unless ``core.hooksPath`` is relative:
+    then each worktree reads its own copy, and the launch says so).
+    """
+    from squad.enforce.hooks import git_guard_state, install_git
+
+    state = git_guard_state(paths.root)
+    if state == "installed":
+        return
+    try:
+        change = install_git(paths.root, [])
+    except SquadError as exc:
+        echo("launch", f"warning: squad's git pre-commit hook is not installed ({exc}); commits are not checked")
+        return
+    note = f" ({change.note})" if change.note else ""
+    echo(
+        "launch",
+        f"installed squad's git pre-commit hook in {change.path}{note}; `squad hooks uninstall --git` removes it",
+    )
 
 
 def _warn_if_dirty(paths: SquadPaths, base: str, echo: Echo) -> None:
@@ -302,10 +344,12 @@ def launch_tmux(
             f"-e{key}={env[key]}"
             for key in ("AGENT_ID", "AGENT_TYPE", "AGENT_PLAN", "AGENT_COMM", "PARALLEL_MODE", "SQUAD_ROOT")
         ]
-        assert settings.cmd is not None
         # The window waits for a go signal so its log is piped before the agent writes a byte.
         channel = f"squad-go-{os.getpid()}-{spec.agent}"
-        command = PID_PREAMBLE.replace("\n", "; ") + f"tmux wait-for {channel}; " + build_command(settings.cmd, spec)
+        start = command_of(spec, settings.cmd)
+        if spec.stdin is not None:
+            start = f"{start} < {_sh_quote(str(spec.stdin))}"
+        command = PID_PREAMBLE.replace("\n", "; ") + f"tmux wait-for {channel}; " + start
         target = f"{session}:{spec.agent}"
         out = _tmux(
             settings,
@@ -382,10 +426,14 @@ def stop(paths: SquadPaths, settings: LaunchSettings, *, timeout_s: float | None
             continue
         if report.pid is not None and pid_alive(report.pid):
             _end_group(report.pid, settings.grace_s)
+        unguarded = list(report.unguarded)
         if report.worktree:  # never "" -> the current folder: that would commit in the main checkout
             with contextlib.suppress(GitError):
-                commit_all(Path(report.worktree), name, utcnow(), untracked_only(paths.root, settings.setup_copy))
-        st.update_agent(paths, name, state=st.STOPPED, pid=None, reason="stopped by squad stop")
+                exclude = untracked_only(paths.root, settings.setup_copy)
+                done = commit_work(Path(report.worktree), name, utcnow(), exclude)
+                if done is not None and done.unguarded is not None:
+                    unguarded.append(st.record_unguarded(paths, name, done.sha, done.unguarded))
+        st.update_agent(paths, name, state=st.STOPPED, pid=None, reason="stopped by squad stop", unguarded=unguarded)
     if pid is None and stopped:  # tmux mode, or a launcher that died: its entry says so no longer
         st.update_launcher(paths, pid=None, state="stopped", updated_at=format_time(utcnow()))
     return stopped

@@ -16,7 +16,7 @@ from squad.launch.worktree import (
     BRANCH_PREFIX,
     branch_of,
     changed_paths,
-    commit_all,
+    commit_work,
     commits_ahead,
     current_branch,
     delete_merged_branch,
@@ -240,7 +240,9 @@ def merge(paths: SquadPaths, settings: LaunchSettings, agent: str, *, squash: bo
     setup = untracked_only(paths.root, settings.setup_copy)
     result = review_agent(paths, name, test_cmd=settings.test_cmd, setup=setup)
     if result.worktree is not None and result.dirty:
-        commit_all(result.worktree, name, utcnow(), setup)  # never lose work
+        done = commit_work(result.worktree, name, utcnow(), setup)  # never lose work
+        if done is not None and done.unguarded is not None:
+            st.record_unguarded(paths, name, done.sha, done.unguarded)
         result = review_agent(paths, name, test_cmd=settings.test_cmd, setup=setup)
     # A predicted conflict is left to the merge itself: it refuses with git's own list, changing nothing.
     problems = [p for p in result.problems if not (result.conflicts and p.startswith("would conflict"))]

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from squad.launch import state as st
 from squad.launch.config import LaunchSettings
 from squad.launch.process import sample_tree_usage, signal_group, wait_group_gone
 from squad.launch.productivity import Sample, score
-from squad.launch.worktree import GitError, commit_all, status_lines
+from squad.launch.worktree import GitError, commit_work, status_lines
 from squad.paths import SquadPaths
 from squad.protocol.times import format_time
 from squad.protocol.times import now as utcnow
@@ -41,6 +41,11 @@ class AgentSpec:
     branch: str
     log: Path
     exclude: tuple[str, ...] = ()  # set-up files never committed (.env)
+    command: str = ""  # the agent's start (squad.launch.agents); "" -> settings.cmd filled in
+    stdin: Path | None = None  # fed on the agent's stdin (its prompt)
+    kind: str = "cmd"
+    guard: str = ""  # how squad's guard reaches it
+    post_for_agent: bool = False  # the agent cannot run `squad update` (aider): launch posts ACTIVE and DONE
 
 
 def build_command(template: str, spec: AgentSpec) -> str:
@@ -50,6 +55,16 @@ def build_command(template: str, spec: AgentSpec) -> str:
     for key, value in values.items():
         out = out.replace(key, shlex.quote(value))
     return out
+
+
+def command_of(spec: AgentSpec, template: str | None) -> str:
+    """The shell command that starts ``spec``'s agent: its adapter's, else the template filled in."""
+    if spec.command:
+        return spec.command
+    if not template:
+        msg = f"no agent command for {spec.agent}"
+        raise ValueError(msg)
+    return build_command(template, spec)
 
 
 def agent_env(paths: SquadPaths, spec: AgentSpec) -> dict[str, str]:
@@ -89,6 +104,7 @@ class _Run:
     rss_mb: float = 0.0
     reason: str | None = None
     exit_code: int | None = None
+    unguarded: list[str] = field(default_factory=list)  # commits made past a refusing pre-commit hook
     watched: dict[int, Any] = field(default_factory=dict)  # pid -> psutil.Process, for CPU deltas
 
 
@@ -116,6 +132,16 @@ def log_line(log: Path, text: str) -> None:
     """One ``=== squad launch: ...`` line in the agent's log: what squad did and why."""
     with contextlib.suppress(OSError), log.open("ab") as out:
         out.write(f"=== squad launch: {text}\n".encode())
+
+
+@contextlib.contextmanager
+def _stdin_of(spec: AgentSpec) -> Iterator[Any]:
+    """The agent's stdin: its prompt file when its adapter feeds one, else nothing (/dev/null)."""
+    if spec.stdin is None:
+        yield subprocess.DEVNULL
+        return
+    with spec.stdin.open("rb") as handle:
+        yield handle
 
 
 def _size(path: Path) -> int:
@@ -146,7 +172,7 @@ class Supervisor:
         on_event: Callable[[str, str], None] | None = None,
         stop_event: threading.Event | None = None,
     ) -> None:
-        if not settings.cmd:
+        if not settings.cmd and not all(spec.command for spec in specs):
             msg = "no agent command"
             raise ValueError(msg)
         self.paths = paths
@@ -203,12 +229,11 @@ class Supervisor:
             running.append(run)
 
     def _start(self, run: _Run, now: float) -> None:
-        assert self.settings.cmd is not None
         spec = run.spec
         run.attempt += 1
         spec.log.parent.mkdir(parents=True, exist_ok=True)
-        command = build_command(self.settings.cmd, spec)
-        with spec.log.open("ab") as log:
+        command = command_of(spec, self.settings.cmd)
+        with spec.log.open("ab") as log, _stdin_of(spec) as stdin:
             log.write(f"\n=== squad launch: {spec.agent} attempt {run.attempt} at {format_time(utcnow())}\n".encode())
             log.flush()
             try:
@@ -216,7 +241,7 @@ class Supervisor:
                     ["/bin/sh", "-c", PID_PREAMBLE + command],
                     cwd=spec.worktree,
                     env=agent_env(self.paths, spec),
-                    stdin=subprocess.DEVNULL,
+                    stdin=stdin,
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
@@ -233,6 +258,8 @@ class Supervisor:
         run.comm_sig = _sig(spec.comm)
         run.watched = {}
         self.on_event(spec.agent, f"started (attempt {run.attempt}, pid {run.proc.pid})")
+        if spec.post_for_agent:
+            self._post(run, "ACTIVE", f"started by squad launch ({spec.kind}, attempt {run.attempt})")
 
     # -- watching ------------------------------------------------------------------------
 
@@ -292,6 +319,8 @@ class Supervisor:
         if code == 0:
             run.state = st.DONE
             self.on_event(run.spec.agent, "done")
+            if run.spec.post_for_agent:
+                self._post(run, "DONE", f"{run.spec.kind} exited with code 0 (posted by squad launch)")
             log_line(run.spec.log, "exited with code 0: done")
         else:
             self._retry_or_fail(run, now, exit_reason(code))
@@ -322,15 +351,29 @@ class Supervisor:
                 next_step=f"work so far is committed on branch {run.spec.branch}; reassign the open tasks",
             )
 
+    def _post(self, run: _Run, status: str, task: str) -> None:
+        from squad.agents.updates import post_update
+        from squad.protocol.comm import Status
+
+        with contextlib.suppress(Exception):  # the comm post is news; the launch goes on
+            post_update(self.paths, run.spec.agent, status=Status(status), task=task)
+
     def _checkpoint(self, run: _Run) -> None:
         """Commit whatever the agent left in its worktree: the next attempt resumes from it."""
         try:
-            sha = commit_all(run.spec.worktree, run.spec.agent, utcnow(), run.spec.exclude)
+            done = commit_work(run.spec.worktree, run.spec.agent, utcnow(), run.spec.exclude)
         except GitError as exc:
             self.on_event(run.spec.agent, f"could not commit its worktree: {exc}")
             return
-        if sha:
-            self.on_event(run.spec.agent, f"work committed on {run.spec.branch} ({sha[:8]})")
+        if done is None:
+            return
+        if done.unguarded is not None:
+            line = st.record_unguarded(self.paths, run.spec.agent, done.sha, done.unguarded)
+            run.unguarded.append(line)
+            log_line(run.spec.log, f"UNGUARDED: {line}")
+            self.on_event(run.spec.agent, f"UNGUARDED commit on {run.spec.branch}: {line}")
+            return
+        self.on_event(run.spec.agent, f"work committed on {run.spec.branch} ({done.sha[:8]})")
 
     def _terminate(self, runs: list[_Run]) -> None:
         """SIGTERM every group, wait up to the grace period for all of it to end, SIGKILL the rest."""
@@ -403,6 +446,9 @@ class Supervisor:
             reason=run.reason,
             exit_code=run.exit_code,
             updated_at=format_time(utcnow()),
+            kind=run.spec.kind,
+            guard=run.spec.guard or None,
+            unguarded=tuple(run.unguarded),
         )
 
 

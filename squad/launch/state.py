@@ -14,6 +14,8 @@ from squad.atomic import create_exclusive, write_atomic
 from squad.errors import Refused
 from squad.paths import SquadPaths
 
+UNGUARDED_COMMIT = "unguarded_commit"  # event: an agent's work committed past a refusing pre-commit hook
+
 # Agent states in launch.json.
 QUEUED, RUNNING, BACKOFF, DONE, FAILED, STOPPED, MERGED = (
     "queued",
@@ -45,6 +47,9 @@ class AgentReport:
     reason: str | None = None
     exit_code: int | None = None
     updated_at: str | None = None
+    kind: str | None = None  # the agent kind launched (claude, codex, gemini, aider, cmd)
+    guard: str | None = None  # how squad's guard reached it
+    unguarded: tuple[str, ...] = ()  # commits of its work made with --no-verify: the hook's refusal
 
 
 def write_report(paths: SquadPaths, agents: dict[str, AgentReport], launcher: dict[str, Any]) -> None:
@@ -65,7 +70,10 @@ def read_report(paths: SquadPaths) -> dict[str, AgentReport]:
     out = {}
     for name, raw in agents.items():
         if isinstance(raw, dict) and isinstance(raw.get("state"), str):
-            out[str(name)] = AgentReport(**{k: v for k, v in raw.items() if k in known})
+            fields = {k: v for k, v in raw.items() if k in known}
+            if isinstance(fields.get("unguarded"), list):
+                fields["unguarded"] = tuple(str(u) for u in fields["unguarded"])
+            out[str(name)] = AgentReport(**fields)
     return out
 
 
@@ -118,3 +126,18 @@ def launcher_claim(paths: SquadPaths) -> Any:
             path.unlink()
         with contextlib.suppress(FileNotFoundError):
             paths.launch_stop.unlink()
+
+
+def record_unguarded(paths: SquadPaths, agent: str, sha: str, refusal: str) -> str:
+    """An agent's work went in with ``--no-verify`` past a refusing hook: an event, and the line
+    ``launch.json`` keeps for the launch report. Returns that line."""
+    from squad.protocol import events as ev
+    from squad.protocol.times import now
+
+    line = f"{sha[:10]} committed with --no-verify: {refusal}"
+    with contextlib.suppress(OSError):
+        ev.append_event(
+            paths.events,
+            ev.Event(UNGUARDED_COMMIT, now(), agent=agent, detail=refusal, data={"commit": sha}),
+        )
+    return line

@@ -159,10 +159,31 @@ def commit_message(agent: str, at: datetime) -> str:
     return f"squad: work of {agent} at {format_time(at)}"
 
 
+@dataclass(frozen=True)
+class Committed:
+    """A commit of an agent's leftover work: its sha, and why the hooks were skipped if they were."""
+
+    sha: str
+    unguarded: str | None = None  # the refusal of the pre-commit hook, when it was committed with --no-verify
+
+
 def commit_all(worktree: Path, agent: str, at: datetime, exclude: tuple[str, ...] = ()) -> str | None:
     """Commit every change in ``worktree`` (new files too) to its branch; the new sha, or None.
 
-    ``exclude`` names files set-up copied in (``.env``): they stay out of the branch.
+    ``exclude`` names files set-up copied in (``.env``): they stay out of the branch. The commit
+    runs the pre-commit hooks (squad's guard among them); see ``commit_work`` for what happens
+    when they refuse.
+    """
+    done = commit_work(worktree, agent, at, exclude)
+    return done.sha if done is not None else None
+
+
+def commit_work(worktree: Path, agent: str, at: datetime, exclude: tuple[str, ...] = ()) -> Committed | None:
+    """Commit every change in ``worktree``, hooks first; None when there was nothing to commit.
+
+    Work is never lost: when a pre-commit hook refuses (squad's guard: a path outside the agent's
+    rights), the work is committed with ``--no-verify`` all the same and the refusal is returned
+    in ``unguarded``, for the caller to record.
     """
     if not worktree.is_dir():
         return None
@@ -170,8 +191,14 @@ def commit_all(worktree: Path, agent: str, at: datetime, exclude: tuple[str, ...
     git(worktree, "add", "-A", *pathspec)
     if ok(worktree, "diff", "--cached", "--quiet"):
         return None
-    git(worktree, "commit", "-q", "--no-verify", "-m", commit_message(agent, at))
-    return head(worktree)
+    message = commit_message(agent, at)
+    result = run_git(worktree, "commit", "-q", "-m", message, check=False)
+    if result.returncode == 0:
+        return Committed(head(worktree))
+    refusal = " ".join((result.stderr.strip() or result.stdout.strip() or f"exit {result.returncode}").split())
+    git(worktree, "add", "-A", *pathspec)  # a hook may have changed the index
+    git(worktree, "commit", "-q", "--no-verify", "-m", f"{message} (unguarded: pre-commit refused)")
+    return Committed(head(worktree), refusal[:500])
 
 
 def commits_ahead(repo: Path, base: str, branch: str) -> list[str]:

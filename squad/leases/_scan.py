@@ -20,10 +20,19 @@ from typing import TYPE_CHECKING
 
 from squad.errors import SquadError
 from squad.paths import SquadPaths
-from squad.protocol.lease import Lease, lease_file_for, lease_files, parse_lease, target_of
+from squad.protocol.lease import (
+    Lease,
+    claimed_path,
+    hashed_name,
+    lease_file_for,
+    lease_files,
+    parse_lease,
+    target_of,
+)
 from squad.protocol.times import from_timestamp
 
 if TYPE_CHECKING:
+    from squad.agents.roster import Member
     from squad.config import Config
 
 DEFAULT_TTL_S = 1800.0
@@ -121,9 +130,11 @@ def read_entry(file: Path, paths: SquadPaths, ttl: float) -> Entry | None:
     if not text.strip():
         return Entry(file, target, None)
     try:
-        lease = parse_lease(text, file, target, ttl, mtime)
+        lease = parse_lease(text, file, target, ttl, mtime, paths.root)
     except SquadError as exc:
-        return Entry(file, target, None, _unreadable(paths, file, exc.line, exc.message))
+        # Still blocks the path it names (a hashed file name says nothing), so nobody is granted it blindly.
+        claimed = claimed_path(text) or target
+        return Entry(file, claimed, None, _unreadable(paths, file, exc.line, exc.message))
     return Entry(file, lease.path, lease)
 
 
@@ -132,13 +143,22 @@ def _unreadable(paths: SquadPaths, file: Path, line: int | None, message: str) -
 
 
 def scan(paths: SquadPaths, ttl: float) -> list[Entry]:
-    """Every lease file under ``locks/``, in path order; flat hand-written ones resolved."""
+    """Every lease file under ``locks/``, in path order; flat hand-written ones resolved, and
+    holders named by role (``frontend-ui-developer[1]``) resolved to the squad's agent ids."""
     entries = []
     flat_index: dict[str, str] | None = None
+    roster: list[Member] | None = None
     for file in lease_files(locks_dir(paths)):
         entry = read_entry(file, paths, ttl)
         if entry is None:
             continue
+        if entry.lease is not None and entry.lease.hand_written and not _names_agent(entry.lease.agent):
+            from squad.agents.roster import by_role, members
+
+            roster = members(paths) if roster is None else roster
+            member = by_role(roster, entry.lease.agent)
+            if member is not None:
+                entry = replace(entry, lease=replace(entry.lease, agent=member.name))
         flat = entry.lease.flat if entry.lease is not None else _may_be_flat(entry)
         if flat:
             if flat_index is None:
@@ -150,9 +170,20 @@ def scan(paths: SquadPaths, ttl: float) -> list[Entry]:
     return entries
 
 
+def _names_agent(holder: str) -> bool:
+    from squad.protocol.ids import mentioned_agent, parse_agent_id
+
+    return parse_agent_id(holder) is not None or mentioned_agent(holder) is not None
+
+
 def _may_be_flat(entry: Entry) -> bool:
     """An unreadable top-level file may be a flat hand-written lease: it blocks that file too."""
-    return entry.error is not None and "/" not in entry.target and not entry.target.startswith("@")
+    return (
+        entry.error is not None
+        and "/" not in entry.target
+        and not entry.target.startswith("@")
+        and not hashed_name(entry.target)  # a hash names no file: no `git ls-files` for it on every scan
+    )
 
 
 def _basename_index(root: Path) -> dict[str, str]:

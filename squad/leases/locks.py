@@ -313,7 +313,7 @@ def _try_acquire(
                 lease = replace(lease, reason=reason)
             if pid is not None:
                 lease = replace(lease, pid=pid)
-            write_atomic(own.file, _to_text(lease))
+            write_atomic(own.file, _to_text(lease, own.file))
             return lease
         lease = Lease(
             agent=agent,
@@ -335,11 +335,18 @@ def _try_acquire(
         return lease
 
 
-def _to_text(lease: Lease) -> str:
+def _to_text(lease: Lease, file: Path) -> str:
     if not lease.hand_written:
         return lease.to_json()
-    # A hand-written lease renewed by squad becomes squad's JSON, keeping what it said.
-    return replace(lease, hand_written=False, flat=False).to_json()
+    # A lease an agent wrote keeps its shape when squad renews it (ai-agent-hub's lock library must
+    # still read its own lock to release it); squad.protocol.lease.renewal_text says how.
+    from squad.protocol.lease import renewal_text
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    return renewal_text(text, lease)
 
 
 def _find(paths: SquadPaths, target: str, ttl: float) -> Entry | None:
@@ -477,7 +484,7 @@ def renew(paths: SquadPaths, agent: str, target: str, *, ttl_s: float | None = N
         if not same_holder(entry.lease.agent, agent):
             raise LockHeld(target, entry.lease)
         lease = entry.lease.renewed(now, ttl_s)
-        write_atomic(entry.file, _to_text(lease))
+        write_atomic(entry.file, _to_text(lease, entry.file))
         return lease
 
 
@@ -497,7 +504,7 @@ def renew_all(paths: SquadPaths, agent: str, now: datetime) -> list[Lease]:
             if entry.lease is None or not same_holder(entry.lease.agent, agent):
                 continue
             lease = entry.lease.renewed(now)
-            write_atomic(entry.file, _to_text(lease))
+            write_atomic(entry.file, _to_text(lease, entry.file))
             renewed.append(lease)
     return renewed
 

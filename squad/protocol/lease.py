@@ -6,18 +6,19 @@ fast to start. Acquiring and breaking live in ``squad.leases.locks``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from squad.errors import SquadError
 from squad.paths import LOCK_SUFFIX, strip_path
-from squad.protocol.times import find_time, format_time, parse_time
+from squad.protocol.times import TIME_RE, find_time, format_time, parse_time
 
 # ``KEY: value``, also as agents decorate it: ``- KEY: value``, ``**KEY:** value``, ``**KEY**: value``.
 _HAND_KEY_RE = re.compile(r"^\s*(?:[-*+]\s+)?\**\s*([A-Za-z][A-Za-z0-9_ -]*?)\s*\**\s*:\s*\**\s*(.*)$")
@@ -64,6 +65,49 @@ class Lease:
         data["acquired_at"] = format_time(self.acquired_at, precise=True)
         data["expires_at"] = format_time(self.expires_at, precise=True)
         return data
+
+
+def renewal_text(text: str, lease: Lease) -> str:
+    """``lease`` (renewed) written back in the shape of ``text``, the file it was read from.
+
+    A lease an agent wrote stays readable by what wrote it: ai-agent-hub's lock library must still
+    find its ``agentId`` to release its own lock, and scripts grep ``LOCKED_BY:``. So a JSON object
+    keeps its keys and gains ``expires_at`` (and ``reason``); ``KEY: value`` lines gain or update an
+    ``EXPIRES_AT:`` line (and ``PURPOSE:``). Anything else becomes squad's JSON.
+    """
+    if not lease.hand_written:
+        return lease.to_json()
+    expires = format_time(lease.expires_at, precise=True)
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except json.JSONDecodeError:
+            data = None
+        if isinstance(data, dict):
+            data["expires_at"] = expires
+            if lease.reason and lease.reason != _first({_key(str(k)): v for k, v in data.items()}, _REASON_KEYS):
+                data["reason"] = lease.reason
+            return json.dumps(data, indent=2) + "\n"
+    rows = text.splitlines()
+    keyed = [
+        (i, _HAND_KEY_RE.match(row)) for i, row in enumerate(rows) if row.strip() and not row.lstrip().startswith("#")
+    ]
+    if keyed and all(match is not None for _, match in keyed):
+        upper = any(match.group(1).isupper() for _, match in keyed if match is not None)
+        for names, value in ((("expires_at", "expires"), expires), (_REASON_KEYS, lease.reason)):
+            if value is None:
+                continue
+            at = next((i for i, m in keyed if m is not None and _key(m.group(1)) in names), None)
+            if at is not None:
+                match = _HAND_KEY_RE.match(rows[at])
+                assert match is not None
+                rows[at] = rows[at][: match.start(2)] + value
+            else:
+                name = names[0] if names[0] != "reason" else "purpose"
+                rows.append(f"{name.upper() if upper else name}: {value}")
+        return "\n".join(rows) + "\n"
+    return replace(lease, hand_written=False, flat=False).to_json()
 
 
 def new_lease(
@@ -117,8 +161,14 @@ def target_of(lease_file: Path, locks_dir: Path) -> str:
     return rel.removesuffix(LOCK_SUFFIX)
 
 
-def parse_lease(text: str, file: Path, target: str, default_ttl_s: float, mtime: datetime | None = None) -> Lease:
-    """Parse squad's JSON lease, a YAML one, or ``LOCKED_BY:`` lines written by hand."""
+def parse_lease(
+    text: str, file: Path, target: str, default_ttl_s: float, mtime: datetime | None = None, root: Path | None = None
+) -> Lease:
+    """Parse squad's JSON lease, one written by ai-agent-hub's lock library (``agentId``,
+    ``timestamp``, ``filepath``), a YAML one, or ``LOCKED_BY:`` lines written by hand.
+
+    ``root`` (the repository) turns an absolute path inside it into a repository path.
+    """
     stripped = text.strip()
     if stripped.startswith("{"):
         try:
@@ -127,9 +177,17 @@ def parse_lease(text: str, file: Path, target: str, default_ttl_s: float, mtime:
             raise SquadError(f"bad lease JSON: {exc.msg}", path=file, line=exc.lineno) from None
         if not isinstance(data, dict):
             raise SquadError("a lease must be a JSON object", path=file, line=1)
-        return _from_mapping(data, file, target, default_ttl_s, mtime, hand_written=False)
+        # squad's own JSON has both; anything else (lock-core's {agentId, timestamp, ...}) was written by an agent.
+        ours = "agent" in data and "acquired_at" in data
+        fields = data if ours else {_key(str(k)): v for k, v in data.items()}
+        return _from_mapping(fields, file, target, default_ttl_s, mtime, hand_written=not ours, root=root)
     if stripped.startswith("["):
         raise SquadError("a lease must be a JSON object, not a list", path=file, line=1)
+    return _from_mapping(_hand_fields(text, file), file, target, default_ttl_s, mtime, hand_written=True, root=root)
+
+
+def _hand_fields(text: str, file: Path) -> dict[str, Any]:
+    """``KEY: value`` lines as a mapping with normalised keys, else real YAML; SquadError if neither."""
     fields: dict[str, Any] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -144,9 +202,26 @@ def parse_lease(text: str, file: Path, target: str, default_ttl_s: float, mtime:
                     path=file,
                     line=number,
                 )
-            return _from_mapping(mapping, file, target, default_ttl_s, mtime, hand_written=True)
+            return mapping
         fields[_key(match.group(1))] = match.group(2).strip().strip("'\"*").strip()
-    return _from_mapping(fields, file, target, default_ttl_s, mtime, hand_written=True)
+    return fields
+
+
+def claimed_path(text: str) -> str | None:
+    """The path a lease file says it locks, read as leniently as possible: for a file that cannot be
+    read as a lease, so it still blocks (exit 2, never a silent grant) the path it names."""
+    try:
+        fields = _hand_fields(text, Path()) if not text.lstrip().startswith("{") else None
+    except SquadError:
+        fields = None
+    if fields is None:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        fields = {_key(str(k)): v for k, v in data.items()} if isinstance(data, dict) else {}
+    value = next((fields[k] for k in _PATH_KEYS if isinstance(fields.get(k), str) and fields[k].strip()), None)
+    return strip_path(value) if value else None
 
 
 def _key(name: str) -> str:
@@ -166,6 +241,62 @@ def _yaml_mapping(text: str) -> dict[str, Any] | None:
     return {_key(str(k)): v for k, v in data.items()}
 
 
+# Keys as the formats spell them, normalised by ``_key`` (``agentId`` -> ``agentid``).
+_HOLDER_KEYS = ("agent", "locked_by", "agentid", "agent_id", "holder", "owner")
+_PATH_KEYS = ("path", "filepath", "file", "file_path")
+_SINCE_KEYS = ("acquired_at", "locked_at", "timestamp", "since", "created_at")
+_EXPIRY_KEYS = ("expires_at", "expires")
+_REASON_KEYS = ("reason", "purpose", "operation")
+# A name chosen by a hash, not by the path: ai-agent-hub's ``<tail>_<md5>.lock`` or squad's ``~squad-``.
+_HASHED_NAME_RE = re.compile(r"(?:_[0-9a-f]{32}|~squad-[0-9a-f]{32})$")
+
+
+def hashed_name(target: str) -> bool:
+    """Whether a lease file's name (its target, from where it sits) is a hash rather than a path."""
+    return _HASHED_NAME_RE.search(target) is not None
+
+
+def _first(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:  # a plain loop: this runs for every lease read on the lock path
+        value = data.get(key)
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def _holder(value: Any, file: Path) -> str:
+    if value is None:
+        raise SquadError("lease names no holder (agent / LOCKED_BY / agentId)", path=file, line=1)
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise SquadError(f"lease holder must be an agent name, not {value!r}", path=file, line=1)
+    name = str(value).strip()
+    # ai-agent-hub's lock library stores the agent's number (``"agentId": 2``).
+    return f"agent-{int(name)}" if name.isdigit() else name
+
+
+def _lease_path(value: Any, target: str, file: Path, root: Path | None) -> tuple[str, bool]:
+    """(the path the lease stands for, whether the file said so)."""
+    if value is None:
+        if hashed_name(target):
+            raise SquadError(
+                "lease names no path (path / filepath / file) and its file name is a hash", path=file, line=1
+            )
+        return target, False
+    if not isinstance(value, str):
+        raise SquadError(f"lease field 'path' must be text, not {type(value).__name__}", path=file, line=1)
+    text = value.strip()
+    if text.startswith("@"):
+        return text, True
+    if root is not None and text.startswith("/") and not text.startswith("//"):  # not pathlib: hot path
+        # lock-core is handed whatever path the agent had: an absolute one inside the repository is a repo path.
+        with contextlib.suppress(ValueError):
+            text = Path(text).relative_to(root).as_posix() + ("/" if text.endswith("/") else "")
+    path = strip_path(text)
+    if not path:
+        raise SquadError(f"lease path {value!r} names no file", path=file, line=1)
+    return path, True
+
+
 def _from_mapping(
     data: dict[str, Any],
     file: Path,
@@ -174,54 +305,75 @@ def _from_mapping(
     mtime: datetime | None,
     *,
     hand_written: bool,
+    root: Path | None = None,
 ) -> Lease:
-    agent = data.get("agent") or data.get("locked_by") or data.get("holder") or data.get("owner")
+    agent = _holder(_first(data, _HOLDER_KEYS), file)
     if not agent:
-        raise SquadError("lease names no holder (agent / LOCKED_BY)", path=file, line=1)
-    if not isinstance(agent, str | int) or isinstance(agent, bool):
-        raise SquadError(f"lease holder must be an agent name, not {agent!r}", path=file, line=1)
-    acquired = _time(data.get("acquired_at") or data.get("locked_at") or data.get("since")) or mtime
+        raise SquadError("lease names no holder (agent / LOCKED_BY / agentId)", path=file, line=1)
+    acquired = _time(_first(data, _SINCE_KEYS)) or mtime
     if acquired is None:
-        raise SquadError("lease has no time (acquired_at / LOCKED_AT)", path=file, line=1)
+        raise SquadError("lease has no time (acquired_at / LOCKED_AT / timestamp)", path=file, line=1)
     ttl = data.get("ttl_s")
     ttl_s = (
         float(ttl)
         if isinstance(ttl, int | float) or (isinstance(ttl, str) and ttl.replace(".", "", 1).isdigit())
         else default_ttl_s
     )
-    expires = _time(data.get("expires_at") or data.get("expires")) or acquired + timedelta(seconds=ttl_s)
+    expires = _time(_first(data, _EXPIRY_KEYS)) or acquired + timedelta(seconds=ttl_s)
     pid = data.get("pid")
-    for key in ("reason", "purpose", "host", "handoff_to", "path"):
+    for key in ("reason", "purpose", "host", "handoff_to", "operation"):
         value = data.get(key)
         if value is not None and not isinstance(value, str):
             # ``"reason": true`` and the like: an unreadable lease, reported, never a crash later on.
             raise SquadError(f"lease field {key!r} must be text, not {type(value).__name__}", path=file, line=1)
     if isinstance(ttl, bool) or isinstance(pid, bool):
         raise SquadError("lease fields ttl_s and pid must be numbers, not true/false", path=file, line=1)
-    path = str(data.get("path") or target)
-    if not path.startswith("@"):
-        path = strip_path(path)
+    path, named = _lease_path(_first(data, _PATH_KEYS), target, file, root)
     return Lease(
-        agent=str(agent).strip(),
+        agent=agent,
         path=path,
         acquired_at=acquired,
         expires_at=expires,
         ttl_s=ttl_s,
-        reason=data.get("reason") or data.get("purpose"),
+        reason=_first(data, _REASON_KEYS),
         host=data.get("host"),
         pid=int(pid) if isinstance(pid, int) or (isinstance(pid, str) and pid.isdigit()) else None,
         handoff_to=data.get("handoff_to") or None,
         hand_written=hand_written,
-        flat=hand_written and "/" not in target and not target.startswith("@") and "path" not in data,
+        flat=hand_written and "/" not in target and not target.startswith("@") and not named,
     )
 
 
 def _time(value: Any) -> datetime | None:
+    """A lease time: ISO 8601 or ``YYYY-MM-DD HH:MM``; without a zone it is UTC (ai-agent-hub's
+    writers all write UTC: ``date -u``, ``toISOString()``); a number is seconds (or ms) since the epoch."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.astimezone()
-    return parse_time(str(value)) or find_time(str(value))
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = value / 1000 if value > 1e11 else value
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    text = str(value).strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("z", "Z"))  # squad's own leases: the fast path
+    except ValueError:
+        pass
+    else:
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    match = TIME_RE.search(text)
+    if match is not None and not match.group("zone"):
+        clock = (match.group("time") or "00:00").replace(",", ".")
+        try:
+            naive = datetime.fromisoformat(f"{match.group('date')}T{clock.zfill(5) if len(clock) < 5 else clock}")
+        except ValueError:
+            naive = None
+        if naive is not None:
+            return naive.replace(tzinfo=UTC)
+    return parse_time(text) or find_time(text)
 
 
 def lease_files(locks_dir: Path) -> Iterator[Path]:
@@ -237,7 +389,7 @@ def lease_files(locks_dir: Path) -> Iterator[Path]:
                 yield Path(folder) / name
 
 
-def read_lease(file: Path, locks_dir: Path, default_ttl_s: float) -> Lease | None:
+def read_lease(file: Path, locks_dir: Path, default_ttl_s: float, root: Path | None = None) -> Lease | None:
     """The lease in ``file``; None if it vanished (released) between listing and reading."""
     from squad.protocol.times import from_timestamp
 
@@ -248,4 +400,4 @@ def read_lease(file: Path, locks_dir: Path, default_ttl_s: float) -> Lease | Non
         return None
     except UnicodeDecodeError as exc:
         raise SquadError(f"lease is not UTF-8 text (byte {exc.start})", path=file, line=1) from None
-    return parse_lease(text, file, target_of(file, locks_dir), default_ttl_s, mtime)
+    return parse_lease(text, file, target_of(file, locks_dir), default_ttl_s, mtime, root)

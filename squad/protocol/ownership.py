@@ -45,6 +45,11 @@ class Entry:
     access: str
     resource: str | None = None
     line: int | None = None
+    # SEQUENTIAL between these agents only (a path several plans write); empty: anyone holding the lease.
+    owners: tuple[str, ...] = ()
+    # Where the rule comes from, for people asking why a write is refused:
+    # ``.squad/ownership.yaml:3`` or ``.squad/parallel-plans/agent-2-plan.md:14`` (several joined by ", ").
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,8 @@ class Rule:
     owner: str | None = None
     resource: str | None = None
     pattern: str | None = None
+    owners: tuple[str, ...] = ()
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,18 +73,29 @@ class Matrix:
     problems: tuple[SquadError, ...] = ()
 
     @cached_property
-    def _specs(self) -> list[pathspec.PathSpec[Any]]:
+    def _spec(self) -> pathspec.PathSpec[Any]:
+        """Every pattern in one matcher: a lookup normalises the path once and answers with the last
+        matching pattern, however many entries there are."""
         import pathspec
 
-        return [pathspec.PathSpec.from_lines("gitignore", [_pattern(e.pattern)]) for e in self.entries]
+        return pathspec.PathSpec.from_lines("gitignore", [_pattern(e.pattern) for e in self.entries])
+
+    def _last_match(self, candidate: str) -> int | None:
+        found = self._spec.check_file(candidate)
+        return found.index if found.include else None
 
     def rule(self, path: str) -> Rule:
         """The last entry matching ``path`` (repo-relative), as in CODEOWNERS."""
         candidate = path.lstrip("/")
-        for entry, spec in zip(reversed(self.entries), reversed(self._specs), strict=True):
-            if spec.match_file(candidate) or (candidate.endswith("/") and spec.match_file(candidate.rstrip("/"))):
-                return Rule(path, entry.access, entry.owner, entry.resource, entry.pattern)
-        return Rule(path, self.default_access)
+        index = self._last_match(candidate) if self.entries else None
+        if self.entries and candidate.endswith("/"):  # a folder: its entry may be written either way
+            bare = self._last_match(candidate.rstrip("/"))
+            if bare is not None and (index is None or bare > index):
+                index = bare
+        if index is None:
+            return Rule(path, self.default_access)
+        entry = self.entries[index]
+        return Rule(path, entry.access, entry.owner, entry.resource, entry.pattern, entry.owners, entry.source)
 
     def owned_by(self, agent: str) -> list[Entry]:
         from squad.protocol.ids import same_agent

@@ -3,6 +3,11 @@
 Agents and humans who follow ai-agent-hub's squad mode write plans as plain markdown with the
 sections "Agent Identity", "Tasks" and "File Ownership" (CREATE / MODIFY / READ-ONLY). squad reads
 them untouched: where the front matter is silent, the body is asked.
+
+The sections mean what their writers mean. CREATE and MODIFY are the files this agent writes
+(``owns``; ``shared`` when the label says the file is shared or needs a lock). READ-ONLY lists the
+files this agent *reads* (``reads``): it constrains nobody, unlike squad's front-matter key
+``read_only:``, which makes a path READONLY for every agent during the run.
 """
 
 from __future__ import annotations
@@ -29,16 +34,25 @@ class BodyFacts:
     role: str | None = None
     owns: list[str] = field(default_factory=list)
     shared: list[str] = field(default_factory=list)
-    read_only: list[str] = field(default_factory=list)
+    reads: list[str] = field(default_factory=list)
     tasks: list[tuple[str, str, str | None, tuple[str, ...]]] = field(default_factory=list)  # id, title, estimate, deps
+    # (list, path) -> the body line (1-based) that first names it, so a rule can say where it came from.
+    lines: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def add(self, kind: str, values: list[str], line: int) -> None:
+        target: list[str] = getattr(self, kind)
+        for path in values:
+            if path not in target:
+                target.append(path)
+                self.lines.setdefault((kind, path), line)
 
 
 def _mode(label: str) -> str | None:
     """Which list a File Ownership label feeds: CREATE / MODIFY are the agent's own, unless the label
-    says the file is shared or locked; READ-ONLY is read-only."""
+    says the file is shared or locked; READ-ONLY (however worded) is what the agent reads."""
     low = label.lower()
     if re.search(r"read[\s_-]?only|do not (?:modify|edit|touch)|never", low):
-        return "read_only"
+        return "reads"
     if re.search(r"shared|sequential|lock|coordinat", low):
         return "shared"
     if re.search(r"\b(create|modify|own|exclusive|edit)\w*", low):
@@ -59,7 +73,7 @@ def read_body(text: str) -> BodyFacts:
     facts = BodyFacts()
     section = ""
     mode: str | None = None
-    for raw in text.splitlines():
+    for number, raw in enumerate(text.splitlines(), start=1):
         heading = _HEADING_RE.match(raw)
         if heading:
             title = heading.group(2).strip()
@@ -83,19 +97,19 @@ def read_body(text: str) -> BodyFacts:
                     facts.agent = str(agent)
             elif key and key.group(1).lower() in ("role", "type", "agent type") and facts.role is None:
                 facts.role = key.group(2).strip("`*_ ").lower() or None
+            elif key and key.group(1).lower() == "assigned files":  # "files this agent owns"
+                facts.add("owns", _paths(key.group(2)), number)
         if "ownership" in section or ("file" in section and "task" not in section):
             if key and not item and _mode(key.group(1)):
                 mode = _mode(key.group(1))
-                target = getattr(facts, mode) if mode else None
-                if target is not None:
-                    target.extend(p for p in _paths(key.group(2)) if p not in target)
+                if mode is not None:
+                    facts.add(mode, _paths(key.group(2)), number)
                 continue
             if item and mode:
                 label = _KEY_RE.match(item.group(1))
                 labelled = _mode(label.group(1)) if label else None
                 values = label.group(2) if label and labelled else item.group(1)
-                target = getattr(facts, labelled or mode)
-                target.extend(p for p in _paths(values) if p not in target)
+                facts.add(labelled or mode, _paths(values), number)
         elif "task" in section and item and not raw.startswith(("  ", "\t")):
             _add_task(facts, item.group(1))
     return facts

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from squad.atomic import append_lines
 from squad.leases import locks
 from squad.paths import SquadPaths
@@ -35,6 +37,7 @@ def test_a_done_report_before_the_lease_does_not_break_it_one_after_does(squad: 
     assert [b.lease.path for b in broken] == ["shared/b.ts"] and "DONE" in broken[0].reason
 
 
+@pytest.mark.slow
 def test_a_lease_taken_just_after_its_holders_own_done_stays_live(squad: SquadPaths) -> None:
     """DONE, then 0.2 s later a new lease (a DONE agent given more work): the report is stamped with
     the same second at most, so it is not 'after' the lease; another agent's lock is refused."""

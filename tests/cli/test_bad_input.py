@@ -69,7 +69,11 @@ def test_bad_plan_front_matter(squad: SquadPaths) -> None:
 
 def test_bad_lease_file(squad: SquadPaths) -> None:
     (squad.locks / "a.ts.lock").write_text("{not json")
-    one_line_error(run_squad("locks", cwd=squad.root), ".squad/locks/a.ts.lock:1")
+    one_line_error(run_squad("lock", "--agent", "1", "a.ts", cwd=squad.root), ".squad/locks/a.ts.lock:1")
+    # Listing never stops on it (issue 15): it is shown as UNREADABLE and named once on stderr.
+    listed = run_squad("locks", cwd=squad.root)
+    assert listed.returncode == 0 and "a.ts  UNREADABLE: .squad/locks/a.ts.lock:1" in listed.stdout
+    assert listed.stderr.startswith("squad: warning: .squad/locks/a.ts.lock:1") and "Traceback" not in listed.stderr
 
 
 def test_bad_event_log_line(squad: SquadPaths) -> None:

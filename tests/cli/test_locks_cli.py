@@ -24,7 +24,7 @@ def test_lock_unlock_round_trip(squad: SquadPaths, runner: CliRunner) -> None:
     assert (squad.locks / "shared" / "types" / "metrics.ts.lock").is_file()
     result = invoke(runner, "unlock", "shared/types/metrics.ts", "--agent", "1")
     assert result.exit_code == 0, result.output
-    assert not (squad.locks / "shared").exists()
+    assert not (squad.locks / "shared" / "types" / "metrics.ts.lock").exists()  # its folders go on the timer
 
 
 def test_agent_defaults_to_env(squad: SquadPaths, runner: CliRunner) -> None:
@@ -292,8 +292,8 @@ def test_check_staged_in_repo_and_worktree(squad: SquadPaths, repo: Path, tmp_pa
     result = run_squad("check", "--staged", "--agent", "agent-2-backend", cwd=worktree / "backend")
     assert result.returncode == 1
     assert result.stdout.strip().splitlines() == [
-        "shared/types.ts: refused by sequential: shared/types.ts is SEQUENTIAL (shared/): lock it first "
-        "(fix: squad lock shared/types.ts)"
+        "shared/types.ts: refused by sequential: shared/types.ts is SEQUENTIAL (shared/ from .squad/ownership.yaml:3):"
+        " lock it first (fix: squad lock shared/types.ts)"
     ]
     assert run_squad("lock", "shared/types.ts", "--agent", "2", cwd=worktree).returncode == 0
     result = run_squad("check", "--staged", "--agent", "2", cwd=worktree)
@@ -304,13 +304,13 @@ def test_locks_lists_readable_leases_and_names_an_unreadable_one(squad: SquadPat
     run_squad("lock", "a.txt", "--agent", "1", cwd=squad.root, check=True)
     (squad.locks / "y.py.lock").write_text("locked_by: agent-2\nfiles:\n  - [y.py\n")
     result = run_squad("locks", cwd=squad.root)
-    assert result.returncode == 2
+    assert result.returncode == 0  # listing never stops on an unreadable file (issue 15): it names it
     assert "a.txt  agent-1" in result.stdout
     assert "y.py   UNREADABLE: .squad/locks/y.py.lock:3:" in result.stdout
-    assert result.stderr.startswith("squad: error: .squad/locks/y.py.lock:3: unreadable lease:")
+    assert result.stderr.startswith("squad: warning: .squad/locks/y.py.lock:3: unreadable lease:")
     assert len(result.stderr.strip().splitlines()) == 1
     listed = run_squad("locks", "--json", cwd=squad.root)
-    assert listed.returncode == 2
+    assert listed.returncode == 0
     assert [d["path"] for d in json.loads(listed.stdout)] == ["a.txt"]
     # unrelated commands go on; the path it stands for says how to clear it
     assert run_squad("update", "--agent", "1", "--status", "ACTIVE", cwd=squad.root).returncode == 0

@@ -1,4 +1,5 @@
-"""Regression tests for defects a QA pass found in the coordinator."""
+"""The coordinator at its edges: moves that rewrite plan bodies, unreadable leases, BLOCKED blocks that
+grow or change, racing starts, squad's own hook files, and the monitor at its limits (narrow, short, stale)."""
 
 from __future__ import annotations
 

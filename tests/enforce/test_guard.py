@@ -719,3 +719,84 @@ def test_a_malformed_agent_id_refuses_writes_instead_of_switching_enforcement_of
     assert "AGENT_ID 'garbage' is not an agent id" in result.stderr and "export AGENT_ID=" in result.stderr
     reading = hook_json("Read", team.root, file_path=str(team.root / "frontend" / "App.tsx"))
     assert run_squad("guard", cwd=team.root, env={"AGENT_ID": "garbage"}, input=reading).returncode == 0
+
+
+# -- Codex CLI and Gemini CLI payloads -------------------------------------------------------------
+
+
+def _payload(tool: str, cwd: Path, tool_input: dict[str, object], event: str = "PreToolUse") -> str:
+    return json.dumps({"cwd": str(cwd), "hook_event_name": event, "tool_name": tool, "tool_input": tool_input})
+
+
+def test_codex_apply_patch_names_every_file(team: SquadPaths) -> None:
+    root = team.root
+    patch = (
+        "*** Begin Patch\n*** Add File: backend/new.py\n+x\n*** Update File: backend/api.py\n@@\n-api\n+API\n"
+        "*** Update File: backend/old.py\n*** Move to: frontend/moved.py\n*** Delete File: backend/gone.py\n"
+        "*** End Patch\n"
+    )
+    call = parse_hook_input(_payload("apply_patch", root, {"command": patch}), root)
+    assert [t.path for t in call.targets] == [
+        "backend/new.py",
+        "backend/api.py",
+        "backend/old.py",
+        "frontend/moved.py",
+        "backend/gone.py",
+    ]
+    verdict = claude_hook(
+        _payload("apply_patch", root, {"command": patch}),
+        environ={"AGENT_ID": "agent-2-backend"},
+        cwd=root,
+        now=utcnow(),
+    )
+    assert verdict.exit_code == 2 and "frontend/moved.py" in verdict.stderr
+    ok = "*** Begin Patch\n*** Add File: backend/fine.py\n+x\n*** End Patch\n"
+    allowed = claude_hook(
+        _payload("apply_patch", root, {"command": ok}), environ={"AGENT_ID": "agent-2-backend"}, cwd=root, now=utcnow()
+    )
+    assert allowed.exit_code == 0
+
+
+def test_codex_apply_patch_without_files_is_refused(team: SquadPaths) -> None:
+    root = team.root
+    verdict = claude_hook(
+        _payload("apply_patch", root, {"command": "nothing here"}),
+        environ={"AGENT_ID": "agent-2-backend"},
+        cwd=root,
+        now=utcnow(),
+    )
+    assert verdict.exit_code == 2 and "names no file" in verdict.stderr
+
+
+@pytest.mark.parametrize(
+    ("tool", "tool_input"),
+    [
+        ("write_file", {"file_path": "frontend/App.tsx", "content": "x"}),
+        ("replace", {"file_path": "frontend/App.tsx", "old_string": "app", "new_string": "x"}),
+        ("run_shell_command", {"command": "echo x > frontend/App.tsx"}),
+        ("run_shell_command", {"command": "echo x > App.tsx", "dir_path": "frontend"}),
+        ("Bash", {"command": "sed -i s/a/b/ frontend/App.tsx"}),  # Codex's shell tools arrive as Bash
+        ("exec_command", {"cmd": "touch frontend/new.tsx"}),
+        ("shell", {"command": ["bash", "-lc", "touch frontend/new.tsx"]}),
+    ],
+)
+def test_gemini_and_codex_writes_are_judged(team: SquadPaths, tool: str, tool_input: dict[str, object]) -> None:
+    root = team.root
+    text = _payload(tool, root, tool_input, event="BeforeTool")
+    verdict = claude_hook(text, environ={"AGENT_ID": "agent-2-backend"}, cwd=root, now=utcnow())
+    assert verdict.exit_code == 2, verdict.stderr
+    assert "frontend/" in verdict.stderr
+    mine = claude_hook(text, environ={"AGENT_ID": "agent-1-frontend"}, cwd=root, now=utcnow())
+    assert mine.exit_code == 0, mine.stderr
+
+
+@pytest.mark.parametrize("tool", ["read_file", "list_directory", "glob", "update_plan"])
+def test_gemini_and_codex_read_tools_pass(team: SquadPaths, tool: str) -> None:
+    root = team.root
+    verdict = claude_hook(
+        _payload(tool, root, {"file_path": "backend/api.py"}),
+        environ={"AGENT_ID": "agent-1-frontend"},
+        cwd=root,
+        now=utcnow(),
+    )
+    assert verdict.exit_code == 0 and not verdict.events

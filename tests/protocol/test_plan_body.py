@@ -39,7 +39,9 @@ def test_upstream_plan_sections_give_identity_tasks_and_ownership(tmp_path: Path
     assert (plan.agent, plan.role) == ("agent-1-frontend-ui-developer", "frontend")
     assert plan.owns == ("frontend/src/components/Dashboard.tsx", "frontend/src/components/Charts.tsx")
     assert plan.shared == ("shared/types/metrics.ts",)
-    assert plan.read_only == ("config/webpack.config.js",)
+    # READ-ONLY is what this agent reads: no rule for anyone (issue 15), unlike front matter read_only
+    assert (plan.reads, plan.read_only) == (("config/webpack.config.js",), ())
+    assert plan.line_of("owns", "frontend/src/components/Dashboard.tsx") == 15
     assert [(t.id, t.title, t.estimate, t.depends_on) for t in plan.tasks] == [
         ("T1", "Create dashboard layout", "2h", ()),
         ("T2", "Build metric cards", "1h", ()),
@@ -64,7 +66,7 @@ Agent ID: agent-2-backend-system-architect
     plan = parse_plan(text, tmp_path / "agent-2-plan.md")
     assert plan.agent == "agent-2-backend-system-architect"
     assert plan.owns == ("backend/", "migrations/001.sql", "backend/app.py")
-    assert plan.read_only == ("docs/adr/",)
+    assert (plan.reads, plan.read_only) == (("docs/adr/",), ())
     assert [(t.id, t.title, t.depends_on) for t in plan.tasks] == [
         ("T1", "Design the metrics schema", ()),
         ("T2", "Write REST endpoints", ("T1",)),
@@ -86,5 +88,6 @@ def test_check_and_status_use_an_upstream_plan(squad: SquadPaths) -> None:
     assert "agent-1-frontend-ui-developer" in status.stdout and "0/3" in status.stdout
     ok = run_squad("check", "--agent", "1", "frontend/src/components/Dashboard.tsx", cwd=squad.root)
     assert ok.returncode == 0, ok.stdout + ok.stderr
+    # READ-ONLY constrains nobody: the file follows default_access (SEQUENTIAL: lock it first)
     refused = run_squad("check", "--agent", "1", "config/webpack.config.js", cwd=squad.root)
-    assert refused.returncode == 1 and "READONLY" in refused.stdout
+    assert refused.returncode == 1 and "READONLY" not in refused.stdout and "lock it first" in refused.stdout
