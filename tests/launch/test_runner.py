@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from squad.launch import state as st
 from squad.launch.config import LaunchSettings
 from squad.launch.launcher import launch
@@ -68,6 +70,7 @@ def test_queue_respects_the_per_role_limit(squad: SquadPaths, tmp_path: Path, fa
     assert len(lines) == 8
 
 
+@pytest.mark.slow
 def test_silent_agent_is_stopped_committed_retried_then_failed(squad: SquadPaths, tmp_path: Path, fast: Fast) -> None:
     add_plan(squad, 1, "api")
     add_plan(squad, 2, "web")
