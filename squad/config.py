@@ -7,12 +7,22 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from squad.errors import SquadError
 
-ACCESS_MODES = ("EXCLUSIVE", "SEQUENTIAL", "READONLY")
+
+class Access(StrEnum):
+    """How a path may be written: by its owner only, by whoever holds its lease, or by nobody."""
+
+    EXCLUSIVE = "EXCLUSIVE"
+    SEQUENTIAL = "SEQUENTIAL"
+    READONLY = "READONLY"
+
+
+ACCESS_MODES = tuple(a.value for a in Access)
 DEADLOCK_POLICIES = ("youngest", "oldest", "none")
 
 DEFAULT_CONFIG_TEXT = """\
@@ -76,7 +86,7 @@ class Config:
     agent_idle_s: float = 600.0
     agent_stale_s: float = 1800.0
     reassign_after_s: float = 900.0
-    default_access: str = "SEQUENTIAL"
+    default_access: str = Access.SEQUENTIAL
     deadlock_policy: str = "youngest"
     require_evidence: bool = False
     max_agents: int = 5  # `squad allocate` without --agents: one agent a stream, at most this many
@@ -196,7 +206,7 @@ def parse_config(text: str, path: Path) -> Config:
             from squad.protocol.ownership import parse_access
 
             access = parse_access(str(value), path=path, line=line)
-            if access == "EXCLUSIVE":  # an unmatched path has no owner: nobody could ever write it
+            if access == Access.EXCLUSIVE:  # an unmatched path has no owner: nobody could ever write it
                 raise SquadError("default_access must be SEQUENTIAL or READONLY", path=path, line=line)
             values[key] = access
         elif key == "deadlock_policy":

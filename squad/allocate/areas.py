@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from squad.allocate.classify import Classifier, Stream, is_shared_path
 from squad.allocate.prd import PRD
+from squad.config import Access
 from squad.protocol.ownership import Entry, Matrix
 
 # Folders that hold a project's parts rather than being one: look through them to the next level.
@@ -53,7 +54,7 @@ def area_of(path: str, classifier: Classifier) -> tuple[str, str] | None:
 def group_by_area(prd: PRD, classifier: Classifier) -> PRD:
     """Each task's stream (as its tag) from its files, its unit, or its unit's name; the streams
     found outside the configured ones are added to ``classifier`` with the folders they live in."""
-    read_only = Matrix(tuple(Entry(p, None, "READONLY") for p in prd.read_only))
+    read_only = Matrix(tuple(Entry(p, None, Access.READONLY) for p in prd.read_only))
     found: dict[str, list[str]] = {}  # new stream -> its folders
     chosen: list[str | None] = []
     unit_files = dict(prd.unit_files)
@@ -63,7 +64,7 @@ def group_by_area(prd: PRD, classifier: Classifier) -> PRD:
         areas = [
             a
             for p in paths
-            if not (prd.read_only and read_only.rule(p).access == "READONLY")
+            if not (prd.read_only and read_only.rule(p).access == Access.READONLY)
             and (a := area_of(p, classifier)) is not None
         ]
         if not areas:

@@ -16,6 +16,7 @@ from squad.allocate.graph import resolve_dependencies, task_ids, topological_ord
 from squad.allocate.model import AgentAllocation, Allocation, HandoffRecord, Prediction, Task, hours_text
 from squad.allocate.prd import PRD, done_notes, skipped_notes
 from squad.allocate.schedule import order_plans, predict
+from squad.config import Access
 from squad.errors import SquadError
 from squad.protocol.ownership import Entry, Matrix
 from squad.protocol.plan import Handoff
@@ -127,10 +128,10 @@ def allocate_tasks(prd: PRD, classifier: Classifier, agents: int | None = None, 
     rank = {ids[i]: r for r, i in enumerate(order)}
     index = {task_id: i for i, task_id in enumerate(ids)}
     read_only = list(prd.read_only)
-    ro_matrix = Matrix(tuple(Entry(p, None, "READONLY") for p in read_only))
+    ro_matrix = Matrix(tuple(Entry(p, None, Access.READONLY) for p in read_only))
 
     def writable(path: str) -> bool:
-        return not is_shared_path(path) and ro_matrix.rule(path).access != "READONLY"
+        return not is_shared_path(path) and ro_matrix.rule(path).access != Access.READONLY
 
     tasks = [
         Task(
@@ -382,15 +383,15 @@ def _own_uncovered(drafts: list[_Draft], split_roots: list[str], shared: dict[st
     when no other agent writes or owns there, deeper when they do, SEQUENTIAL when it cannot be split."""
     covered = Matrix(
         tuple(
-            [Entry(p, None, "SEQUENTIAL") for p in (*split_roots, *shared)]
-            + [Entry(p, str(k), "EXCLUSIVE") for k, d in enumerate(drafts) for p in d.owns]
+            [Entry(p, None, Access.SEQUENTIAL) for p in (*split_roots, *shared)]
+            + [Entry(p, str(k), Access.EXCLUSIVE) for k, d in enumerate(drafts) for p in d.owns]
         )
     )
     claims: list[tuple[str, str]] = []
     for k, draft in enumerate(drafts):
         for task in draft.tasks:
             for path in task.raw.paths:
-                if is_shared_path(path) or ro.rule(path).access == "READONLY":
+                if is_shared_path(path) or ro.rule(path).access == Access.READONLY:
                     continue
                 if covered.rule(path).pattern is None:
                     claims.append((path, str(k)))
@@ -421,19 +422,19 @@ def _finish(
     agent_ids = [f"agent-{n}-{d.role}" for n, d in enumerate(drafts, start=1)]
     owner_of = {t.id: agent_ids[k] for k, d in enumerate(drafts) for t in d.tasks}
     task_by_id = {t.id: t for d in drafts for t in d.tasks}
-    ro = Matrix(tuple(Entry(p, None, "READONLY") for p in read_only))
+    ro = Matrix(tuple(Entry(p, None, Access.READONLY) for p in read_only))
     shared: dict[str, str | None] = {}
     for path in (*prd.shared, *(p for p in prd.files_to_create if is_shared_path(p)), *contested):
         shared.setdefault(path, None)
     for draft in drafts:
         for task in draft.tasks:
             for path in task.raw.paths:
-                if "migrations/" in path and not (read_only and ro.rule(path).access == "READONLY"):
+                if "migrations/" in path and not (read_only and ro.rule(path).access == Access.READONLY):
                     # A resource-locked folder is SEQUENTIAL under its resource, never owned.
                     shared[path[: path.index("migrations/") + len("migrations/")]] = "@db-migrations"
     _own_uncovered(drafts, split_roots, shared, ro)
     # A path is owned or shared, never both: the shared entries come last in the matrix and win.
-    shared_matrix = Matrix(tuple(Entry(p, None, "SEQUENTIAL") for p in shared))
+    shared_matrix = Matrix(tuple(Entry(p, None, Access.SEQUENTIAL) for p in shared))
     for draft in drafts:
         draft.owns = [
             p for p in dict.fromkeys(draft.owns) if p not in split_roots and shared_matrix.rule(p).pattern is None
@@ -446,28 +447,28 @@ def _finish(
     for root in split_roots:
         if root not in shared:
             sequential.setdefault(root, None)
-    head = [Entry(p, None, "SEQUENTIAL") for p in sequential]
-    base = Matrix(tuple(head + [Entry(p, a, "EXCLUSIVE") for p, a in exclusive]))
+    head = [Entry(p, None, Access.SEQUENTIAL) for p in sequential]
+    base = Matrix(tuple(head + [Entry(p, a, Access.EXCLUSIVE) for p, a in exclusive]))
     for draft, agent in zip(drafts, agent_ids, strict=True):
         for task in draft.tasks:
             for path in task.raw.paths:
-                if read_only and ro.rule(path).access == "READONLY":
+                if read_only and ro.rule(path).access == Access.READONLY:
                     continue
                 if is_shared_path(path):
                     shared.setdefault(path, None)
                     continue
                 rule = base.rule(path)
-                if rule.access == "EXCLUSIVE" and rule.owner != agent:
+                if rule.access == Access.EXCLUSIVE and rule.owner != agent:
                     shared.setdefault(path, None)  # written by two agents: take turns under a lease
     # Files two agents write are shared now: they are no longer anyone's (one matrix entry a path).
-    late = Matrix(tuple(Entry(p, None, "SEQUENTIAL") for p in (*shared, *read_only)))
+    late = Matrix(tuple(Entry(p, None, Access.SEQUENTIAL) for p in (*shared, *read_only)))
     for draft in drafts:
         draft.owns = [p for p in draft.owns if late.rule(p).pattern is None]
     exclusive = [(p, a) for p, a in exclusive if late.rule(p).pattern is None]
     head = [e for e in head if e.pattern not in shared and e.pattern not in read_only]
-    tail = [Entry(p, None, "SEQUENTIAL", resource) for p, resource in shared.items() if p not in read_only]
-    tail += [Entry(p, None, "READONLY") for p in dict.fromkeys(read_only)]
-    matrix = Matrix(tuple(head + [Entry(p, a, "EXCLUSIVE") for p, a in exclusive] + tail))
+    tail = [Entry(p, None, Access.SEQUENTIAL, resource) for p, resource in shared.items() if p not in read_only]
+    tail += [Entry(p, None, Access.READONLY) for p in dict.fromkeys(read_only)]
+    matrix = Matrix(tuple(head + [Entry(p, a, Access.EXCLUSIVE) for p, a in exclusive] + tail))
 
     handoffs: list[HandoffRecord] = []
     for draft, agent in zip(drafts, agent_ids, strict=True):

@@ -43,14 +43,14 @@ def _rich_status(snap: Snapshot) -> None:
     from rich.table import Table
 
     from squad.agents.liveness import is_stale_agent
-    from squad.views.report import SYMBOLS, age, doing, progress_text
+    from squad.views.report import age, doing, progress_text
 
     console = Console()
     table = Table(title="squad status", expand=False)
     for column in ("agent", "status", "progress", "last", "doing"):
         table.add_column(column)
     for a in snap.agents:
-        state = f"{SYMBOLS.get(a.status.value, '')} {a.status.value}"
+        state = f"{a.status.symbol} {a.status.value}"
         if is_stale_agent(a, snap.stale_s):
             state += " [red](stale)[/]"
         table.add_row(a.id, state, progress_text(a), age(a.idle_s), doing(a))

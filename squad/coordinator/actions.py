@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from squad.atomic import append_lines, write_atomic
-from squad.config import Config
+from squad.config import Access, Config
 from squad.coordinator import rules
 from squad.coordinator.state import Snapshot
 from squad.errors import SquadError
@@ -92,10 +92,10 @@ def _give(paths: SquadPaths, files: tuple[str, ...], to: str) -> None:
     entries = list(matrix.entries)
     for file in files:
         rule = matrix.rule(file)
-        if rule.access == "EXCLUSIVE" and same_agent(rule.owner, to):
+        if rule.access == Access.EXCLUSIVE and same_agent(rule.owner, to):
             continue
         entries = [e for e in entries if e.pattern.lstrip("/") != file]
-        entries.append(Entry(file, to, "EXCLUSIVE"))
+        entries.append(Entry(file, to, Access.EXCLUSIVE))
     if entries != list(matrix.entries):
         write_matrix(paths.ownership, matrix.with_entries(entries))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from squad.config import Config
+from squad.config import Access, Config
 from squad.coordinator.state import LockView
 from squad.coordinator.task_rules import done_tasks, rule_cascade, rule_reassign, rule_steal, rule_unblock
 from squad.coordinator.world import (
@@ -119,9 +119,9 @@ def rule_worktree(world: World, now: datetime, config: Config) -> list[Item]:
         if squad_own_file(file):
             continue  # squad hooks install / uninstall
         rule = world.matrix.rule(file)
-        if rule.access == "READONLY":
+        if rule.access == Access.READONLY:
             why = f"{file} is read-only ({rule.pattern})"
-        elif rule.access == "SEQUENTIAL" and live_lease(world, file) is None:
+        elif rule.access == Access.SEQUENTIAL and live_lease(world, file) is None:
             why = f"{file} is sequential and changed while nobody holds its lease"
         else:
             continue
@@ -140,11 +140,11 @@ def rule_agent_worktree(world: World, now: datetime, config: Config) -> list[Ite
         if squad_own_file(file):
             continue
         rule = world.matrix.rule(file)
-        if rule.access == "READONLY":
+        if rule.access == Access.READONLY:
             why = f"{file} is read-only ({rule.pattern})"
-        elif rule.access == "EXCLUSIVE" and not same_agent(rule.owner, agent):
+        elif rule.access == Access.EXCLUSIVE and not same_agent(rule.owner, agent):
             why = f"{file} is EXCLUSIVE to {rule.owner or 'nobody'} ({rule.pattern})"
-        elif rule.access == "SEQUENTIAL":
+        elif rule.access == Access.SEQUENTIAL:
             lease = live_lease(world, file)
             if lease is not None and same_agent(lease.lease.agent, agent):
                 continue
@@ -292,7 +292,7 @@ def rule_handoffs(world: World, now: datetime, config: Config) -> list[Item]:
                 continue
             key = f"handoff:{sender}:{receiver.id}:{h.file}:{where(h.at, h.line)}"
             rule = world.matrix.rule(h.file)
-            if rule.access == "READONLY" or (rule.access == "EXCLUSIVE" and rule.owner and not same_agent(rule.owner, sender)
+            if rule.access == Access.READONLY or (rule.access == Access.EXCLUSIVE and rule.owner and not same_agent(rule.owner, sender)
                                              and not same_agent(rule.owner, receiver.id)):  # fmt: skip
                 why = f"{h.file} is {rule.access}" + (f" owned by {rule.owner}" if rule.owner else "")
                 out.append(make_event(HANDOFF_REFUSED, now, key, agent=sender, path=h.file, detail=why, to=receiver.id))
@@ -301,7 +301,7 @@ def rule_handoffs(world: World, now: datetime, config: Config) -> list[Item]:
                 )
                 continue
             unblock = _waiting_on_handoff(receiver, sender, h.file)
-            out.append(TransferOwnership(key, h.file, sender, receiver.id, rule.access == "EXCLUSIVE", unblock))
+            out.append(TransferOwnership(key, h.file, sender, receiver.id, rule.access == Access.EXCLUSIVE, unblock))
             tasks = ", ".join(t for _, t in unblock)
             out.append(make_event(ev.HANDOFF, now, key, agent=sender, path=h.file, detail=f"{sender} -> {receiver.id}",
                               to=receiver.id, access=rule.access, unblocked=[t for _, t in unblock]))  # fmt: skip

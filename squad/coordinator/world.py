@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
-from squad.config import Config
+from squad.config import Access, Config
 from squad.coordinator.state import AgentState, LockView
 from squad.paths import SquadPaths
 from squad.protocol import events as ev
@@ -24,7 +24,7 @@ from squad.protocol.times import format_time
 
 # Event kinds the coordinator writes (all kinds are named in protocol/events.py).
 TASK_BLOCKED = ev.TASK_BLOCKED
-TASK_UNBLOCKED = "task_unblocked"  # the cascade's mark lifted: the task it waited on is done
+TASK_UNBLOCKED = ev.TASK_UNBLOCKED
 UNPROVEN_DONE = ev.UNPROVEN_DONE
 STEAL = ev.STEAL
 PAUSED = ev.PAUSED
@@ -203,9 +203,9 @@ def may_take(matrix: Matrix, taker: str, source: str, task: PlanTask) -> tuple[b
     moving = []
     for file in task.files:
         rule = matrix.rule(file)
-        if rule.access == "READONLY":
+        if rule.access == Access.READONLY:
             return False, ()
-        if rule.access == "EXCLUSIVE" and rule.owner and not same_agent(rule.owner, taker):
+        if rule.access == Access.EXCLUSIVE and rule.owner and not same_agent(rule.owner, taker):
             if not same_agent(rule.owner, source):
                 return False, ()
             moving.append(file)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from squad.config import Access
 from squad.errors import SquadError
 from squad.leases.locks import conflicts, same_holder
 from squad.paths import SquadPaths
@@ -133,10 +134,10 @@ def may_write(
         matrix = load_rules(paths, config)
     rule = matrix.rule(path)
     where = _where(rule)
-    if rule.access == "READONLY":
+    if rule.access == Access.READONLY:
         name = "readonly" if rule.pattern else "default"
         return Decision(path, False, name, f"{path} is READONLY{where}: nobody may write it")
-    if rule.access == "EXCLUSIVE":
+    if rule.access == Access.EXCLUSIVE:
         name = "exclusive" if rule.pattern else "default"
         if rule.owner and same_agent(rule.owner, agent):
             return Decision(path, True, name, f"{path} is owned by {rule.owner}{where}", owner=rule.owner)
@@ -234,7 +235,7 @@ def check_paths(
     out = []
     for target in targets:
         leases: list[Lease] = []
-        if matrix.rule(target).access == "SEQUENTIAL":
+        if matrix.rule(target).access == Access.SEQUENTIAL:
             if found is None:
                 from squad.leases.locks import survey
 

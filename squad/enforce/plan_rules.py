@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from squad.config import Access
 from squad.errors import SquadError
 from squad.protocol.ids import same_agent
 from squad.protocol.ownership import Entry, Matrix, Rule
@@ -97,7 +98,7 @@ def derive_entries(plans: Iterable[SourcedPlan]) -> tuple[Entry, ...]:
             bucket = "*" if _GLOB & set(top) else top
             for agent, source in writers[key].items():
                 broad.setdefault(bucket, []).append(
-                    (key, agent, source, Matrix((Entry(spelled[key], agent, "EXCLUSIVE"),)))
+                    (key, agent, source, Matrix((Entry(spelled[key], agent, Access.EXCLUSIVE),)))
                 )
     single: list[Entry] = []
     several: list[Entry] = []
@@ -108,17 +109,17 @@ def derive_entries(plans: Iterable[SourcedPlan]) -> tuple[Entry, ...]:
                 found[agent] = source
         source = ", ".join(dict.fromkeys(found.values()))
         if len(found) == 1:
-            single.append(Entry(spelled[key], next(iter(found)), "EXCLUSIVE", source=source))
+            single.append(Entry(spelled[key], next(iter(found)), Access.EXCLUSIVE, source=source))
         else:
-            several.append(Entry(spelled[key], None, "SEQUENTIAL", owners=tuple(found), source=source))
-    return (*single, *shared.entries("SEQUENTIAL"), *several, *readonly.entries("READONLY"))
+            several.append(Entry(spelled[key], None, Access.SEQUENTIAL, owners=tuple(found), source=source))
+    return (*single, *shared.entries(Access.SEQUENTIAL), *several, *readonly.entries(Access.READONLY))
 
 
 def describe(rule: Rule | Entry) -> str:
     """``EXCLUSIVE to agent-1``, ``SEQUENTIAL between agent-1 and agent-2``, ``READONLY``."""
-    if rule.access == "EXCLUSIVE":
+    if rule.access == Access.EXCLUSIVE:
         return f"EXCLUSIVE to {rule.owner or 'nobody'}"
-    if rule.access == "SEQUENTIAL" and rule.owners:
+    if rule.access == Access.SEQUENTIAL and rule.owners:
         return f"SEQUENTIAL between {' and '.join(rule.owners)}"
     return rule.access
 
@@ -138,8 +139,8 @@ def conflicts(matrix: Matrix, plans: Iterable[SourcedPlan]) -> list[SquadError]:
                 rule = matrix.rule(path)
                 if rule.pattern is None:
                     continue
-                refused = rule.access == "READONLY" or (
-                    rule.access == "EXCLUSIVE" and not same_agent(rule.owner, agent)
+                refused = rule.access == Access.READONLY or (
+                    rule.access == Access.EXCLUSIVE and not same_agent(rule.owner, agent)
                 )
                 if not refused:
                     continue

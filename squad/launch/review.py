@@ -8,7 +8,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from squad.config import load_config
+from squad.config import Access, load_config
 from squad.errors import Refused, SquadError
 from squad.launch import state as st
 from squad.launch.config import LaunchSettings
@@ -46,7 +46,7 @@ class Violation:
     owner: str | None
 
     def describe(self) -> str:
-        if self.access == "READONLY":
+        if self.access == Access.READONLY:
             return f"{self.path}: READONLY"
         return f"{self.path}: EXCLUSIVE to {self.owner}"
 
@@ -132,7 +132,7 @@ def ownership_violations(paths: SquadPaths, agent: str, changed: list[str]) -> l
     out = []
     for path in changed:
         rule = matrix.rule(path)
-        if rule.access == "READONLY" or (rule.access == "EXCLUSIVE" and not same_agent(rule.owner, agent)):
+        if rule.access == Access.READONLY or (rule.access == Access.EXCLUSIVE and not same_agent(rule.owner, agent)):
             out.append(Violation(path, rule.access, rule.owner))
     return out
 

@@ -25,6 +25,7 @@ from squad.launch.process import sample_tree_usage, signal_group, wait_group_gon
 from squad.launch.productivity import Sample, score
 from squad.launch.worktree import GitError, commit_work, status_lines
 from squad.paths import SquadPaths
+from squad.protocol.comm import Status
 from squad.protocol.times import format_time
 from squad.protocol.times import now as utcnow
 
@@ -259,7 +260,7 @@ class Supervisor:
         run.watched = {}
         self.on_event(spec.agent, f"started (attempt {run.attempt}, pid {run.proc.pid})")
         if spec.post_for_agent:
-            self._post(run, "ACTIVE", f"started by squad launch ({spec.kind}, attempt {run.attempt})")
+            self._post(run, Status.ACTIVE, f"started by squad launch ({spec.kind}, attempt {run.attempt})")
 
     # -- watching ------------------------------------------------------------------------
 
@@ -320,7 +321,7 @@ class Supervisor:
             run.state = st.DONE
             self.on_event(run.spec.agent, "done")
             if run.spec.post_for_agent:
-                self._post(run, "DONE", f"{run.spec.kind} exited with code 0 (posted by squad launch)")
+                self._post(run, Status.DONE, f"{run.spec.kind} exited with code 0 (posted by squad launch)")
             log_line(run.spec.log, "exited with code 0: done")
         else:
             self._retry_or_fail(run, now, exit_reason(code))
@@ -351,12 +352,11 @@ class Supervisor:
                 next_step=f"work so far is committed on branch {run.spec.branch}; reassign the open tasks",
             )
 
-    def _post(self, run: _Run, status: str, task: str) -> None:
+    def _post(self, run: _Run, status: Status, task: str) -> None:
         from squad.agents.updates import post_update
-        from squad.protocol.comm import Status
 
         with contextlib.suppress(Exception):  # the comm post is news; the launch goes on
-            post_update(self.paths, run.spec.agent, status=Status(status), task=task)
+            post_update(self.paths, run.spec.agent, status=status, task=task)
 
     def _checkpoint(self, run: _Run) -> None:
         """Commit whatever the agent left in its worktree: the next attempt resumes from it."""

@@ -13,8 +13,9 @@ from squad.agents.liveness import pid_alive
 from squad.atomic import create_exclusive, write_atomic
 from squad.errors import Refused
 from squad.paths import SquadPaths
+from squad.protocol import events as ev
 
-UNGUARDED_COMMIT = "unguarded_commit"  # event: an agent's work committed past a refusing pre-commit hook
+UNGUARDED_COMMIT = ev.UNGUARDED_COMMIT  # an agent's work committed past a refusing pre-commit hook
 
 # Agent states in launch.json.
 QUEUED, RUNNING, BACKOFF, DONE, FAILED, STOPPED, MERGED = (

@@ -17,13 +17,14 @@ from typing import Any
 
 from squad.errors import SquadError
 from squad.paths import SquadPaths, checked_path
+from squad.protocol.comm import Status
 from squad.protocol.lease import Lease
 from squad.protocol.times import format_time
 from squad.protocol.times import now as utcnow
 
 _log = logging.getLogger("squad.mcp")
 
-_STATUSES = ["STARTING", "ACTIVE", "WAITING", "BLOCKED", "DONE", "FAILED"]
+_STATUSES = [s.value for s in Status]
 
 
 @dataclass(frozen=True)

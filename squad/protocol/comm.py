@@ -30,6 +30,21 @@ class Status(StrEnum):
     DONE = "DONE"
     FAILED = "FAILED"
 
+    @property
+    def symbol(self) -> str:
+        """How the monitor, ``squad status`` and ``reports/status.md`` mark it."""
+        return _SYMBOLS[self]
+
+
+_SYMBOLS = {
+    Status.STARTING: "🔄",
+    Status.ACTIVE: "⚡",
+    Status.WAITING: "⏸",
+    Status.BLOCKED: "⏸",
+    Status.DONE: "✅",
+    Status.FAILED: "❌",
+}
+
 
 STATUS_WORDS: dict[str, Status] = {
     **{s.value.lower(): s for s in Status},

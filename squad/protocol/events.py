@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -13,30 +14,63 @@ from squad.atomic import append_lines
 from squad.errors import SquadError
 from squad.protocol.times import format_time, parse_time
 
-# Kinds squad writes; readers accept any kind.
-VIOLATION = "violation"
-VIOLATION_ATTEMPT = "violation_attempt"
-LOCK_ACQUIRED = "lock_acquired"
-LOCK_RELEASED = "lock_released"
-LOCK_BROKEN = "lock_broken"
-LOCK_WAIT = "lock_wait"
-AGENT_IDLE = "agent_idle"
-AGENT_STALE = "agent_stale"
-BLOCKED = "blocked"
-DEADLOCK = "deadlock"
-HANDOFF = "handoff"
-REASSIGN = "reassign"
-STUCK = "stuck"
-PARSE_ERROR = "parse_error"
-GUARD_SKIPPED = "guard_skipped"  # squad guard let a call through it could not judge
-GUARD_REFUSED = "guard_refused"  # squad guard refused a call it could not judge (fail closed)
-GUARD_OVERRIDE = "guard_override"  # a person ran an agent with SQUAD_GUARD=off: not judged
-TASK_BLOCKED = "task_blocked"
-UNPROVEN_DONE = "unproven_done"
-STEAL = "steal"
-PAUSED = "paused"
-RESUMED = "resumed"
-HANDOFF_REFUSED = "handoff_refused"
+
+class EventKind(StrEnum):
+    """What happened: the one list of the kinds squad writes (readers accept any kind)."""
+
+    VIOLATION = "violation"
+    VIOLATION_ATTEMPT = "violation_attempt"
+    LOCK_ACQUIRED = "lock_acquired"
+    LOCK_RELEASED = "lock_released"
+    LOCK_BROKEN = "lock_broken"
+    LOCK_WAIT = "lock_wait"
+    AGENT_IDLE = "agent_idle"
+    AGENT_STALE = "agent_stale"
+    BLOCKED = "blocked"
+    DEADLOCK = "deadlock"
+    HANDOFF = "handoff"
+    REASSIGN = "reassign"
+    STUCK = "stuck"
+    PARSE_ERROR = "parse_error"
+    GUARD_SKIPPED = "guard_skipped"  # squad guard let a call through it could not judge
+    GUARD_REFUSED = "guard_refused"  # squad guard refused a call it could not judge (fail closed)
+    GUARD_OVERRIDE = "guard_override"  # a person ran an agent with SQUAD_GUARD=off: not judged
+    TASK_BLOCKED = "task_blocked"
+    UNPROVEN_DONE = "unproven_done"
+    STEAL = "steal"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    HANDOFF_REFUSED = "handoff_refused"
+    TASK_UNBLOCKED = "task_unblocked"  # the cascade's mark lifted: the task it waited on is done
+    UNGUARDED_COMMIT = "unguarded_commit"  # an agent's work committed past a refusing pre-commit hook
+
+
+# The kinds by name, as the rest of squad has always written them (``ev.VIOLATION``).
+VIOLATION = EventKind.VIOLATION
+VIOLATION_ATTEMPT = EventKind.VIOLATION_ATTEMPT
+LOCK_ACQUIRED = EventKind.LOCK_ACQUIRED
+LOCK_RELEASED = EventKind.LOCK_RELEASED
+LOCK_BROKEN = EventKind.LOCK_BROKEN
+LOCK_WAIT = EventKind.LOCK_WAIT
+AGENT_IDLE = EventKind.AGENT_IDLE
+AGENT_STALE = EventKind.AGENT_STALE
+BLOCKED = EventKind.BLOCKED
+DEADLOCK = EventKind.DEADLOCK
+HANDOFF = EventKind.HANDOFF
+REASSIGN = EventKind.REASSIGN
+STUCK = EventKind.STUCK
+PARSE_ERROR = EventKind.PARSE_ERROR
+GUARD_SKIPPED = EventKind.GUARD_SKIPPED
+GUARD_REFUSED = EventKind.GUARD_REFUSED
+GUARD_OVERRIDE = EventKind.GUARD_OVERRIDE
+TASK_BLOCKED = EventKind.TASK_BLOCKED
+UNPROVEN_DONE = EventKind.UNPROVEN_DONE
+STEAL = EventKind.STEAL
+PAUSED = EventKind.PAUSED
+RESUMED = EventKind.RESUMED
+HANDOFF_REFUSED = EventKind.HANDOFF_REFUSED
+TASK_UNBLOCKED = EventKind.TASK_UNBLOCKED
+UNGUARDED_COMMIT = EventKind.UNGUARDED_COMMIT
 
 
 @dataclass(frozen=True)

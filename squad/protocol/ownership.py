@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from squad.atomic import write_atomic
+from squad.config import Access
 from squad.errors import SquadError
 from squad.paths import RESOURCE_RE
 from squad.protocol.ids import parse_agent_id
@@ -17,13 +18,13 @@ if TYPE_CHECKING:
     import pathspec
 
 ACCESS_ALIASES = {
-    "EXCLUSIVE": "EXCLUSIVE",
-    "SEQUENTIAL": "SEQUENTIAL",
-    "PARTITIONED": "SEQUENTIAL",
-    "SHARED": "SEQUENTIAL",
-    "READONLY": "READONLY",
-    "READ-ONLY": "READONLY",
-    "READ_ONLY": "READONLY",
+    "EXCLUSIVE": Access.EXCLUSIVE,
+    "SEQUENTIAL": Access.SEQUENTIAL,
+    "PARTITIONED": Access.SEQUENTIAL,
+    "SHARED": Access.SEQUENTIAL,
+    "READONLY": Access.READONLY,
+    "READ-ONLY": Access.READONLY,
+    "READ_ONLY": Access.READONLY,
 }
 
 
@@ -68,7 +69,7 @@ class Rule:
 @dataclass(frozen=True)
 class Matrix:
     entries: tuple[Entry, ...] = ()
-    default_access: str = "SEQUENTIAL"
+    default_access: str = Access.SEQUENTIAL
     # Files left out while building it (a malformed plan, when the matrix comes from the plans).
     problems: tuple[SquadError, ...] = ()
 
@@ -111,7 +112,7 @@ def _pattern(key: str) -> str:
     return key if key.startswith("/") else "/" + key
 
 
-def parse_matrix(text: str, path: Path, default_access: str = "SEQUENTIAL") -> Matrix:
+def parse_matrix(text: str, path: Path, default_access: str = Access.SEQUENTIAL) -> Matrix:
     import yaml
 
     try:
@@ -150,7 +151,7 @@ def parse_matrix(text: str, path: Path, default_access: str = "SEQUENTIAL") -> M
                 line=line,
             )
         access = parse_access(
-            str(value.get("access", "EXCLUSIVE" if value.get("owner") else default_access)),
+            str(value.get("access", Access.EXCLUSIVE if value.get("owner") else default_access)),
             path=path,
             line=line,
         )
@@ -159,7 +160,7 @@ def parse_matrix(text: str, path: Path, default_access: str = "SEQUENTIAL") -> M
             raise SquadError(
                 f"owner {owner!r} of {pattern!r} is not an agent id (agent-<n>-<role>)", path=path, line=line
             )
-        if access == "EXCLUSIVE" and not owner:
+        if access == Access.EXCLUSIVE and not owner:
             raise SquadError(f"{pattern!r} is EXCLUSIVE but names no owner", path=path, line=line)
         resource = value.get("resource")
         if resource is not None and (
@@ -172,7 +173,7 @@ def parse_matrix(text: str, path: Path, default_access: str = "SEQUENTIAL") -> M
     return Matrix(tuple(entries), default_access)
 
 
-def load_matrix(path: Path, default_access: str = "SEQUENTIAL") -> Matrix:
+def load_matrix(path: Path, default_access: str = Access.SEQUENTIAL) -> Matrix:
     """The matrix at ``path`` (empty when there is none); a malformed one is a SquadError naming it,
     never an empty matrix: no rules would mean no enforcement."""
     from squad.protocol.textfile import read_text

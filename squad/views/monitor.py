@@ -22,18 +22,18 @@ from squad.coordinator.metrics import labelled
 from squad.coordinator.state import AgentState, LockView, Snapshot
 from squad.paths import SquadPaths
 from squad.protocol import events as ev
+from squad.protocol.comm import Status
 from squad.protocol.ids import same_agent
 from squad.views.report import age
 
-SYMBOL = {"ACTIVE": "⚡", "DONE": "✅", "STARTING": "🔄", "WAITING": "⏸", "BLOCKED": "⏸", "FAILED": "❌"}
 RELAUNCHED = "🔧"  # a launched agent on a retry, or one that took over tasks
 STYLE = {
-    "ACTIVE": "green",
-    "DONE": "cyan",
-    "STARTING": "blue",
-    "WAITING": "yellow",
-    "BLOCKED": "yellow",
-    "FAILED": "red",
+    Status.ACTIVE: "green",
+    Status.DONE: "cyan",
+    Status.STARTING: "blue",
+    Status.WAITING: "yellow",
+    Status.BLOCKED: "yellow",
+    Status.FAILED: "red",
 }
 STALE_SYMBOL = "💤"
 ALERT_KINDS = (ev.STUCK, ev.DEADLOCK)
@@ -70,7 +70,7 @@ def _lease_for(snap: Snapshot, path: str | None) -> LockView | None:
 
 def _doing(snap: Snapshot, a: AgentState, *, two_lines: bool = False) -> Text:
     """The task and last file; or what a waiting agent waits for and who holds it, how long."""
-    if a.status.value in ("BLOCKED", "WAITING") and (a.waiting_for or a.waiting_path):
+    if a.status in (Status.BLOCKED, Status.WAITING) and (a.waiting_for or a.waiting_path):
         text = f"waiting: {a.waiting_path or a.waiting_for}"
         lease = _lease_for(snap, a.waiting_path)
         holder = lease.lease.agent if lease else a.waiting_holder
@@ -148,7 +148,7 @@ def agents_table(snap: Snapshot, extras: Extras, width: int, layout: Layout | No
     prog_w = (
         max((len(f"{a.progress.done}/{a.progress.total}") for a in snap.agents if a.progress), default=1) + bar_w + 1
     )
-    state_w = max((cell_len(f"{SYMBOL['BLOCKED']} {a.status.value}") for a in snap.agents), default=9)
+    state_w = max((cell_len(f"{Status.BLOCKED.symbol} {a.status.value}") for a in snap.agents), default=9)
     if any(is_stale_agent(a, extras.stale_s) for a in snap.agents):
         state_w = max(state_w, cell_len(f"{STALE_SYMBOL} STALE"))
     # Launched agents: the productivity score; wide screens add CPU and memory (reports/launch.json).
@@ -172,8 +172,8 @@ def agents_table(snap: Snapshot, extras: Extras, width: int, layout: Layout | No
     for a in agents:
         launch = _launch_row(extras, a.id)
         attempt = int(launch.get("attempt", 1) or 1) if launch else 1
-        symbol = RELAUNCHED if attempt > 1 or a.id in stuck else SYMBOL.get(a.status.value, "?")
-        state = Text(f"{symbol} {a.status.value}", style=STYLE.get(a.status.value, ""))
+        symbol = RELAUNCHED if attempt > 1 or a.id in stuck else a.status.symbol
+        state = Text(f"{symbol} {a.status.value}", style=STYLE.get(a.status, ""))
         if is_stale_agent(a, extras.stale_s):
             state = Text(f"{STALE_SYMBOL} STALE", style="yellow")
         p = a.progress
@@ -298,11 +298,11 @@ def current_alerts(snap: Snapshot) -> list[ev.Event]:
         if e.kind == ev.DEADLOCK:
             cycle = e.data.get("cycle") or []
             live = bool(cycle) and all(
-                (a := by_id.get(str(x))) is not None and a.status.value == "BLOCKED" for x in cycle
+                (a := by_id.get(str(x))) is not None and a.status is Status.BLOCKED for x in cycle
             )
         else:
             agent = by_id.get(e.agent or "")
-            live = agent is not None and agent.status.value == "FAILED"
+            live = agent is not None and agent.status is Status.FAILED
         if live:
             out.append(e)
     return out
@@ -310,8 +310,15 @@ def current_alerts(snap: Snapshot) -> list[ev.Event]:
 
 def _attention(a: AgentState) -> int:
     """Which agents a short screen keeps: failed and blocked first, done last."""
-    order = {"FAILED": 0, "BLOCKED": 1, "WAITING": 2, "ACTIVE": 3, "STARTING": 4, "DONE": 5}
-    return order.get(a.status.value, 3)
+    order = {
+        Status.FAILED: 0,
+        Status.BLOCKED: 1,
+        Status.WAITING: 2,
+        Status.ACTIVE: 3,
+        Status.STARTING: 4,
+        Status.DONE: 5,
+    }
+    return order.get(a.status, 3)
 
 
 def fit(snap: Snapshot, extras: Extras, width: int, height: int | None) -> Layout:

@@ -5,16 +5,8 @@ from __future__ import annotations
 
 from squad.agents.liveness import is_stale_agent
 from squad.coordinator.state import AgentState, Snapshot
+from squad.protocol.comm import Status
 from squad.protocol.times import format_time
-
-SYMBOLS = {
-    "STARTING": "🔄",
-    "ACTIVE": "⚡",
-    "WAITING": "⏸",
-    "BLOCKED": "⏸",
-    "DONE": "✅",
-    "FAILED": "❌",
-}
 
 
 def age(seconds: float | None) -> str:
@@ -33,7 +25,7 @@ def progress_text(agent: AgentState) -> str:
 
 
 def doing(agent: AgentState) -> str:
-    if agent.waiting_for and agent.status.value in ("BLOCKED", "WAITING"):
+    if agent.waiting_for and agent.status in (Status.BLOCKED, Status.WAITING):
         text = f"waiting: {agent.waiting_path or agent.waiting_for}"
         if agent.waiting_holder:
             text += f" (held by {agent.waiting_holder})"
