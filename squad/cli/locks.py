@@ -253,24 +253,13 @@ def check_cmd(agent: str | None, staged: bool, as_json: bool, targets: tuple[str
         raise click.exceptions.Exit(1)
 
 
-def _git(cwd: Path, *args: str) -> str:
-    import subprocess
-
-    try:
-        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
-    except OSError as exc:
-        raise SquadError(f"cannot run git: {exc}") from None
-    if result.returncode != 0:
-        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        raise SquadError(f"git {args[0]} failed: {last}")
-    return result.stdout
-
-
 def _git_top(cwd: Path) -> Path:
-    return Path(_git(cwd, "rev-parse", "--show-toplevel").strip())
+    from squad import git
+
+    return git.top(cwd)
 
 
 def _staged_files(top: Path) -> list[str]:
-    # --no-renames: a rename is a deletion too, and the old path's rule must allow it.
-    out = _git(top, "-c", "core.quotepath=off", "diff", "--cached", "--name-only", "--no-renames", "-z")
-    return [name for name in out.split("\0") if name]
+    from squad import git
+
+    return git.staged_paths(top)

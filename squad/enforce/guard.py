@@ -549,18 +549,9 @@ def _safe_paths(cwd: Path) -> SquadPaths | None:
 
 def staged_paths(cwd: Path) -> list[str]:
     """Paths in the index that differ from HEAD (both sides of a rename), relative to the checkout top."""
-    import subprocess
+    from squad import git
 
-    result = subprocess.run(
-        ["git", "diff", "--cached", "--name-only", "--no-renames", "-z"],
-        cwd=cwd,
-        capture_output=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        first = (result.stderr.decode(errors="replace").strip().splitlines() or ["no output"])[0]
-        raise SquadError(f"git diff --cached failed: {first}")
-    return [p for p in result.stdout.decode("utf-8", errors="replace").split("\0") if p]
+    return git.staged_paths(cwd)
 
 
 def git_hook(*, environ: Mapping[str, str], cwd: Path, now: datetime, staged: list[str] | None = None) -> Verdict:

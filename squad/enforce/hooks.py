@@ -15,12 +15,12 @@ import contextlib
 import json
 import os
 import shlex
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from squad import git
 from squad.atomic import write_atomic
 from squad.errors import SquadError
 from squad.paths import work_root
@@ -65,9 +65,7 @@ def guard_argv(extra: list[str], command: list[str] | None = None) -> list[str]:
 def git_hooks_dir(cwd: Path) -> Path:
     """Where git looks for hooks from ``cwd``: honours ``core.hooksPath`` and linked worktrees."""
     top = work_root(cwd)
-    result = subprocess.run(
-        ["git", "rev-parse", "--git-path", "hooks"], cwd=top, capture_output=True, text=True, check=False
-    )
+    result = git.run(top, "rev-parse", "--git-path", "hooks", check=False)
     if result.returncode != 0:
         raise SquadError(f"not a git repository: {top} ({result.stderr.strip() or 'git rev-parse failed'})")
     folder = Path(result.stdout.strip())
@@ -76,11 +74,8 @@ def git_hooks_dir(cwd: Path) -> Path:
 
 def relative_hooks_path(cwd: Path) -> str | None:
     """``core.hooksPath`` when it is set to a relative path, which git reads against each worktree's top."""
-    result = subprocess.run(
-        ["git", "config", "--get", "core.hooksPath"], cwd=work_root(cwd), capture_output=True, text=True, check=False
-    )
-    value = result.stdout.strip()
-    return value if result.returncode == 0 and value and not value.startswith(("/", "~")) else None
+    value = git.config_get(work_root(cwd), "core.hooksPath")
+    return value if value and not value.startswith(("/", "~")) else None
 
 
 def pre_commit_script(check: list[str]) -> str:

@@ -17,12 +17,12 @@ from squad.agents.liveness import pid_alive
 from squad.agents.roster import Member, members
 from squad.atomic import write_atomic
 from squad.errors import Refused, SquadError
+from squad.git import GitError
 from squad.launch import state as st
 from squad.launch.config import LaunchSettings
 from squad.launch.process import wait_group_gone
 from squad.launch.runner import PID_PREAMBLE, AgentSpec, Supervisor, agent_env, command_of
 from squad.launch.worktree import (
-    GitError,
     branch_of,
     commit_work,
     copy_untracked,

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from squad.git import GitError
 from squad.launch import state as st
 from squad.launch.config import LaunchSettings
 from squad.launch.process import sample_tree_usage, signal_group, wait_group_gone
 from squad.launch.productivity import Sample, score
-from squad.launch.worktree import GitError, commit_work, status_lines
+from squad.launch.worktree import commit_work, status_lines
 from squad.paths import SquadPaths
 from squad.protocol.comm import Status
 from squad.protocol.times import format_time

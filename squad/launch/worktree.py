@@ -1,4 +1,4 @@
-"""Every git call squad launch makes, in one place: worktrees, agent branches, commits, merges.
+"""What squad launch does with git (through ``squad.git``): worktrees, agent branches, commits, merges.
 
 Never loses work: changes are committed before anything stops or is removed, a worktree with
 uncommitted changes is never removed, and nothing here passes ``--force``.
@@ -13,14 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from squad import git as git_module
 from squad.errors import Refused, SquadError
 from squad.protocol.times import format_time
 
 BRANCH_PREFIX = "squad/"
-
-
-class GitError(SquadError):
-    """A git command failed; the message carries git's own first line."""
 
 
 def branch_of(agent: str) -> str:
@@ -28,27 +25,10 @@ def branch_of(agent: str) -> str:
 
 
 def run_git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
-    env.pop("GIT_DIR", None)
-    env.pop("GIT_WORK_TREE", None)
-    try:
-        result = subprocess.run(
-            ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
-        )
-    except OSError as exc:
-        raise GitError(f"cannot run git: {exc}") from None
-    if check and result.returncode != 0:
-        raise GitError(f"git {' '.join(args[:2])} failed in {cwd}: {git_reason(result)}")
-    return result
+    return git_module.run(cwd, *args, check=check)
 
 
-def git_reason(result: subprocess.CompletedProcess[str]) -> str:
-    """git's own reason: its ``fatal:`` / ``error:`` line when there is one (not "Preparing worktree")."""
-    lines = [line.strip() for line in (result.stderr.strip() or result.stdout.strip()).splitlines() if line.strip()]
-    for line in lines:
-        if line.startswith(("fatal:", "error:")):
-            return line
-    return lines[0] if lines else f"exit code {result.returncode}"
+git_reason = git_module.reason
 
 
 def require_repo(root: Path) -> str:
@@ -62,11 +42,11 @@ def require_repo(root: Path) -> str:
 
 
 def git(cwd: Path, *args: str) -> str:
-    return run_git(cwd, *args).stdout
+    return git_module.output(cwd, *args)
 
 
 def ok(cwd: Path, *args: str) -> bool:
-    return run_git(cwd, *args, check=False).returncode == 0
+    return git_module.succeeds(cwd, *args)
 
 
 def branch_exists(repo: Path, branch: str) -> bool:

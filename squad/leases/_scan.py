@@ -199,20 +199,11 @@ def _basename_index(root: Path) -> dict[str, str]:
 
 
 def _repo_files(root: Path) -> list[str]:
-    import subprocess
+    from squad import git
 
-    try:
-        result = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=root,
-            capture_output=True,
-            check=False,
-            timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError):
-        result = None
-    if result is not None and result.returncode == 0:
-        return [n for n in result.stdout.decode("utf-8", "replace").split("\0") if n and not n.startswith(".squad/")]
+    listed = git.listed_files(root)
+    if listed is not None:
+        return [n for n in listed if not n.startswith(".squad/")]
     out: list[str] = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if d not in (".git", ".squad", "node_modules", ".venv", "__pycache__")]
