@@ -34,6 +34,7 @@ from squad.enforce.bash_commands import (
     braces,
     git_globals,
     home,
+    hooks_bypassed,
     link_writes,
     patched_targets,
     resolve,
@@ -259,6 +260,9 @@ class _Scan:
     def handled(self, name: str, rest: list[Word], where: _Where) -> None:
         here = where.cwd
         if name == "git":
+            bypassed = hooks_bypassed(rest, where.cwd)
+            if bypassed is not None:
+                self.emit(bypassed, where, "git -c core.hooksPath")
             rest, here = git_globals(rest, where.cwd)  # `git -C DIR -c k=v restore ...`
         if name in ("ln", "cp"):
             for link, destination in link_writes(name, rest, here).symlinks:

@@ -144,6 +144,28 @@ def _sequence(body: str) -> list[str] | None:
     return [chr(c) for c in range(a, b + sign, sign * max(step, 1))]
 
 
+def hooks_bypassed(args: list[Word], cwd: Path) -> Word | None:
+    """``git -c core.hooksPath=...`` before the subcommand: that run uses other hooks than squad's.
+    The hooks folder it bypasses, as the target to refuse; None for any other git run."""
+    i = 0
+    while i < len(args) and args[i].text.startswith("-"):
+        lowered = args[i].text.lower()
+        by_c = lowered == "-c" and i + 1 < len(args) and args[i + 1].text.lower().startswith("core.hookspath")
+        if by_c or (lowered.startswith("--config-env") and "hookspath" in lowered):
+            return Word(os.path.relpath(_checkout_top(cwd) / ".git" / "hooks", cwd))
+        takes_value = args[i].text in ("-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path")
+        i += 2 if takes_value else 1
+    return None
+
+
+def _squad(name: str, args: list[Word], cwd: Path) -> list[tuple[Word, str]]:
+    """``squad hooks uninstall``: an agent removing the hooks that judge it."""
+    texts = [a.text for a in args]
+    if texts[:2] == ["hooks", "uninstall"]:
+        return [(Word(os.path.relpath(_checkout_top(cwd) / ".git" / "hooks", cwd)), "squad hooks uninstall")]
+    return []
+
+
 def git_globals(args: list[Word], cwd: Path) -> tuple[list[Word], Path]:
     """git's options before the subcommand dropped; ``-C DIR`` moves the working directory."""
     i = 0
@@ -522,6 +544,14 @@ def _git(name: str, args: list[Word], cwd: Path) -> list[tuple[Word, str]]:
     via = f"git {sub}"
     if sub in ("mv", "rm"):
         return [(w, f"git {v}") for w, v in HANDLERS[sub](sub, rest, cwd)]
+    hooks = Word(os.path.relpath(_checkout_top(cwd) / ".git" / "hooks", cwd))
+    if sub == "commit" and any(
+        t == "--no-verify" or (t.startswith("-") and not t.startswith("--") and "n" in t.lstrip("-").split("m")[0])
+        for t in texts
+    ):
+        return [(hooks, "git commit --no-verify")]  # the pre-commit check skipped: as good as removing it
+    if sub == "config" and any(t.lower() == "core.hookspath" for t in texts):
+        return [(hooks, "git config core.hooksPath")]
     if sub == "restore":
         staged_only = any(t in ("--staged", "-S") for t in texts) and not any(t in ("--worktree", "-W") for t in texts)
         positional, _ = _split_options(rest, {"-s", "--source"})
@@ -550,6 +580,7 @@ def _git(name: str, args: list[Word], cwd: Path) -> list[tuple[Word, str]]:
 
 
 HANDLERS = {
+    "squad": _squad,
     "tee": _plain(set()),
     "sed": _in_place,
     "gsed": _in_place,

@@ -284,6 +284,12 @@ def _protected_part(rel: str) -> str | None:
     return ".git" if ".git" in parts else None
 
 
+# Commands that leave git's files alone but switch squad's hook off (bash_commands names them so).
+HOOK_BYPASSES = frozenset(
+    {"git commit --no-verify", "git -c core.hooksPath", "git config core.hooksPath", "squad hooks uninstall"}
+)
+
+
 def git_refusal(paths: SquadPaths, target: Target, cwd: Path) -> Refusal | None:
     """Anything under ``.git/`` (hooks, config, refs): agents change git's files through git only."""
     absolute = Path(os.path.normpath(cwd / target.path))
@@ -293,6 +299,9 @@ def git_refusal(paths: SquadPaths, target: Target, cwd: Path) -> Refusal | None:
                 parts = candidate.relative_to(top).parts
                 if ".git" in parts:
                     shown = "/".join(parts)
+                    if target.via in HOOK_BYPASSES:  # a git command that would switch a hook off
+                        reason = f"{target.via} would switch off squad's pre-commit check"
+                        return Refusal(shown, target.via, "git", reason, fix="commit with the hooks on")
                     reason = f"{shown} is inside .git/: agents may not write git's own files"
                     return Refusal(shown, target.via, "git", reason, fix="use git commands instead")
     return None

@@ -353,3 +353,34 @@ def test_fuzzed_payloads_never_turn_an_error_into_an_allow(
     if verdict.exit_code == 0:
         # Allowed only when the call provably writes nothing, or nothing agent-1 may not write.
         assert raw is False and isinstance(tool, str)
+
+
+# An agent may not switch the git layer off from its shell either.
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "git commit --no-verify -m wip",
+        "git commit -nm wip",
+        "git commit -a -n -m wip",
+        "git -c core.hooksPath=/dev/null commit -m wip",
+        "git -C frontend -c core.hookspath=/tmp/none commit -m wip",
+        "git config core.hooksPath /tmp/none",
+        "git config --unset core.hooksPath",
+        "squad hooks uninstall",
+        "squad hooks uninstall --git",
+    ],
+)
+def test_switching_the_git_hook_off_is_refused(team: SquadPaths, command: str) -> None:
+    verdict = bash(team, command)
+    assert refused(verdict), command
+    assert "pre-commit" in verdict.stdout or ".git" in verdict.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["git commit -m 'n is fine'", "git commit --amend -m x", "git config user.name agent", "squad hooks install --git"],
+)
+def test_ordinary_git_and_squad_commands_pass(team: SquadPaths, command: str) -> None:
+    assert not refused(bash(team, command)), command
