@@ -82,6 +82,12 @@ def read_prd(path: Path, shown: Path | str) -> str:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
+        if Path(shown).name == DEFAULT_PRD:  # the default, or named like it: a newcomer's first run
+            raise SquadError(
+                f"no such PRD file: `squad init --prd` writes a starter ./{DEFAULT_PRD} to fill in, "
+                "or give yours: `squad allocate PRD`",
+                path=shown,
+            ) from None
         raise SquadError(
             f"no such PRD file (give its path: `squad allocate PRD`; the default is ./{DEFAULT_PRD})", path=shown
         ) from None

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from string import Template
 from typing import Any
 
 from squad.allocate.assign import AgentAllocation, Allocation, Task
 from squad.allocate.model import hours_text
+from squad.errors import SquadError
 from squad.protocol.plan import Handoff, Plan
 
 
 @cache
-def _template() -> Template:
-    return Template((Path(__file__).parent.parent / "templates" / "plan.md").read_text(encoding="utf-8"))
+def _template(text: str | None) -> Template:
+    """The plan template: ``text`` (a repository's override) or the shipped one."""
+    if text is None:
+        from squad.protocol.templates import PLAN, load_template
+
+        text = load_template(PLAN)
+    return Template(text)
 
 
 # The plan body stays short enough to read at a glance (design section 2: under ~40 lines).
@@ -110,10 +115,29 @@ def _handoff_text(handoffs: tuple[Handoff, ...], word: str, key: str) -> str:
     return "; ".join(parts) or "nothing"
 
 
-def render_body(agent: AgentAllocation, allocation: Allocation, plan_path: str, comm_path: str) -> str:
+def render_body(
+    agent: AgentAllocation, allocation: Allocation, plan_path: str, comm_path: str, template: str | None = None
+) -> str:
     handoffs_in = _handoff_text(agent.handoffs_in, "from", "handoffs_in")
     handoffs_out = _handoff_text(agent.handoffs_out, "to", "handoffs_out")
-    return _template().substitute(
+    try:
+        return _render(_template(template), agent, allocation, plan_path, comm_path, handoffs_in, handoffs_out)
+    except (KeyError, ValueError) as exc:  # a repository's own plan template with a placeholder squad lacks
+        raise SquadError(
+            f"plan template: unknown or malformed placeholder {exc} (see the shipped templates/plan.md)"
+        ) from None
+
+
+def _render(
+    template: Template,
+    agent: AgentAllocation,
+    allocation: Allocation,
+    plan_path: str,
+    comm_path: str,
+    handoffs_in: str,
+    handoffs_out: str,
+) -> str:
+    return template.substitute(
         agent=agent.id,
         role=agent.role,
         team=len(allocation.agents),
@@ -131,7 +155,10 @@ def render_body(agent: AgentAllocation, allocation: Allocation, plan_path: str, 
     )
 
 
-def build_plan(agent: AgentAllocation, allocation: Allocation, plan_path: str, comm_path: str) -> Plan:
+def build_plan(
+    agent: AgentAllocation, allocation: Allocation, plan_path: str, comm_path: str, template: str | None = None
+) -> Plan:
+    """The plan of ``agent``; its body from ``template`` (the text of a plan template, default the shipped one)."""
     return Plan(
         agent=agent.id,
         role=agent.role,
@@ -141,7 +168,7 @@ def build_plan(agent: AgentAllocation, allocation: Allocation, plan_path: str, c
         tasks=tuple(t.plan_task() for t in agent.tasks),
         handoffs_in=agent.handoffs_in,
         handoffs_out=agent.handoffs_out,
-        body=render_body(agent, allocation, plan_path, comm_path),
+        body=render_body(agent, allocation, plan_path, comm_path, template),
     )
 
 

@@ -16,6 +16,7 @@ from squad.paths import SquadPaths
 from squad.protocol.comm import Progress, Status, format_status_update
 from squad.protocol.ownership import write_matrix
 from squad.protocol.plan import write_plan
+from squad.protocol.templates import PLAN, load_template
 from squad.protocol.times import now as utc_now
 
 
@@ -80,9 +81,12 @@ def _write(
     for old in existing:
         if old not in keep:  # --force: a plan of an agent this allocation no longer has
             old.unlink(missing_ok=True)
+    template = load_template(PLAN, paths)  # .squad/templates/plan.md when the repository has one
     for agent in allocation.agents:
         plan_path, comm_path = paths.plan(agent.number), paths.comm(agent.number)
-        write_plan(plan_path, build_plan(agent, allocation, paths.display(plan_path), paths.display(comm_path)))
+        write_plan(
+            plan_path, build_plan(agent, allocation, paths.display(plan_path), paths.display(comm_path), template)
+        )
         first = agent.tasks[0] if agent.tasks else None
         block = format_status_update(
             agent=agent.id,

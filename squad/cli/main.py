@@ -18,6 +18,7 @@ from squad.errors import EXIT_INTERRUPTED, EXIT_USAGE, SquadError
 # command name -> "module:attribute"; a module per command group (see squad/cli/).
 COMMANDS: dict[str, str] = {
     "init": "squad.cli.setup:init_cmd",
+    "doctor": "squad.cli.doctor:doctor_cmd",
     "status": "squad.cli.status:status_cmd",
     "update": "squad.cli.agent:update_cmd",
     "handoff": "squad.cli.agent:handoff_cmd",
@@ -79,7 +80,7 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="squad")
+@click.version_option(package_name="squad-agents")
 def cli() -> None:
     """Run several AI coding agents on one repository without them trampling each other.
 

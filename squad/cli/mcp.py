@@ -19,7 +19,7 @@ def mcp_cmd(agent: str | None) -> None:
     Tools: status, check, lock, renew, unlock, update, handoff, next (each the twin of a
     command); resources: squad://plan, squad://matrix, squad://events, squad://leases. A lease the
     agent loses is told in its next tool result, or at once to a client subscribed to
-    squad://leases. Needs the MCP SDK: pip install 'squad[mcp]'. See docs/mcp.md.
+    squad://leases. Needs the MCP SDK: pip install 'squad-agents[mcp]'. See docs/mcp.md.
 
     \b
     Example:
@@ -42,7 +42,9 @@ def _require_sdk() -> None:
     try:
         found = version("mcp")
     except PackageNotFoundError:
-        raise SquadError("squad mcp needs the MCP SDK: pip install 'squad[mcp]'") from None
+        raise SquadError("squad mcp needs the MCP SDK: pip install 'squad-agents[mcp]'") from None
     major = found.split(".")[0]
     if not major.isdigit() or int(major) < MIN_SDK_MAJOR:
-        raise SquadError(f"squad mcp needs mcp {MIN_SDK_MAJOR} or newer, found {found}: pip install 'squad[mcp]'")
+        raise SquadError(
+            f"squad mcp needs mcp {MIN_SDK_MAJOR} or newer, found {found}: pip install 'squad-agents[mcp]'"
+        )

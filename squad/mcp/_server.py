@@ -143,6 +143,6 @@ def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version("squad")
+        return version("squad-agents")
     except PackageNotFoundError:
         return "0"

@@ -28,6 +28,18 @@ COORDINATOR_COMM_HEADER = (
 )
 
 
+STARTER_PRD = "feature-prd.md"  # what `squad allocate` reads when given no PRD
+
+
+def write_starter_prd(paths: SquadPaths, where: Path) -> tuple[Path, bool]:
+    """``where/feature-prd.md`` from the feature-PRD template (``.squad/templates/`` first); never
+    over an existing file. Return the path and whether it was written."""
+    from squad.protocol.templates import FEATURE_PRD, load_template
+
+    target = where / STARTER_PRD
+    return target, create_exclusive(target, load_template(FEATURE_PRD, paths))
+
+
 def init_squad(start: Path | None = None) -> tuple[SquadPaths, list[Path]]:
     """Create ``.squad/`` at the repository root found from ``start``; return what was created."""
     paths = SquadPaths(find_project_root(start))

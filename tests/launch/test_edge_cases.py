@@ -1,4 +1,4 @@
-"""Second-pass regressions: what a new user hits first (no plans, no repo, a dirty checkout, a missing
+"""squad launch at its edges: what a new user hits first (no plans, no repo, a dirty checkout, a missing
 command, paths with spaces, bad config), set-up copies that must not block merge or clean, a
 launcher killed with -9, and --tmux through the real CLI on a private tmux socket."""
 
