@@ -61,9 +61,13 @@ max_agents: 5
 # streams:
 #   mobile: {folders: [mobile/], keywords: [ios, android, swift, kotlin]}
 
-# `squad launch`: the agent command ({plan}, {agent}, {worktree} are filled in).
+# `squad launch`: which agent CLI (claude, codex, gemini, aider; or cmd, any command with {plan},
+# {agent}, {worktree} and {prompt} filled in), its extra options, squad's MCP server for Claude Code.
 # launch:
-#   cmd: claude -p "$(cat {plan})"
+#   agent: claude
+#   args: --model sonnet
+#   mcp: false
+#   cmd: ./agent.sh {agent} {prompt}
 #   max_parallel: 20
 #   per_role: 3
 #   idle_timeout_s: 600

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from squad.cli.common import json_option, print_json
+from squad.cli.common import complete_agent, json_option, print_json
 from squad.config import load_config
 from squad.errors import EXIT_INTERRUPTED
 from squad.launch.config import LaunchSettings, launch_settings
@@ -33,6 +33,13 @@ def _echo(agent: str, text: str) -> None:
     default=None,
     metavar="OPTIONS",
     help="Extra options for the agent CLI, e.g. '--model sonnet' (config: launch.args).",
+)
+@click.option(
+    "--mcp",
+    "mcp",
+    is_flag=True,
+    default=None,
+    help="Also give each Claude Code agent squad's MCP server (config: launch.mcp).",
 )
 @click.option(
     "--cmd",
@@ -79,6 +86,7 @@ def _echo(agent: str, text: str) -> None:
 def launch_cmd(
     kind: str | None,
     agent_args: str | None,
+    mcp: bool | None,
     cmd: str | None,
     max_parallel: int | None,
     per_role: int | None,
@@ -112,6 +120,7 @@ def launch_cmd(
     settings = _settings(paths).with_overrides(
         agent=kind,
         args=agent_args,
+        mcp=mcp or None,
         cmd=cmd,
         max_parallel=max_parallel,
         per_role=per_role,
@@ -213,8 +222,9 @@ def review_cmd(no_tests: bool, test_cmd: str | None, as_json: bool, agents: tupl
 
 @click.command("merge")
 @click.option("--squash", is_flag=True, help="One squashed commit instead of a merge commit.")
-@click.argument("agent")
-def merge_cmd(squash: bool, agent: str) -> None:
+@json_option
+@click.argument("agent", shell_complete=complete_agent)
+def merge_cmd(squash: bool, as_json: bool, agent: str) -> None:
     """Merge an agent's branch into the current branch if its review passes; never auto-resolves.
 
     \b
@@ -225,6 +235,17 @@ def merge_cmd(squash: bool, agent: str) -> None:
 
     paths = require_paths()
     done = merge(paths, _settings(paths), agent, squash=squash)
+    if as_json:
+        print_json(
+            {
+                "agent": agent,
+                "branch": done.branch,
+                "commit": done.commit,
+                "squash": done.squash,
+                "worktree_removed": done.worktree_removed,
+            }
+        )
+        return
     removed = "; worktree removed" if done.worktree_removed else ""
     click.echo(f"merged {done.branch} as {done.commit[:10]}{' (squash)' if done.squash else ''}{removed}")
 

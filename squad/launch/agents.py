@@ -125,10 +125,20 @@ def _guard_command(squad: list[str]) -> str:
     return shlex.join([*squad, "guard"])
 
 
-def claude_invocation(files: AgentFiles, squad: list[str], prompt: Path, extra: str) -> Invocation:
+def claude_invocation(
+    files: AgentFiles, squad: list[str], prompt: Path, extra: str, *, mcp: bool = False, root: Path | None = None
+) -> Invocation:
     settings = files.folder / "claude-settings.json"
     hook = {"type": "command", "command": _guard_command(squad)}
     allowed = list(dict.fromkeys(["Bash(squad *)", f"Bash({shlex.join(squad)} *)"]))
+    servers: list[str] = []
+    if mcp:  # squad's MCP server beside the shell commands, for an agent that prefers tools
+        config = files.folder / "mcp.json"
+        env = {"AGENT_ID": files.agent, **({"SQUAD_ROOT": str(root)} if root is not None else {})}
+        server = {"type": "stdio", "command": squad[0], "args": [*squad[1:], "mcp"], "env": env}
+        write_atomic(config, json.dumps({"mcpServers": {"squad": server}}, indent=2) + "\n")
+        allowed.append("mcp__squad")
+        servers = ["--mcp-config", str(config)]
     data = {
         "hooks": {"PreToolUse": [{"matcher": CLAUDE_MATCHER, "hooks": [hook]}]},
         "permissions": {"allow": allowed},
@@ -143,6 +153,7 @@ def claude_invocation(files: AgentFiles, squad: list[str], prompt: Path, extra: 
         ",".join(allowed),
         "--settings",
         str(settings),
+        *servers,
     ]
     return Invocation(
         "claude",
@@ -285,6 +296,7 @@ def invocation(
     template: str | None = None,
     extra: str = "",
     squad: list[str] | None = None,
+    mcp: bool = False,
 ) -> Invocation:
     """Write the agent's prompt (and its CLI's hook settings) under ``files.folder``; its start."""
     if kind not in KINDS:
@@ -300,7 +312,7 @@ def invocation(
             raise SquadError("no agent command: pass --agent KIND, or --cmd TEMPLATE, or set launch.agent / launch.cmd")
         return cmd_invocation(files, template, prompt)
     if kind == "claude":
-        return claude_invocation(files, command, prompt, extra)
+        return claude_invocation(files, command, prompt, extra, mcp=mcp, root=paths.root)
     if kind == "codex":
         return codex_invocation(files, command, prompt, extra, paths.squad)
     if kind == "gemini":

@@ -16,6 +16,7 @@ class LaunchSettings:
     cmd: str | None = None
     agent: str | None = None  # claude | codex | gemini | aider | cmd (squad/launch/agents.py)
     args: str | None = None  # extra options for the agent CLI, shell text appended to its command
+    mcp: bool = False  # also give the agent `squad mcp` (Claude Code: --mcp-config)
     max_parallel: int = 20
     per_role: int = 3
     idle_timeout_s: float = 600.0
@@ -68,7 +69,8 @@ _STRS = {"cmd", "agent", "args", "worktree_dir", "test_cmd", "tmux_socket", "tmu
 _ALIASES = {"idle_timeout": "idle_timeout_s", "backoff": "backoff_s", "grace": "grace_s", "test": "test_cmd"}
 _LISTS = {"copy": "setup_copy", "setup_copy": "setup_copy", "run": "setup_run", "install": "setup_run"}
 _LISTS["setup_run"] = "setup_run"
-KNOWN_KEYS = frozenset(_INTS | _FLOATS | _STRS | set(_ALIASES) | set(_LISTS) | {"setup"})
+_BOOLS = {"mcp"}
+KNOWN_KEYS = frozenset(_INTS | _FLOATS | _STRS | _BOOLS | set(_ALIASES) | set(_LISTS) | {"setup"})
 
 
 def _strings(value: Any, key: str, fail: Any) -> tuple[str, ...]:
@@ -119,6 +121,10 @@ def launch_settings(config: Config, where: Path | None = None) -> LaunchSettings
             values[key] = str(value)
             if key == "agent" and values[key] not in _KINDS:
                 raise fail(f"launch.agent must be one of {', '.join(_KINDS)}, not {value!r}", name)
+        elif key in _BOOLS:
+            if not isinstance(value, bool):
+                raise fail(f"launch.{name} must be true or false, not {value!r}", name)
+            values[key] = value
         elif key == "setup":
             if not isinstance(value, Mapping):
                 raise fail("launch.setup must be a mapping {copy: [...], run: [...]}", name)

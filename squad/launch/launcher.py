@@ -159,7 +159,7 @@ def with_invocation(paths: SquadPaths, settings: LaunchSettings, kind: str, spec
     from squad.launch.agents import AgentFiles, agent_folder, invocation
 
     files = AgentFiles(spec.agent, spec.plan, spec.comm, spec.worktree, agent_folder(paths, spec.agent))
-    start = invocation(kind, paths, files, template=settings.cmd, extra=settings.args or "")
+    start = invocation(kind, paths, files, template=settings.cmd, extra=settings.args or "", mcp=settings.mcp)
     return replace(
         spec,
         command=start.command,
