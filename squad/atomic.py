@@ -8,10 +8,11 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str, *, fsync: bool = True) -> None:
     """Replace ``path`` with ``text``: temp file in the same folder, fsync, rename.
 
-    Readers see the old content or the new one, never a half-written file.
+    Readers see the old content or the new one, never a half-written file. ``fsync=False`` for
+    files rebuilt from others every few seconds (reports): only a power cut could lose them.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -19,7 +20,8 @@ def write_atomic(path: Path, text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
-            os.fsync(handle.fileno())
+            if fsync:
+                os.fsync(handle.fileno())
         Path(tmp).replace(path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

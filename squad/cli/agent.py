@@ -11,7 +11,7 @@ from squad.agents.updates import (
     run_evidence,
     status_from_text,
 )
-from squad.cli.common import agent_option
+from squad.cli.common import agent_option, complete_agent, complete_path, json_option, print_json
 from squad.paths import require_paths
 
 
@@ -49,7 +49,8 @@ from squad.paths import require_paths
     metavar="CMD",
     help="Run CMD (e.g. 'pytest -q') and record its exit code.",
 )
-@click.argument("more_files", nargs=-1, metavar="[FILES]...")
+@json_option
+@click.argument("more_files", nargs=-1, metavar="[FILES]...", shell_complete=complete_path)
 def update_cmd(
     agent: str | None,
     status_text: str,
@@ -60,6 +61,7 @@ def update_cmd(
     waiting_for: str | None,
     alternative: str | None,
     evidence: str | None,
+    as_json: bool,
     more_files: tuple[str, ...],
 ) -> None:
     """Append a status update to your comm file.
@@ -84,6 +86,18 @@ def update_cmd(
         alternative=alternative,
         evidence=proof,
     )
+    if as_json:
+        print_json(
+            {
+                "agent": member.name,
+                "status": status.value,
+                "task": task,
+                "progress": {"done": progress.done, "total": progress.total} if progress else None,
+                "files": list(files + more_files),
+                "evidence": {"command": proof.command, "exit_code": proof.exit_code} if proof else None,
+            }
+        )
+        return
     line = f"{member.name}: {status.value}"
     if proof is not None:
         line += f" (evidence `{proof.command}` exited {proof.exit_code})"
@@ -92,11 +106,16 @@ def update_cmd(
 
 @click.command("handoff")
 @agent_option
-@click.option("--to", "to", required=True, metavar="AGENT", help="The agent that takes over.")
-@click.option("--file", "file", required=True, metavar="F", help="The file handed over.")
+@click.option(
+    "--to", "to", required=True, metavar="AGENT", help="The agent that takes over.", shell_complete=complete_agent
+)
+@click.option("--file", "file", required=True, metavar="F", help="The file handed over.", shell_complete=complete_path)
 @click.option("--status", "status_text", default=None, metavar="TEXT", help="What state it is in.")
 @click.option("--reason", default=None, help="Why.")
-def handoff_cmd(agent: str | None, to: str, file: str, status_text: str | None, reason: str | None) -> None:
+@json_option
+def handoff_cmd(
+    agent: str | None, to: str, file: str, status_text: str | None, reason: str | None, as_json: bool
+) -> None:
     """Append a handoff request to your comm file.
 
     \b
@@ -104,4 +123,7 @@ def handoff_cmd(agent: str | None, to: str, file: str, status_text: str | None, 
       squad handoff --to agent-2-backend --file shared/types/metrics.ts --status "Ready for backend"
     """
     sender, receiver = post_handoff(require_paths(), agent, to=to, file=file, status=status_text, reason=reason)
+    if as_json:
+        print_json({"from": sender.name, "to": receiver.name, "file": file, "status": status_text, "reason": reason})
+        return
     click.echo(f"{sender.name} -> {receiver.name}: {file}")

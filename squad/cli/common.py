@@ -9,11 +9,30 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+import click.shell_completion
 
 if TYPE_CHECKING:
     from squad.errors import SquadError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def complete_agent(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Shell completion: the agent ids of the squad's roster (plans and comm files)."""
+    try:
+        from squad.agents.roster import members
+        from squad.paths import require_paths
+
+        names = [m.name for m in members(require_paths())]
+    except Exception:
+        return []
+    return [click.shell_completion.CompletionItem(n) for n in names if n.startswith(incomplete)]
+
+
+def complete_path(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Shell completion: files and folders, completed by the shell itself."""
+    return [click.shell_completion.CompletionItem(incomplete, type="file")]
+
 
 agent_option = click.option(
     "--agent",
@@ -21,6 +40,7 @@ agent_option = click.option(
     metavar="AGENT",
     default=None,
     help="Agent id (agent-1-frontend, agent-1 or 1). Default: $AGENT_ID.",
+    shell_complete=complete_agent,
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (stable keys, see docs/cli.md).")
 

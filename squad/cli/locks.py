@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from squad.agents.roster import agent_from_env
-from squad.cli.common import agent_option, json_option, print_json, warn
+from squad.cli.common import agent_option, complete_path, json_option, print_json, warn
 from squad.errors import Refused, SquadError
 from squad.paths import SquadPaths, checked_path, require_paths
 from squad.protocol.times import format_time
@@ -40,9 +40,10 @@ def _agent(paths: SquadPaths, agent: str | None) -> str:
 )
 @click.option("--reason", "-r", default=None, metavar="R", help="Why you lock it (shown to whoever waits).")
 @click.option("--renew", is_flag=True, help="Only renew a lease you already hold.")
-@click.argument("target", metavar="PATH|@RES")
+@json_option
+@click.argument("target", metavar="PATH|@RES", shell_complete=complete_path)
 def lock_cmd(
-    agent: str | None, wait_s: float, ttl_s: float | None, reason: str | None, renew: bool, target: str
+    agent: str | None, wait_s: float, ttl_s: float | None, reason: str | None, renew: bool, as_json: bool, target: str
 ) -> None:
     """Take a lease on a file, a folder or a named resource (@git, @db-migrations, ...).
 
@@ -69,6 +70,19 @@ def lock_cmd(
     else:
         lease = _acquire(paths, name, path, ttl_s=ttl_s, wait_s=wait_s, reason=reason)
         verb = "locked"
+    if as_json:
+        print_json(
+            {
+                "action": verb,
+                "path": lease.path,
+                "agent": lease.agent,
+                "acquired_at": format_time(lease.acquired_at),
+                "expires_at": format_time(lease.expires_at),
+                "ttl_s": lease.ttl_s,
+                "reason": lease.reason,
+            }
+        )
+        return
     click.echo(f"{verb} {lease.path} for {lease.agent} until {format_time(lease.expires_at)}")
 
 
@@ -107,8 +121,9 @@ def _acquire(
 @click.command("unlock")
 @agent_option
 @click.option("--force", is_flag=True, help="Break another agent's lease (logged as lock_broken).")
-@click.argument("target", metavar="PATH|@RES")
-def unlock_cmd(agent: str | None, force: bool, target: str) -> None:
+@json_option
+@click.argument("target", metavar="PATH|@RES", shell_complete=complete_path)
+def unlock_cmd(agent: str | None, force: bool, as_json: bool, target: str) -> None:
     """Release your lease (or, with --force, anyone's).
 
     \b
@@ -123,7 +138,19 @@ def unlock_cmd(agent: str | None, force: bool, target: str) -> None:
     name = "human" if force and not agent and not agent_from_env() else _agent(paths, agent)
     path = _target(paths, target)
     lease = locks.release(paths, name, path, force=force)
-    if force and not _same(lease.agent, name):
+    broke = force and not _same(lease.agent, name)
+    if as_json:
+        print_json(
+            {
+                "action": "broken" if broke else "unlocked",
+                "path": lease.path,
+                "agent": lease.agent,
+                "by": name,
+                "handoff_to": lease.handoff_to,
+            }
+        )
+        return
+    if broke:
         click.echo(f"broke {lease.path} held by {lease.agent} (moved to .squad/locks/.broken/)")
     else:
         click.echo(f"unlocked {lease.path}")

@@ -224,7 +224,7 @@ def mark_blocked(paths: SquadPaths, agent: str, task: str, reason: str) -> None:
 def write_report(paths: SquadPaths, snap: Snapshot) -> None:
     from squad.views.report import markdown_status
 
-    write_atomic(paths.status_report, markdown_status(snap))
+    write_atomic(paths.status_report, markdown_status(snap), fsync=False)  # rebuilt every cycle
 
 
 def unmark_blocked(paths: SquadPaths, agent: str, task: str, reason: str) -> None:

@@ -43,7 +43,7 @@ def signature_of(path: Path, *, size: bool) -> int | None:
 def write(paths: SquadPaths, snap: Snapshot, files: Signatures) -> None:
     """Save ``snap`` with the signatures of what it was built from."""
     data = {"version": VERSION, "at": snap.at.isoformat(), "files": files, "snapshot": _dump(snap)}
-    write_atomic(paths.snapshot_cache, json.dumps(data, separators=(",", ":")) + "\n")
+    write_atomic(paths.snapshot_cache, json.dumps(data, separators=(",", ":")) + "\n", fsync=False)
 
 
 def read(paths: SquadPaths, now: datetime) -> Snapshot | None:

@@ -184,6 +184,7 @@ class Source:
     generation: int = -1  # the reader's generation ``fold`` belongs to (a rewrite starts it again)
     view: Fold = field(default_factory=Fold)  # ``fold`` plus the still-open last block
     plan_seen: int | None = None  # the plan's modification time (ns) when it was read
+    plan_display: str = ""  # the plan's path as shown (repo-relative)
 
     def refold(self) -> None:
         """Bring the fold up to date with what the last read added: O(new blocks)."""
@@ -300,7 +301,9 @@ class Engine:
                 member = next((m for m in members(self.paths) if m.id.number == number), None)
             comm = member.comm if member else self.paths.comm(number)
             plan = member.plan if member else self.paths.plan(number)
-            self.sources[number] = Source(number, comm, plan, CommReader(comm, self.paths.display(comm)))
+            self.sources[number] = Source(
+                number, comm, plan, CommReader(comm, self.paths.display(comm)), plan_display=self.paths.display(plan)
+            )
         return self.sources[number]
 
     def _load_plan(self, source: Source) -> None:
@@ -419,8 +422,9 @@ class Engine:
             self._problem(exc, "events")
             return False
         self.events.extend(new)
-        self.moved.extend(moved_tasks(new))
-        if new:
+        moved = moved_tasks(new)
+        if moved:  # only a move changes an agent's state (a DONE agent given tasks is WAITING)
+            self.moved.extend(moved)
             self._states = None
         for e in new:
             if e.key:
@@ -483,7 +487,7 @@ class Engine:
         elif change.kind == CONTROL:
             self.paused = self.paths.pause_flag.exists()
         elif change.kind == TICK:
-            self.catch_up()
+            return self.catch_up()  # news only if a comm file grew unseen; time-based rules run anyway
         elif change.kind == GITIGNORE:
             self._load_gitignore()
         elif change.kind == WORKTREE and change.path and self.watch_worktree:
@@ -593,8 +597,8 @@ class Engine:
         out: dict[str, int | None] = dict(self.seen)
         for source in self.sources.values():
             offset = source.reader.offset
-            out[self.paths.display(source.comm_path)] = offset if offset or source.comm_path.is_file() else None
-            out[self.paths.display(source.plan_path)] = source.plan_seen
+            out[source.reader.display] = offset if offset or source.comm_path.is_file() else None
+            out[source.plan_display] = source.plan_seen
         out[self.paths.display(self.paths.events)] = self._event_reader.offset if self.paths.events.exists() else None
         return out
 
