@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from squad._lazy import exports
 
 if TYPE_CHECKING:
     from squad.agents.liveness import AgentState, Fold, agent_state, is_stale_agent, shown_state, stale_reason
@@ -44,8 +45,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # Loaded on first use: importing the package costs nothing on the CLI's hot paths.
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_WHERE[name]), name)
+__getattr__ = exports(__name__, _WHERE)

@@ -7,8 +7,9 @@ and ``hooks`` (installing and removing them).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from squad._lazy import exports
 
 if TYPE_CHECKING:
     from squad.enforce.access import Decision, check_paths, load_rules, may_write
@@ -40,8 +41,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # Loaded on first use: importing the package costs nothing on the CLI's hot paths.
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_WHERE[name]), name)
+__getattr__ = exports(__name__, _WHERE)
