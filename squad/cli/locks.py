@@ -71,17 +71,7 @@ def lock_cmd(
         lease = _acquire(paths, name, path, ttl_s=ttl_s, wait_s=wait_s, reason=reason)
         verb = "locked"
     if as_json:
-        print_json(
-            {
-                "action": verb,
-                "path": lease.path,
-                "agent": lease.agent,
-                "acquired_at": format_time(lease.acquired_at),
-                "expires_at": format_time(lease.expires_at),
-                "ttl_s": lease.ttl_s,
-                "reason": lease.reason,
-            }
-        )
+        print_json({"action": verb, **lease.as_json()})
         return
     click.echo(f"{verb} {lease.path} for {lease.agent} until {format_time(lease.expires_at)}")
 
@@ -218,20 +208,7 @@ def _print_rows(rows: list[tuple[Lease, str | None]], broken: list[Broken], foun
 
 
 def _lease_json(lease: Lease, why: str | None) -> dict[str, object]:
-    return {
-        "path": lease.path,
-        "agent": lease.agent,
-        "acquired_at": format_time(lease.acquired_at),
-        "expires_at": format_time(lease.expires_at),
-        "ttl_s": lease.ttl_s,
-        "reason": lease.reason,
-        "host": lease.host,
-        "pid": lease.pid,
-        "stale": why is not None,
-        "stale_reason": why,
-        "hand_written": lease.hand_written,
-        "handoff_to": lease.handoff_to,
-    }
+    return {**lease.as_json(), "stale": why is not None, "stale_reason": why}
 
 
 @click.command("check")

@@ -66,7 +66,6 @@ class Coordinator:
         self.watcher: Watcher | None = None
         self.stopping = threading.Event()
         self.cycles = 0
-        self.last_applied: datetime | None = None
         self._reported_at: datetime | None = None
         self._report_owed = False  # changes came faster than REPORT_GAP_S: a report is still to write
 
@@ -206,7 +205,6 @@ class Coordinator:
                 self._reported_at, self._report_owed = moment, False
             if any(c.kind == TICK for c in changes):
                 self._save_checkpoint()  # on the timer, not per change: a crash re-judges a few seconds, keys stop repeats
-        self.last_applied = moment
         if self.on_update is not None:
             self.on_update(snap)
         spent = time.perf_counter() - started
@@ -347,7 +345,7 @@ def mark_ready(paths: SquadPaths) -> None:
 def serve(paths: SquadPaths, *, tick_s: float | None = None, foreground: bool = False) -> int:
     """Run the coordinator in this process until SIGTERM / SIGINT; refuse if one already runs."""
     with claim(paths):
-        _setup_logging(paths, foreground)
+        setup_logging(paths, foreground)
         coordinator = Coordinator(paths, tick_s=tick_s)
         signals: list[int] = []
 
@@ -366,7 +364,7 @@ def serve(paths: SquadPaths, *, tick_s: float | None = None, foreground: bool = 
     return 130 if signal.SIGINT in signals else 0  # Ctrl-C exits 130, as docs/cli.md says
 
 
-def _setup_logging(paths: SquadPaths, foreground: bool) -> None:
+def setup_logging(paths: SquadPaths, foreground: bool) -> None:
     logger = logging.getLogger("squad")
     logger.setLevel(logging.INFO)
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s")

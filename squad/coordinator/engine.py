@@ -11,6 +11,7 @@ import logging
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -40,21 +41,38 @@ from squad.protocol.plan import Plan, read_plan
 
 log = logging.getLogger("squad.coordinator")
 
-# What a changed path means to the coordinator.
-AGENT_TREE = "agent-tree"  # a file in a launched agent's own worktree (Change.path; Change.agent names it)
-COMM, PLAN, LOCKS, MATRIX, CONFIG, EVENTS, CONTROL, ALLOCATION, LAUNCH, WORKTREE, GITIGNORE, TICK = (
-    "comm",
-    "plan",
-    "locks",
-    "matrix",
-    "config",
-    "events",
-    "control",
-    "allocation",
-    "launch",
-    "worktree",
-    "gitignore",
-    "tick",
+
+class ChangeKind(StrEnum):
+    """What a changed path means to the coordinator (``classify``)."""
+
+    COMM = "comm"
+    PLAN = "plan"
+    LOCKS = "locks"
+    MATRIX = "matrix"
+    CONFIG = "config"
+    EVENTS = "events"
+    CONTROL = "control"
+    ALLOCATION = "allocation"
+    LAUNCH = "launch"
+    WORKTREE = "worktree"
+    GITIGNORE = "gitignore"
+    TICK = "tick"
+    AGENT_TREE = "agent-tree"  # a file in a launched agent's own worktree (Change.agent names it)
+
+
+COMM, PLAN, LOCKS, MATRIX, CONFIG = (
+    ChangeKind.COMM,
+    ChangeKind.PLAN,
+    ChangeKind.LOCKS,
+    ChangeKind.MATRIX,
+    ChangeKind.CONFIG,
+)
+EVENTS, CONTROL, ALLOCATION, LAUNCH = ChangeKind.EVENTS, ChangeKind.CONTROL, ChangeKind.ALLOCATION, ChangeKind.LAUNCH
+WORKTREE, GITIGNORE, TICK, AGENT_TREE = (
+    ChangeKind.WORKTREE,
+    ChangeKind.GITIGNORE,
+    ChangeKind.TICK,
+    ChangeKind.AGENT_TREE,
 )
 
 
@@ -64,7 +82,7 @@ _LEGACY_KEY = re.compile(r"((?:violation|handoff|evidence):.*:\d{4}-\d\d-\d\dT[\
 
 @dataclass(frozen=True)
 class Change:
-    kind: str
+    kind: ChangeKind
     path: str | None = None  # repo-relative for WORKTREE; the agent number for COMM / PLAN
     number: int | None = None
     agent: str | None = None  # AGENT_TREE: whose worktree

@@ -59,13 +59,9 @@ class LockView:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "path": self.lease.path,
-            "agent": self.lease.agent,
-            "acquired_at": format_time(self.lease.acquired_at),
-            "expires_at": format_time(self.lease.expires_at),
+            **self.lease.as_json(),
             "stale": self.stale,
             "stale_reason": self.stale_reason,
-            "reason": self.lease.reason,
             "long_held": self.long_held,
         }
 

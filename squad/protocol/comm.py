@@ -7,7 +7,6 @@ blocks a single full read gives; ``CommReader`` feeds it only the bytes appended
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import stat
@@ -549,10 +548,6 @@ class CommFile:
             len(blocks),
         )
 
-    def raise_first_problem(self) -> None:
-        if self.problems:
-            raise self.problems[0]
-
 
 class CommReader:
     """Reads one comm file incrementally: only bytes appended since the last read are parsed.
@@ -732,7 +727,3 @@ def format_notice(*, to_agent: str | None, at: datetime, kind: str, text: str) -
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-def hash_text(text: str) -> str:
-    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()

@@ -11,7 +11,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,11 +60,20 @@ class Lease:
             data["handoff_to"] = self.handoff_to
         return json.dumps(data, indent=2) + "\n"
 
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["acquired_at"] = format_time(self.acquired_at, precise=True)
-        data["expires_at"] = format_time(self.expires_at, precise=True)
-        return data
+    def as_json(self) -> dict[str, Any]:
+        """The lease as every ``--json`` output shows it (``squad lock``, ``squad locks``, status)."""
+        return {
+            "path": self.path,
+            "agent": self.agent,
+            "acquired_at": format_time(self.acquired_at),
+            "expires_at": format_time(self.expires_at),
+            "ttl_s": self.ttl_s,
+            "reason": self.reason,
+            "host": self.host,
+            "pid": self.pid,
+            "hand_written": self.hand_written,
+            "handoff_to": self.handoff_to,
+        }
 
 
 def renewal_text(text: str, lease: Lease) -> str:

@@ -34,12 +34,6 @@ def estimate_hours(text: str | float | int | None) -> float | None:
     return value
 
 
-def format_estimate(hours: float) -> str:
-    if hours < 1:
-        return f"{round(hours * 60)}m"
-    return f"{hours:g}h"
-
-
 @dataclass(frozen=True)
 class PlanTask:
     id: str

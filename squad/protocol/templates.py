@@ -27,13 +27,6 @@ def override_dir(paths: SquadPaths) -> Path:
     return paths.squad / "templates"
 
 
-def template_source(name: str, paths: SquadPaths | None = None) -> str:
-    """Where ``name`` comes from: the repository's override when there is one, else ``shipped``."""
-    if paths is not None and (override_dir(paths) / name).is_file():
-        return paths.display(override_dir(paths) / name)
-    return "shipped"
-
-
 def load_template(name: str, paths: SquadPaths | None = None) -> str:
     """The text of template ``name``: ``.squad/templates/NAME`` in the repository of ``paths`` when it
     exists, else the one shipped with squad."""

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
@@ -267,6 +267,9 @@ def metrics_grid(snap: Snapshot, width: int) -> Table:
     return grid
 
 
+Detail = Literal["full", "compact", "none"]  # how much of a part a frame shows
+
+
 @dataclass
 class Layout:
     """How much of each part a frame shows; ``fit`` shrinks it to a terminal's height."""
@@ -274,11 +277,11 @@ class Layout:
     notes: int = 3  # alert lines, and problem lines (at most 2)
     two_lines: bool = True  # what an agent does on two lines (narrow screens)
     agents_shown: int | None = None  # None: every agent
-    locks: str = "full"  # full / compact / none
-    handoffs: str = "full"
+    locks: Detail = "full"
+    handoffs: Detail = "full"
     events: int = 8
     events_title: bool = True
-    metrics: str = "full"
+    metrics: Detail = "full"
 
 
 ALERT_WINDOW_S = 60.0  # an alert whose cause is gone stays this long, then goes
@@ -559,11 +562,11 @@ def _quiet_logging(paths: SquadPaths, *, in_process: bool) -> None:
     them itself). The frame shows each problem on a ``problem:`` line."""
     import logging
 
-    from squad.coordinator.daemon import _setup_logging
+    from squad.coordinator.daemon import setup_logging
 
     logger = logging.getLogger("squad")
     if in_process:
-        _setup_logging(paths, foreground=False)
+        setup_logging(paths, foreground=False)
     elif not logger.handlers:
         logger.addHandler(logging.NullHandler())
 
