@@ -237,8 +237,10 @@ def check_cmd(agent: str | None, staged: bool, as_json: bool, targets: tuple[str
     if staged:
         # git names staged files relative to the top of this checkout (a worktree's own top, even
         # one inside the main checkout): they are repository paths already.
-        top = _git_top(Path.cwd())
-        wanted.extend(f for f in _staged_files(top) if f.split("/")[0] != ".squad")
+        from squad import git
+
+        top = git.top(Path.cwd())
+        wanted.extend(f for f in git.staged_paths(top) if f.split("/")[0] != ".squad")
     if not paths.ownership.exists():  # the rules come from the plans: name any plan left out
         from squad.enforce.access import load_rules
 
@@ -255,15 +257,3 @@ def check_cmd(agent: str | None, staged: bool, as_json: bool, targets: tuple[str
             click.echo(f"ok: {name} may write {len(decisions)} path(s)")
     if refused:
         raise click.exceptions.Exit(1)
-
-
-def _git_top(cwd: Path) -> Path:
-    from squad import git
-
-    return git.top(cwd)
-
-
-def _staged_files(top: Path) -> list[str]:
-    from squad import git
-
-    return git.staged_paths(top)

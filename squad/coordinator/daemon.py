@@ -68,6 +68,7 @@ class Coordinator:
         self.cycles = 0
         self._reported_at: datetime | None = None
         self._report_owed = False  # changes came faster than REPORT_GAP_S: a report is still to write
+        self._ticked_at = time.monotonic()  # the slow timer's chores last ran (worktrees, lease folders)
 
     @property
     def tick_s(self) -> float:
@@ -146,10 +147,17 @@ class Coordinator:
         """Wait for one batch of changes (or the timer) and react; False once stopping."""
         assert self.watcher is not None, "open() first"
         wait = self.tick_s if timeout is None else timeout
-        raw = self.watcher.batch(min(wait, REPORT_GAP_S) if self._report_owed else wait)
+        owed = self._report_owed
+        raw = self.watcher.batch(min(wait, REPORT_GAP_S) if owed else wait)
         if self.stopping.is_set():
             return False
+        if raw is None and owed and time.monotonic() - self._ticked_at < wait:
+            # The stream of changes paused: write the report it owes, nothing more (not a tick).
+            moment = self.clock()
+            self._write_reports(self.engine.snapshot(moment), moment)
+            return True
         if raw is None:
+            self._ticked_at = time.monotonic()
             self._watch_agent_trees()  # on the slow timer: worktrees launched since
             if self.enforce:
                 self._prune_lease_folders()
@@ -164,6 +172,12 @@ class Coordinator:
     def run(self) -> None:
         while self.step():
             pass
+
+    def _write_reports(self, snap: Snapshot, moment: datetime) -> None:
+        """``reports/status.md`` and the snapshot ``squad status`` reuses, from one snapshot."""
+        actions.write_report(self.paths, snap)
+        cache.write(self.paths, snap, self.engine.signatures())
+        self._reported_at, self._report_owed = moment, False
 
     def _prune_lease_folders(self) -> None:
         from squad.leases.locks import prune_empty
@@ -200,9 +214,7 @@ class Coordinator:
             if due and since is not None and since < REPORT_GAP_S and not quiet:
                 self._report_owed = True
             elif due:
-                actions.write_report(self.paths, snap)
-                cache.write(self.paths, snap, self.engine.signatures())
-                self._reported_at, self._report_owed = moment, False
+                self._write_reports(snap, moment)
             if any(c.kind == TICK for c in changes):
                 self._save_checkpoint()  # on the timer, not per change: a crash re-judges a few seconds, keys stop repeats
         if self.on_update is not None:

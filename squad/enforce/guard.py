@@ -547,13 +547,6 @@ def _safe_paths(cwd: Path) -> SquadPaths | None:
         return None
 
 
-def staged_paths(cwd: Path) -> list[str]:
-    """Paths in the index that differ from HEAD (both sides of a rename), relative to the checkout top."""
-    from squad import git
-
-    return git.staged_paths(cwd)
-
-
 def git_hook(*, environ: Mapping[str, str], cwd: Path, now: datetime, staged: list[str] | None = None) -> Verdict:
     """The pre-commit check: may this agent commit every staged path? Refusals exit 1.
 
@@ -591,7 +584,9 @@ def _git_hook(environ: Mapping[str, str], cwd: Path, now: datetime, staged: list
     top = work_root(cwd)
     if staged is None and not (top / ".git").exists():
         raise SquadError(f"squad guard --git checks a commit: {top} is not in a git repository")
-    files = staged if staged is not None else staged_paths(top)
+    from squad import git
+
+    files = staged if staged is not None else git.staged_paths(top)
     call = HookCall("git commit", top, tuple(Target(str(top / f), "git commit") for f in files))
     verdict = judge(paths, agent, call, now)
     if not verdict.refusals:

@@ -28,9 +28,6 @@ def run_git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedPr
     return git_module.run(cwd, *args, check=check)
 
 
-git_reason = git_module.reason
-
-
 def require_repo(root: Path) -> str:
     """The checked-out branch of ``root``; a clear error outside a git repository or before the
     first commit (worktrees branch from it)."""
