@@ -494,6 +494,8 @@ def write_targets(command: str, cwd: Path, *, deadline: float | None = None) -> 
 
     Raises ``Unjudgeable`` when that cannot be known in advance (see the module docstring).
     """
+    if "\0" in command:  # no path can hold one, and bash would cut the line short there
+        raise Unjudgeable("the command holds a NUL byte: send it without one")
     scan = _Scan(deadline if deadline is not None else time.monotonic() + DEFAULT_BUDGET_S)
     scan.script(command, _Where(cwd), 0)
     return list(dict.fromkeys(scan.out))

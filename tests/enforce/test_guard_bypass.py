@@ -384,3 +384,11 @@ def test_switching_the_git_hook_off_is_refused(team: SquadPaths, command: str) -
 )
 def test_ordinary_git_and_squad_commands_pass(team: SquadPaths, command: str) -> None:
     assert not refused(bash(team, command)), command
+
+
+def test_a_nul_byte_in_a_command_is_refused_in_one_line_not_as_an_internal_error(team: SquadPaths) -> None:
+    """Found by the fuzz: ``> a\\0`` raised inside path resolution (refused, but as an internal error)."""
+    verdict = bash(team, "> a\0")
+    assert refused(verdict)
+    assert not any("internal error" in (e.detail or "") for e in verdict.events)
+    assert "NUL byte" in verdict.stdout
