@@ -27,7 +27,7 @@ from squad.protocol.comm import HandoffRequest, Progress, Status
 if TYPE_CHECKING:
     from squad.coordinator.state import Snapshot
 
-VERSION = 1
+VERSION = 2  # 2: the violations moved to the top level, after the snapshot
 Signatures = dict[str, int | None]  # repo-relative file -> what was read of it (bytes, or mtime in ns)
 
 
@@ -40,10 +40,28 @@ def signature_of(path: Path, *, size: bool) -> int | None:
     return st.st_size if size else st.st_mtime_ns
 
 
+# Every violation ever seen goes into each snapshot, and a snapshot is written several times a
+# second under load: each event is encoded once (events never change) and kept while it is in
+# the snapshot, so a write costs a join, not a re-encoding of the whole history.
+_ENCODED: dict[int, tuple[ev.Event, str]] = {}
+
+
 def write(paths: SquadPaths, snap: Snapshot, files: Signatures) -> None:
     """Save ``snap`` with the signatures of what it was built from."""
+    seen: dict[int, tuple[ev.Event, str]] = {}
+    fragments = []
+    for event in snap.violations:
+        hit = _ENCODED.get(id(event))
+        if hit is None or hit[0] is not event:
+            hit = (event, json.dumps(event.to_json()))
+        seen[id(event)] = hit
+        fragments.append(hit[1])
+    _ENCODED.clear()
+    _ENCODED.update(seen)
     data = {"version": VERSION, "at": snap.at.isoformat(), "files": files, "snapshot": _dump(snap)}
-    write_atomic(paths.snapshot_cache, json.dumps(data, separators=(",", ":")) + "\n", fsync=False)
+    head = json.dumps(data, separators=(",", ":"))
+    text = f'{head[:-1]},"violations":[{",".join(fragments)}]}}\n'
+    write_atomic(paths.snapshot_cache, text, fsync=False)
 
 
 def read(paths: SquadPaths, now: datetime) -> Snapshot | None:
@@ -63,7 +81,7 @@ def read(paths: SquadPaths, now: datetime) -> Snapshot | None:
             agents=agents,
             locks=(),
             handoffs=tuple((h["owner"], _handoff(h)) for h in body["handoffs"]),
-            violations=tuple(ev.parse_event(line, paths.snapshot_cache, 0) for line in body["violations"]),
+            violations=tuple(ev.parse_event(line, paths.snapshot_cache, 0) for line in data["violations"]),
             events=tuple(ev.parse_event(line, paths.snapshot_cache, 0) for line in body["events"]),
             problems=tuple(SquadError(p["message"], path=p["path"], line=p["line"]) for p in body["problems"]),
             metrics=dict(body["metrics"]),
@@ -109,7 +127,6 @@ def _dump(snap: Snapshot) -> dict[str, Any]:
             }
             for owner, h in snap.handoffs
         ],
-        "violations": [e.to_json() for e in snap.violations],
         "events": [e.to_json() for e in snap.events],
         "problems": [
             {"message": p.message, "path": str(p.path) if p.path is not None else None, "line": p.line}

@@ -21,6 +21,7 @@ from squad.config import Config, load_config
 from squad.coordinator import rules
 from squad.coordinator.state import (
     AgentState,
+    EventTally,
     LockView,
     Snapshot,
     compute_metrics,
@@ -248,6 +249,7 @@ class Engine:
     matrix: Matrix = field(default_factory=Matrix)
     leases: list[Lease] = field(default_factory=list)
     events: list[ev.Event] = field(default_factory=list)
+    tally: EventTally = field(default_factory=EventTally)
     reported: set[str] = field(default_factory=set)
     changed: dict[str, str] = field(default_factory=dict)  # work-tree path -> mtime marker
     trees: dict[Path, str] = field(default_factory=dict)  # launched agents' worktrees -> agent
@@ -440,6 +442,7 @@ class Engine:
             self._problem(exc, "events")
             return False
         self.events.extend(new)
+        self.tally.add(new)
         moved = moved_tasks(new)
         if moved:  # only a move changes an agent's state (a DONE agent given tasks is WAITING)
             self.moved.extend(moved)
@@ -630,15 +633,15 @@ class Engine:
             if source.comm is not None:  # a handoff with no time of its own takes the file's
                 handoffs.extend((state.id, replace(h, at=h.at or source.comm.mtime)) for h in source.comm.handoffs)
         handoffs = full_ids(handoffs, [a.id for a in agents])
-        violations = tuple(e for e in self.events if e.kind in (ev.VIOLATION, ev.VIOLATION_ATTEMPT))
-        metrics = compute_metrics(agents, self.events)
-        metrics.update(more_metrics(self.paths, [(s.view.timeline, st) for s, st in states], self.events, now))
+        metrics = compute_metrics(agents, self.tally)
+        timelines = [(s.view.timeline, st) for s, st in states]
+        metrics.update(more_metrics(self.paths, timelines, len(self.tally.violations), now))
         return Snapshot(
             at=now,
             agents=agents,
             locks=tuple(self.lock_views(agents, now)),
             handoffs=tuple(handoffs),
-            violations=violations,
+            violations=tuple(self.tally.violations),
             events=tuple(self.events[-50:]),
             problems=tuple(self.problems),
             metrics=metrics,

@@ -15,7 +15,6 @@ from typing import Any
 from squad.agents.liveness import Timeline
 from squad.coordinator.state import AgentState
 from squad.paths import SquadPaths
-from squad.protocol import events as ev
 from squad.protocol.comm import Status
 
 # How each metric is named for people (status report, monitor).
@@ -88,7 +87,7 @@ def predicted(paths: SquadPaths) -> float | None:
 def more_metrics(
     paths: SquadPaths,
     agents: Sequence[tuple[Timeline, AgentState]],
-    events: Sequence[ev.Event],
+    conflicts: int,
     now: datetime,
 ) -> dict[str, Any]:
     busy = idle = 0.0
@@ -108,7 +107,6 @@ def more_metrics(
             last = t.last if last is None else max(last, t.last)
     end = now if running else last
     wall = (end - first).total_seconds() if first and end and end > first else 0.0
-    conflicts = sum(1 for e in events if e.kind in (ev.VIOLATION, ev.VIOLATION_ATTEMPT))
     out: dict[str, Any] = {
         "conflict_rate": round(conflicts / reported_files, 3) if reported_files else None,
         "idle_s": round(idle, 1),

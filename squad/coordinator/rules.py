@@ -90,12 +90,9 @@ def _held_while_reporting(world: World, agent: str, update: StatusUpdate, file: 
     released between two reads of ``locks/`` is known only by its path: it excuses any agent."""
     if rule not in ("sequential", "default", "resource"):
         return False
-    view = world.agent(agent)
-    previous = [
-        u.at for u in (view.updates if view else ()) if u.at is not None and update.at is not None and u.at < update.at
-    ]
     at = update.at
-    since = max(previous) if previous else (at - timedelta(seconds=config.lock_ttl_s) if at else None)
+    previous = _previous_report(world.agent(agent), update)
+    since = previous if previous is not None else (at - timedelta(seconds=config.lock_ttl_s) if at else None)
     for lease, gone in world.released:
         if since is not None and gone < since:
             continue
@@ -104,6 +101,26 @@ def _held_while_reporting(world: World, agent: str, update: StatusUpdate, file: 
         if not lease.agent and _blip_covers(lease.path, file):  # seen only coming and going
             return True
     return False
+
+
+def _previous_report(view: AgentView | None, update: StatusUpdate) -> datetime | None:
+    """When ``view`` reported before ``update``: the nearest block above it in the comm file with
+    an earlier time. The block asked about is among the file's last, so the walk from the end is
+    short whatever the file's length."""
+    if view is None or update.at is None:
+        return None
+    at = update.at
+    updates = view.updates
+    i = len(updates) - 1
+    while i >= 0 and updates[i] is not update and updates[i].line != update.line:
+        i -= 1
+    if i < 0:  # not among the agent's blocks (never so from the coordinator): any earlier report
+        return max((u.at for u in updates if u.at is not None and u.at < at), default=None)
+    for j in range(i - 1, -1, -1):
+        earlier = updates[j].at
+        if earlier is not None and earlier < at:
+            return earlier
+    return None
 
 
 def _blip_covers(target: str, file: str) -> bool:

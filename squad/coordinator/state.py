@@ -6,6 +6,7 @@ incremental readers, ``build_snapshot`` with full reads.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,7 @@ from squad.protocol.times import format_time
 # Liveness lives in squad.agents.liveness (below the lock manager); re-exported for the coordinator's modules.
 __all__ = [
     "AgentState",
+    "EventTally",
     "LockView",
     "Snapshot",
     "agent_state",
@@ -157,17 +159,38 @@ def read_locks(
     return views
 
 
-def compute_metrics(agents: tuple[AgentState, ...], events: list[ev.Event]) -> dict[str, Any]:
+@dataclass
+class EventTally:
+    """What the metrics count in the event log, kept as events arrive: the log only grows, so the
+    coordinator adds each new event once instead of walking the whole log for every snapshot."""
+
+    violations: list[ev.Event] = field(default_factory=list)
+    wait_s: list[float] = field(default_factory=list)
+
+    def add(self, events: Iterable[ev.Event]) -> None:
+        for e in events:
+            if e.kind in (ev.VIOLATION, ev.VIOLATION_ATTEMPT):
+                self.violations.append(e)
+            elif e.kind == ev.LOCK_WAIT:
+                self.wait_s.append(float(e.data.get("waited_s", 0)))
+
+    @classmethod
+    def of(cls, events: Iterable[ev.Event]) -> EventTally:
+        tally = cls()
+        tally.add(events)
+        return tally
+
+
+def compute_metrics(agents: tuple[AgentState, ...], tally: EventTally) -> dict[str, Any]:
     done = sum(a.tasks_done for a in agents)
     total = sum(a.tasks_planned for a in agents)
-    waits = [e for e in events if e.kind == ev.LOCK_WAIT]
-    wait_s = [float(e.data.get("waited_s", 0)) for e in waits]
+    wait_s = tally.wait_s
     return {
         "tasks_done": done,
         "tasks_total": total,
         "completion_rate": round(done / total, 3) if total else None,
-        "conflicts": sum(1 for e in events if e.kind in (ev.VIOLATION, ev.VIOLATION_ATTEMPT)),
-        "lock_waits": len(waits),
+        "conflicts": len(tally.violations),
+        "lock_waits": len(wait_s),
         "mean_lock_wait_s": round(sum(wait_s) / len(wait_s), 2) if wait_s else None,
     }
 
@@ -198,16 +221,16 @@ def build_snapshot(paths: SquadPaths, now: datetime, config: Config | None = Non
     agent_tuple = tuple(agents)
     locks = read_locks(paths, config, agent_tuple, now, problems)
     rules = read_rules(paths, config, plans, problems)
-    violations = tuple(e for e in events if e.kind in (ev.VIOLATION, ev.VIOLATION_ATTEMPT))
+    tally = EventTally.of(events)
     return Snapshot(
         at=now,
         agents=agent_tuple,
         locks=tuple(locks),
         handoffs=tuple(handoffs),
-        violations=violations,
+        violations=tuple(tally.violations),
         events=tuple(events[-50:]),
         problems=tuple(problems),
-        metrics=compute_metrics(agent_tuple, events),
+        metrics=compute_metrics(agent_tuple, tally),
         stale_s=config.agent_stale_s,
         rules=rules,
     )

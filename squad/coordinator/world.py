@@ -16,7 +16,7 @@ from squad.coordinator.state import AgentState, LockView
 from squad.paths import SquadPaths
 from squad.protocol import events as ev
 from squad.protocol.comm import HandoffRequest, Status, StatusUpdate
-from squad.protocol.ids import same_agent
+from squad.protocol.ids import agent_number, same_agent
 from squad.protocol.lease import Lease
 from squad.protocol.ownership import Matrix
 from squad.protocol.plan import Plan, PlanTask
@@ -130,7 +130,19 @@ class World:
     released: tuple[tuple[Lease, datetime], ...] = ()  # leases seen released lately, and when
 
     def agent(self, name: str | None) -> AgentView | None:
-        return next((a for a in self.agents if same_agent(a.id, name)), None)
+        """The agent ``name`` names (by number, as ``same_agent``); None when none does."""
+        number = agent_number(name) if name is not None else None
+        return None if number is None else self._by_number.get(number)
+
+    @cached_property
+    def _by_number(self) -> dict[int, AgentView]:
+        # A rule asks for an agent per status block: an index, not a walk over every agent.
+        index: dict[int, AgentView] = {}
+        for view in self.agents:
+            number = agent_number(view.id)
+            if number is not None:
+                index.setdefault(number, view)
+        return index
 
     @cached_property
     def done(self) -> frozenset[str]:

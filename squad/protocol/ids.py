@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -62,10 +63,17 @@ def resolve_agent(name: str, known: Iterable[AgentId]) -> AgentId:
     return parsed
 
 
+@functools.lru_cache(maxsize=4096)
+def agent_number(text: str) -> int | None:
+    """The agent number ``text`` names (``agent-3-api``, ``Agent 3``, ``3``); None when none."""
+    parsed = parse_agent_id(text)
+    return parsed.number if parsed is not None else None
+
+
 def same_agent(a: str | AgentId | None, b: str | AgentId | None) -> bool:
     """True when both name the same agent number."""
     if a is None or b is None:
         return False
-    pa = a if isinstance(a, AgentId) else parse_agent_id(a)
-    pb = b if isinstance(b, AgentId) else parse_agent_id(b)
-    return pa is not None and pb is not None and pa.number == pb.number
+    pa = a.number if isinstance(a, AgentId) else agent_number(a)
+    pb = b.number if isinstance(b, AgentId) else agent_number(b)
+    return pa is not None and pa == pb
