@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import psutil
+from _compiled import compile_children_once
 
 from squad.atomic import append_lines
 from squad.coordinator import daemon
@@ -74,6 +75,7 @@ def measure(args: argparse.Namespace, comm_bytes: int, *, idle: bool) -> dict[st
             )
             if comm_bytes:
                 prefill(paths.comm(n), n, comm_bytes)
+        compile_children_once(Path(tmp) / ".pycache")
         started = time.perf_counter()
         info = daemon.start(paths)
         start_s = time.perf_counter() - started

@@ -11,13 +11,14 @@ once), even where PYTHONDONTWRITEBYTECODE is set.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _compiled import compile_children_once
 
 API_TARGET_PAIRS_S = 2000.0
 CLI_TARGET_RATIO = 3.0
@@ -61,8 +62,7 @@ def _pair(commands: list[list[str]], cwd: Path, env: dict[str, str]) -> float:
 
 def bench_cli(root: Path, pairs: int) -> tuple[float, float]:
     squad = str(Path(sys.executable).with_name("squad"))
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(root / ".pycache")
+    env = compile_children_once(root / ".pycache")
     env["AGENT_ID"] = "agent-1-bench"
     cli = [[squad, "lock", "shared/types/metrics.ts"], [squad, "unlock", "shared/types/metrics.ts"]]
     bare = [[sys.executable, "-c", "pass"], [sys.executable, "-c", "pass"]]

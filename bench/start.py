@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _compiled import compile_children_once
+
 from squad.coordinator import daemon
 from squad.protocol.comm import Status, format_status_update
 from squad.protocol.plan import Plan, PlanTask, write_plan
@@ -38,6 +40,7 @@ def main() -> int:
             write_plan(paths.plan(n), Plan(agent=f"agent-{n}-r{n}", role=f"r{n}", owns=(f"area{n}/",), tasks=tasks))
             block = format_status_update(agent=f"agent-{n}-r{n}", status=Status.ACTIVE, at=now(), task=f"T{n}-0")
             paths.comm(n).write_text(block)
+        compile_children_once(Path(tmp) / ".pycache")
         samples = []
         for _ in range(args.rounds):
             started = time.perf_counter()

@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _compiled import compile_children_once
+
 from squad.coordinator import daemon
 from squad.protocol.comm import Status, format_status_update
 from squad.protocol.plan import Plan, PlanTask, write_plan
@@ -58,6 +60,7 @@ def time_status(size: int, runs: int, *, daemon_running: bool) -> float:
             total += len(block)
             i += 1
         paths.comm(1).write_text("".join(parts))
+        compile_children_once(Path(tmp) / ".pycache")
         if daemon_running:
             daemon.start(paths)
         try:

@@ -160,10 +160,13 @@ class SquadPaths:
 
     def display(self, path: Path) -> str:
         """``path`` relative to the repository root when inside it, for messages."""
+        text, root = str(path), str(self.root)
+        if text.startswith(root) and text[len(root) : len(root) + 1] == os.sep:  # lexical, as relative_to
+            return text[len(root) + 1 :].replace(os.sep, "/")
         try:
             return path.relative_to(self.root).as_posix()
         except ValueError:
-            return str(path)
+            return text
 
 
 def _main_checkout_of_worktree(candidate: Path) -> Path | None:

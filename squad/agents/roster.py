@@ -85,8 +85,7 @@ def members(paths: SquadPaths) -> list[Member]:
             if not match:
                 continue
             number, role, kind = int(match.group(1)), match.group(2), match.group(3).lower()
-            canonical = paths.plan(number) if kind == "plan" else paths.comm(number)
-            if name == canonical.name or (number, kind) not in found:
+            if name == f"agent-{number}-{kind}.md" or (number, kind) not in found:  # the canonical name wins
                 found[(number, kind)] = folder / name
             if role and role.lower() not in ("comm", "plan"):
                 roles.setdefault(number, role.lower())
@@ -94,7 +93,7 @@ def members(paths: SquadPaths) -> list[Member]:
     for number in sorted({n for n, _ in found}):
         plan = found.get((number, "plan"), paths.plan(number))
         comm = found.get((number, "comm"), paths.comm(number))
-        agent = _id_in_plan(plan) if plan.exists() else None
+        agent = _id_in_plan(plan)  # None when there is no plan
         if agent is None or agent.number != number:
             agent = _id_in_comm(comm, number) or AgentId(number, roles.get(number))
         out.append(Member(agent, plan, comm))

@@ -118,6 +118,12 @@ class Coordinator:
         self.engine.trees = trees
 
     def close(self) -> None:
+        if self._report_owed:  # a stop in the middle of a stream of changes: the last report still lands
+            moment = self.clock()
+            try:
+                self._write_reports(self.engine.snapshot(moment), moment)
+            except (OSError, SquadError) as exc:
+                log.warning("could not write the last report: %s", exc)
         if self.watcher is not None:
             self.watcher.stop()
             self.watcher = None
@@ -419,7 +425,7 @@ def start(paths: SquadPaths, *, tick_s: float | None = None, wait_s: float = 180
                 f"the coordinator exited at once ({proc.returncode}): see {paths.display(paths.coordinator_log)}\n"
                 + _tail(paths)
             )
-        time.sleep(0.05)
+        time.sleep(0.01)  # a read of the pid file: cheap, and every wait here adds to the start
     raise SquadError(f"the coordinator did not start within {wait_s:g}s: see {paths.display(paths.coordinator_log)}")
 
 

@@ -272,7 +272,8 @@ class Engine:
     def rebuild(self, now: datetime) -> None:
         """Read everything from the files, as after a restart."""
         self.started_at = self.started_at or now
-        self.load_settings()
+        if self.paths.display(self.paths.config) not in self.seen:  # open() read them before watching
+            self.load_settings()
         self._read_events()
         from squad.agents.roster import members
 

@@ -273,6 +273,9 @@ class CommParser:
         self._identity: AgentId | None = None  # the agent mentions so far, folded (see identity)
         self._draft = _Draft(line=1)
         self._in_fence = False
+        # The open last block as classified, until the next line: ``problems``, ``identity`` and
+        # ``pending`` all ask for it after each read.
+        self._open: tuple[Block | None, list[SquadError], list[str]] | None = None
 
     def feed(self, text: str) -> None:
         for line in text.splitlines():
@@ -280,6 +283,7 @@ class CommParser:
 
     def feed_line(self, raw: str) -> None:
         self.line_no += 1
+        self._open = None
         line = raw.rstrip("\r\n")
         if _FENCE_RE.match(line):
             self._in_fence = not self._in_fence
@@ -330,13 +334,13 @@ class CommParser:
     @property
     def problems(self) -> list[SquadError]:
         """Problems found so far, the open last block's included."""
-        return [*self._problems, *self._classify(self._draft)[1]]
+        return [*self._problems, *self._classified_open()[1]]
 
     @property
     def identity(self) -> AgentId | None:
         """The agent this file belongs to, as its content names it (a role wins over a bare number)."""
         found = self._identity
-        for hint in self._classify(self._draft)[2]:
+        for hint in self._classified_open()[2]:
             found = _better_identity(found, hint)
         return found
 
@@ -357,7 +361,12 @@ class CommParser:
 
     def pending(self) -> Block | None:
         """The still-open last block, as it reads so far."""
-        return self._classify(self._draft)[0]
+        return self._classified_open()[0]
+
+    def _classified_open(self) -> tuple[Block | None, list[SquadError], list[str]]:
+        if self._open is None:
+            self._open = self._classify(self._draft)
+        return self._open
 
     # -- classification -------------------------------------------------------------------
     def _classify(self, d: _Draft) -> tuple[Block | None, list[SquadError], list[str]]:
