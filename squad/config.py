@@ -57,6 +57,11 @@ task_headings: [tasks, task breakdown, work items, implementation, milestones, d
 # `squad allocate` without --agents: one agent per stream, at most this many.
 max_agents: 5
 
+# Where the leases live: files (.squad/locks/, nothing to start), or an etcd cluster shared by
+# agents on several machines: etcd://HOST:PORT[,HOST:PORT...][/NAME] (docs/distributed.md).
+# $SQUAD_STORE overrides it.
+store: files
+
 # Extra or overriding stream rules for `squad allocate`: name -> folders and keywords.
 # streams:
 #   mobile: {folders: [mobile/], keywords: [ios, android, swift, kotlin]}
@@ -94,6 +99,7 @@ class Config:
     deadlock_policy: str = "youngest"
     require_evidence: bool = False
     max_agents: int = 5  # `squad allocate` without --agents: one agent a stream, at most this many
+    store: str = "files"  # files, or etcd://HOST:PORT[,...][/NAME] (squad.store parses it)
     task_headings: tuple[str, ...] = (
         "tasks",
         "task breakdown",
@@ -231,6 +237,10 @@ def parse_config(text: str, path: Path) -> Config:
                     f"max_agents must be a whole number of at least 1, not {value!r}", path=path, line=line
                 )
             values[key] = value
+        elif key == "store":
+            from squad.store import parse_store
+
+            values[key] = parse_store(str(value), where="store", path=path, line=line).url
         elif key == "task_headings":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise SquadError("task_headings must be a list of strings", path=path, line=line)

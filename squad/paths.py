@@ -64,6 +64,11 @@ class SquadPaths:
         return self.control / "locks.mutex"
 
     @property
+    def fence_counter(self) -> Path:
+        """The last fencing token granted on the files backend (written under the lease mutex)."""
+        return self.control / "fence"
+
+    @property
     def logs(self) -> Path:
         return self.squad / "logs"
 

@@ -30,7 +30,9 @@ SQUAD_BIN = str(Path(sys.executable).with_name("squad"))
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AGENT_ID", "AGENT_TYPE", "AGENT_PLAN", "AGENT_COMM", "PARALLEL_MODE", "SQUAD_ROOT", "NO_COLOR"):
+    for name in (
+        "AGENT_ID", "AGENT_TYPE", "AGENT_PLAN", "AGENT_COMM", "PARALLEL_MODE", "SQUAD_ROOT", "SQUAD_STORE", "NO_COLOR"
+    ):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GIT_AUTHOR_NAME", "squad-test")
     monkeypatch.setenv("GIT_AUTHOR_EMAIL", "squad-test@example.invalid")
@@ -112,6 +114,36 @@ def run_squad(
     return subprocess.run(
         [SQUAD_BIN, *args], cwd=cwd, env=full_env, capture_output=True, text=True, check=check, input=input, timeout=120
     )
+
+
+# -- a real etcd ------------------------------------------------------------------------------------
+
+
+def _etcd_cluster(root: Path, size: int) -> Iterator[Any]:
+    from tests.etcd_server import ETCD, Cluster
+
+    if ETCD is None:
+        if os.environ.get("CI"):
+            pytest.fail("etcd is not installed (.ci/run installs Debian's etcd-server)")
+        pytest.skip("etcd is not installed (apt-get install etcd-server)")
+    cluster = Cluster(root, size)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def etcd(tmp_path: Path) -> Iterator[Any]:
+    """One etcd member on 127.0.0.1 (free ports, a temporary data folder): ``etcd.url``."""
+    yield from _etcd_cluster(tmp_path / "etcd", 1)
+
+
+@pytest.fixture
+def etcd3(tmp_path: Path) -> Iterator[Any]:
+    """A three-member etcd cluster on 127.0.0.1, for fault tests: ``etcd3.members[i].stop()``."""
+    yield from _etcd_cluster(tmp_path / "etcd3", 3)
 
 
 # -- plans, comm blocks and leases on real files; polling; the daemon leak guard --------------------

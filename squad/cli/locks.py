@@ -73,7 +73,9 @@ def lock_cmd(
     if as_json:
         print_json({"action": verb, **lease.as_json()})
         return
-    click.echo(f"{verb} {lease.path} for {lease.agent} until {format_time(lease.expires_at)}")
+    from squad.protocol.lease import grant_line
+
+    click.echo(grant_line(verb, lease))
 
 
 def _acquire(

@@ -56,6 +56,11 @@ def mutex_file(paths: SquadPaths) -> str:
 
 
 @functools.lru_cache(maxsize=64)
+def fence_file(paths: SquadPaths) -> str:
+    return os.fspath(paths.fence_counter)
+
+
+@functools.lru_cache(maxsize=64)
 def locks_dir(paths: SquadPaths) -> Path:
     return paths.locks
 

@@ -27,7 +27,17 @@ from typing import TYPE_CHECKING
 
 from squad.atomic import create_exclusive, write_atomic
 from squad.errors import Refused, SquadError
-from squad.leases._scan import Entry, default_ttl, lease_file, locks_dir, mutex_file, read_entry, scan
+from squad.leases._scan import (
+    DEFAULT_TTL_S,
+    Entry,
+    default_ttl,
+    fence_file,
+    lease_file,
+    locks_dir,
+    mutex_file,
+    read_entry,
+    scan,
+)
 from squad.leases._stale import Broken, Judge, break_entry, hostname, lease_stale_reason, tell_handoff
 from squad.paths import SquadPaths
 from squad.protocol.lease import Lease, lease_files
@@ -38,6 +48,7 @@ if TYPE_CHECKING:
     from filelock import FileLock
 
     from squad.config import Config
+    from squad.leases.etcd import EtcdLeases
 
 __all__ = [
     "Broken",
@@ -89,6 +100,21 @@ class Survey:
     def error_for(self, path: str) -> SquadError | None:
         """The error of an unreadable lease that may cover ``path`` (None when none does)."""
         return next((err for target, err in self.unreadable if conflicts(target, path)), None)
+
+
+# -- the store -------------------------------------------------------------------------------
+
+
+def _remote(paths: SquadPaths) -> EtcdLeases | None:
+    """The etcd leases when the squad's store is etcd (``squad.store``); None for the files."""
+    from squad.store import store_of
+
+    store = store_of(paths)
+    if store.kind == "files":
+        return None
+    from squad.leases.etcd import leases_for
+
+    return leases_for(paths, store)
 
 
 # -- the mutex -------------------------------------------------------------------------------
@@ -197,6 +223,9 @@ def held(paths: SquadPaths, *, config: Config | None = None) -> list[Lease]:
 
 def survey(paths: SquadPaths, *, config: Config | None = None) -> Survey:
     """Every lease (sorted by path) and every unreadable lease file, without raising."""
+    remote = _remote(paths)
+    if remote is not None:
+        return remote.survey()
     entries = scan(paths, default_ttl(paths, config))
     leases = sorted((e.lease for e in entries if e.lease is not None), key=lambda lease: lease.path)
     unreadable = tuple((e.target, e.error) for e in entries if e.error is not None)
@@ -231,6 +260,11 @@ def acquire(
     ttl = _check_ttl(ttl_s if ttl_s is not None else default_ttl(paths, config))
     if math.isnan(wait_s):
         raise SquadError("wait must be a number of seconds, not nan")
+    remote = _remote(paths)
+    if remote is not None:
+        return remote.acquire(
+            agent, target, ttl=ttl, wait_s=wait_s, reason=reason, pid=pid, host=hostname(), on_wait=on_wait
+        )
     started = time.monotonic()
     deadline = started + max(0.0, wait_s)
     watch = None
@@ -308,7 +342,7 @@ def _try_acquire(
                 raise LockHeld(target, entry.lease)
             break_entry(paths, entry, why, now, by=agent, forced=False)
         if own is not None and own.lease is not None:
-            lease = own.lease.renewed(now, ttl)
+            lease = own.lease.renewed(now, ttl)  # a renewal is the same grant: the token stays
             if reason:
                 lease = replace(lease, reason=reason)
             if pid is not None:
@@ -324,6 +358,7 @@ def _try_acquire(
             reason=reason,
             host=hostname(),
             pid=pid,
+            token=_next_token(paths),
         )
         file = lease_file(paths, target)
         if file.parent == paths.broken_locks or paths.broken_locks in file.parents:
@@ -333,6 +368,31 @@ def _try_acquire(
             # ``shared.lock`` next to a file named ``shared``): refuse rather than overwrite.
             raise SquadError(f"cannot create {paths.display(file)}: it exists and is not a lease for {target}")
         return lease
+
+
+def _next_token(paths: SquadPaths) -> int:
+    """The next fencing token on the files backend: one more than the last, kept in
+    ``control/fence``. Called under the mutex, so no two grants share a number; one ``pwrite`` of a
+    fixed-width number, so the file never reads half-written. Not fsynced: a power cut may give a
+    token again (etcd's revisions never repeat; docs/distributed.md)."""
+    file = fence_file(paths)
+    try:
+        fd = os.open(file, os.O_RDWR | os.O_CREAT, 0o644)
+    except FileNotFoundError:
+        Path(file).parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(file, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        token = (int(text) if text.isdigit() else _highest_token(paths)) + 1
+        os.pwrite(fd, f"{token:020d}\n".encode(), 0)
+    finally:
+        os.close(fd)
+    return token
+
+
+def _highest_token(paths: SquadPaths) -> int:
+    """A counter file lost or spoiled: carry on above every token a lease still holds."""
+    return max((e.lease.token or 0 for e in scan(paths, DEFAULT_TTL_S) if e.lease is not None), default=0)
 
 
 def _to_text(lease: Lease, file: Path) -> str:
@@ -365,6 +425,17 @@ def release(paths: SquadPaths, agent: str, target: str, *, force: bool = False) 
     ``force`` also clears a lease file that cannot be read. A lease naming ``HANDOFF_TO`` tells
     that agent (a coordinator notice and an event).
     """
+    remote = _remote(paths)
+    if remote is not None:
+        gone, theirs = remote.release(agent, target, force=force)
+        now = utcnow()
+        if theirs:
+            remote.record_break(gone, f"forced release by {agent}", now, agent, forced=True)
+        else:
+            _log_release(paths, gone, now)
+        if gone.handoff_to:
+            tell_handoff(paths, gone, f"{agent} released {gone.path}", now)
+        return gone
     with mutex(paths):
         now = utcnow()
         entry = _find(paths, target, default_ttl(paths, None))
@@ -396,6 +467,8 @@ def prune_empty(paths: SquadPaths) -> int:
     pair, and the next lease in the same folder would only create them again. The coordinator
     calls this on its slow timer, and ``squad locks`` before it lists.
     """
+    if _remote(paths) is not None:
+        return 0  # etcd keys have no folders
     top = locks_dir(paths)
     try:
         if not any(e.is_dir() and e.name != ".broken" for e in os.scandir(top)):
@@ -474,6 +547,9 @@ def renew(paths: SquadPaths, agent: str, target: str, *, ttl_s: float | None = N
     """Push out the expiry of ``agent``'s own lease on ``target``; Refused when it holds none."""
     if ttl_s is not None:
         _check_ttl(ttl_s)
+    remote = _remote(paths)
+    if remote is not None:
+        return remote.renew(agent, target, ttl_s=ttl_s)
     with mutex(paths):
         now = utcnow()
         entry = _find(paths, target, default_ttl(paths, None))
@@ -493,6 +569,9 @@ def renew_all(paths: SquadPaths, agent: str, now: datetime) -> list[Lease]:
 
     Unreadable lease files are passed over: whose they are cannot be told.
     """
+    remote = _remote(paths)
+    if remote is not None:
+        return remote.renew_all(agent)
     if not any(lease_files(locks_dir(paths))):
         return []
     ttl = default_ttl(paths, None)
@@ -514,7 +593,12 @@ def break_stale(paths: SquadPaths, now: datetime, *, config: Config | None = Non
 
     An unreadable lease file is never broken as stale (it may be live); ``held`` and ``squad
     locks`` report it.
+
+    On etcd a lease ends with its TTL, in etcd itself, with nobody to break it; one past its time by
+    the holder's clock is removed by the next grant that needs its path.
     """
+    if _remote(paths) is not None:
+        return []
     broken = []
     with mutex(paths):
         judge = Judge(paths, config, now)
@@ -540,6 +624,10 @@ def break_lease(
     With ``holder`` and ``acquired_at`` it breaks only that very lease, the one the caller judged:
     if it was released meanwhile and another agent took the path, nothing is broken (None).
     """
+    remote = _remote(paths)
+    if remote is not None:
+        gone = remote.break_lease(target, holder=holder, acquired_at=acquired_at)
+        return None if gone is None else remote.record_break(gone, reason, now, by, forced=True)
     with mutex(paths):
         entry = _find(paths, target, default_ttl(paths, None))
         if entry is None:

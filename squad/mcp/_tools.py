@@ -18,8 +18,7 @@ from typing import Any
 from squad.errors import SquadError
 from squad.paths import SquadPaths, checked_path
 from squad.protocol.comm import Status
-from squad.protocol.lease import Lease
-from squad.protocol.times import format_time
+from squad.protocol.lease import Lease, grant_line
 from squad.protocol.times import now as utcnow
 
 _log = logging.getLogger("squad.mcp")
@@ -273,7 +272,7 @@ class AgentSession:
         path = self._path(args.required_text("path"))
         lease = locks.acquire(self.paths, self.agent, path, ttl_s=args.seconds("ttl"), reason=args.text("reason"))
         self._granted(lease)
-        return f"locked {lease.path} for {lease.agent} until {format_time(lease.expires_at)}", True
+        return grant_line("locked", lease), True
 
     def _renew(self, args: _Args) -> tuple[str, bool]:
         from squad.leases import locks
@@ -281,7 +280,7 @@ class AgentSession:
         path = self._path(args.required_text("path"))
         lease = locks.renew(self.paths, self.agent, path, ttl_s=args.seconds("ttl"))
         self._granted(lease)
-        return f"renewed {lease.path} for {lease.agent} until {format_time(lease.expires_at)}", True
+        return grant_line("renewed", lease), True
 
     def _unlock(self, args: _Args) -> tuple[str, bool]:
         from squad.leases import locks

@@ -37,6 +37,9 @@ class Lease:
     handoff_to: str | None = None
     hand_written: bool = False  # written by an agent, not by `squad lock`
     flat: bool = False  # a hand-written locks/<basename>.lock naming a file by its basename
+    # The fencing token: a number that only grows from one grant to the next (a counter kept under
+    # the mutex on the files; the revision that created the key on etcd). None: a hand-written lease.
+    token: int | None = None
 
     def expired(self, now: datetime) -> bool:
         return now >= self.expires_at
@@ -58,6 +61,8 @@ class Lease:
         }
         if self.handoff_to:
             data["handoff_to"] = self.handoff_to
+        if self.token is not None:
+            data["token"] = self.token
         return json.dumps(data, indent=2) + "\n"
 
     def as_json(self) -> dict[str, Any]:
@@ -73,7 +78,14 @@ class Lease:
             "pid": self.pid,
             "hand_written": self.hand_written,
             "handoff_to": self.handoff_to,
+            "token": self.token,
         }
+
+
+def grant_line(verb: str, lease: Lease) -> str:
+    """``locked PATH for AGENT until TIME (fencing token N)``: what ``squad lock`` and the MCP tool say."""
+    token = f" (fencing token {lease.token})" if lease.token is not None else ""
+    return f"{verb} {lease.path} for {lease.agent} until {format_time(lease.expires_at)}{token}"
 
 
 def renewal_text(text: str, lease: Lease) -> str:
@@ -335,6 +347,9 @@ def _from_mapping(
         if value is not None and not isinstance(value, str):
             # ``"reason": true`` and the like: an unreadable lease, reported, never a crash later on.
             raise SquadError(f"lease field {key!r} must be text, not {type(value).__name__}", path=file, line=1)
+    token = None if hand_written else data.get("token")  # another tool's "token" means something else
+    if token is not None and (isinstance(token, bool) or not isinstance(token, int) or token < 1):
+        raise SquadError(f"lease field 'token' must be a whole number of at least 1, not {token!r}", path=file, line=1)
     if isinstance(ttl, bool) or isinstance(pid, bool):
         raise SquadError("lease fields ttl_s and pid must be numbers, not true/false", path=file, line=1)
     path, named = _lease_path(_first(data, _PATH_KEYS), target, file, root)
@@ -350,6 +365,7 @@ def _from_mapping(
         handoff_to=data.get("handoff_to") or None,
         hand_written=hand_written,
         flat=hand_written and "/" not in target and not target.startswith("@") and not named,
+        token=token,
     )
 
 

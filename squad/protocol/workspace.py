@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from squad.atomic import create_exclusive
 from squad.config import DEFAULT_CONFIG_TEXT
 from squad.paths import SquadPaths, find_project_root
+
+if TYPE_CHECKING:
+    from squad.store import Store
 
 # What of .squad/ goes into git: the settings, the PRD, the plans, the matrix and template overrides
 # (commit them to review or repeat an allocation); never the live state, which changes by the second
@@ -58,3 +62,30 @@ def init_squad(start: Path | None = None) -> tuple[SquadPaths, list[Path]]:
     if create_exclusive(paths.squad / ".gitignore", GITIGNORE_TEXT):
         created.append(paths.squad / ".gitignore")
     return paths, created
+
+
+def set_store(paths: SquadPaths, store: Store) -> Store:
+    """Make ``store`` the squad's store in ``config.yaml`` (its ``store:`` line replaced, or added).
+
+    An etcd store is asked first, so a typo or a cluster that is down is said now, not at the
+    first ``squad lock``; its squad name is written out (the first commit, when it names none).
+    """
+    import re
+
+    from squad.atomic import write_atomic
+    from squad.store import Store, squad_name
+
+    if store.kind == "etcd":
+        if store.name is None:
+            store = Store("etcd", store.endpoints, squad_name(paths.root))
+        from squad.leases.etcd import EtcdLeases
+
+        EtcdLeases(paths, store).survey()  # StoreDown: one line, and nothing written
+    text = paths.config.read_text(encoding="utf-8") if paths.config.exists() else ""
+    line = f"store: {store.url}"
+    if re.search(r"^store[ \t]*:.*$", text, re.MULTILINE):
+        text = re.sub(r"^store[ \t]*:.*$", line, text, count=1, flags=re.MULTILINE)
+    else:
+        text = text + ("" if text.endswith("\n") or not text else "\n") + line + "\n"
+    write_atomic(paths.config, text)
+    return store

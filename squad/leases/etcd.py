@@ -1,0 +1,414 @@
+"""Leases in etcd, for a squad whose agents run on several machines (``store: etcd://...``).
+
+One key per lease, ``/squad/<name>/locks/<target>``, holding squad's lease JSON and tied to an etcd
+lease with the lease's TTL: a holder that dies loses its lease when the TTL runs out, with no
+coordinator needed. A grant is one transaction, taken optimistically: read every lease at revision
+R, refuse if a live conflicting one exists (the path itself, a folder lease above it, a lease below
+it), else put the key *only if* none of those keys changed after R (etcd compares a whole key range
+in one transaction). Two hosts racing for conflicting targets cannot both pass that compare: the
+second put sees the first key's newer revision and reads again. The fencing token of a grant is the
+revision that created its key, a number etcd never gives twice and only ever raises.
+
+Every call that cannot reach etcd fails closed: no grant, no local fallback, one line naming the
+endpoints (``StoreDown``, exit 2). Endpoints are tried in the order given; a cluster member that
+is down or has lost its quorum is passed over for the next.
+
+Imported only when the store is etcd: the files backend never pays for ``requests``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from squad.errors import Refused, SquadError
+from squad.paths import SquadPaths
+from squad.protocol.lease import Lease, parse_lease
+from squad.protocol.times import now as utcnow
+from squad.store import Store, squad_name
+
+if TYPE_CHECKING:
+    from etcd3gw.client import Etcd3Client
+
+    from squad.leases.locks import Broken, Survey
+
+T = TypeVar("T")
+TIMEOUT_S = 3.0  # per request; a member that does not answer in this is passed over
+_ATTEMPTS = 200  # optimistic grants retried while other grants land between the read and the put
+
+
+class StoreDown(SquadError):
+    """etcd cannot be reached or has no quorum: nothing was granted or changed (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Held:
+    """One lease key as etcd holds it."""
+
+    key: str
+    lease: Lease
+    mod_revision: int
+    etcd_lease: int
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def _unb64(text: str) -> str:
+    return base64.b64decode(text).decode("utf-8")
+
+
+def _parts(target: str) -> list[str]:
+    return [p for p in target.strip("/").split("/") if p]
+
+
+class EtcdLeases:
+    """``acquire``, ``release``, ``renew``, ``survey`` and ``break_lease`` against an etcd cluster,
+    with the semantics of ``squad.leases.locks`` (which calls in here when the store is etcd)."""
+
+    def __init__(self, paths: SquadPaths, store: Store) -> None:
+        try:
+            from etcd3gw.client import Etcd3Client
+        except ImportError:  # pragma: no cover - the etcd extra not installed
+            raise SquadError(
+                f"the store is {store.url}, which needs the etcd client: pip install 'squad-agents[etcd]'"
+            ) from None
+        self.paths = paths
+        self.store = store
+        self.prefix = f"/squad/{store.name or squad_name(paths.root)}/locks/"
+        self._clients = [Etcd3Client(host, port, timeout=TIMEOUT_S, api_path="/v3/") for host, port in store.endpoints]
+        self._first = 0  # the endpoint that answered last: asked first next time
+
+    # -- talking to etcd ------------------------------------------------------------------------
+
+    def _call(self, what: str, request: Callable[[Etcd3Client], T]) -> T:
+        from etcd3gw import exceptions
+
+        errors = []
+        count = len(self._clients)
+        for i in range(count):
+            index = (self._first + i) % count
+            client = self._clients[index]
+            try:
+                result = request(client)
+            except (exceptions.Etcd3Exception, OSError, ValueError, TypeError) as exc:
+                errors.append(f"{client.host}:{client.port}: {_short(exc)}")
+                continue
+            self._first = index
+            return result
+        raise StoreDown(f"cannot {what}: etcd does not answer ({'; '.join(errors)}); nothing was granted or changed")
+
+    def _post(self, what: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        def request(client: Etcd3Client) -> dict[str, Any]:
+            reply = client.post(client.get_url(path), json=body)
+            if not isinstance(reply, dict):
+                raise TypeError(f"unexpected reply {reply!r}")
+            return reply
+
+        return self._call(what, request)
+
+    def _key(self, target: str) -> str:
+        if target.startswith("@"):
+            return self.prefix + target.lower()
+        return self.prefix + "/".join(_parts(target))
+
+    def _read(self, what: str) -> tuple[int, list[Held], list[tuple[str, SquadError]]]:
+        """Every lease key at one revision: (revision, readable leases, unreadable ones)."""
+        end = self.prefix[:-1] + chr(ord(self.prefix[-1]) + 1)
+        reply = self._post(what, "/kv/range", {"key": _b64(self.prefix), "range_end": _b64(end)})
+        revision = int(reply.get("header", {}).get("revision", 0))
+        held, unreadable = [], []
+        for kv in reply.get("kvs", []):
+            key = _unb64(kv["key"])
+            target = key[len(self.prefix) :]
+            where = Path(f"etcd:{key}")
+            try:
+                data = json.loads(_unb64(kv.get("value", "")))
+                lease = parse_lease(json.dumps(data), where, target, float(data.get("ttl_s", 0) or 1), None)
+            except (ValueError, TypeError, AttributeError, SquadError) as exc:
+                err = exc if isinstance(exc, SquadError) else SquadError(f"unreadable lease: {exc}", path=where)
+                unreadable.append((target, err))
+                continue
+            lease = replace(lease, token=int(kv.get("create_revision", 0)) or None)
+            held.append(Held(key, lease, int(kv.get("mod_revision", 0)), int(data.get("etcd_lease", 0) or 0)))
+        return revision, held, unreadable
+
+    def _txn(self, what: str, compare: list[dict[str, Any]], success: list[dict[str, Any]]) -> tuple[bool, int]:
+        reply = self._post(what, "/kv/txn", {"compare": compare, "success": success, "failure": []})
+        return bool(reply.get("succeeded", False)), int(reply.get("header", {}).get("revision", 0))
+
+    def _grant(self, ttl: float) -> int:
+        reply = self._post("grant a lease", "/lease/grant", {"TTL": max(1, math.ceil(ttl)), "ID": 0})
+        return int(reply["ID"])
+
+    def _revoke(self, etcd_lease: int) -> None:
+        if etcd_lease:
+            with contextlib.suppress(StoreDown):  # its TTL ends it anyway
+                self._post("revoke a lease", "/kv/lease/revoke", {"ID": etcd_lease})
+
+    @staticmethod
+    def _value(lease: Lease, etcd_lease: int) -> str:
+        data = json.loads(lease.to_json())
+        data.pop("token", None)  # the key's create revision is the token; never a stale copy in the value
+        data["etcd_lease"] = etcd_lease
+        return json.dumps(data)
+
+    # -- the API --------------------------------------------------------------------------------
+
+    def survey(self) -> Survey:
+        from squad.leases.locks import Survey
+
+        _, held, unreadable = self._read("read the leases")
+        return Survey(tuple(sorted((h.lease for h in held), key=lambda x: x.path)), tuple(unreadable))
+
+    def acquire(
+        self,
+        agent: str,
+        target: str,
+        *,
+        ttl: float,
+        wait_s: float,
+        reason: str | None,
+        pid: int | None,
+        host: str,
+        on_wait: Callable[[Lease], None] | None,
+    ) -> Lease:
+        from squad.leases.locks import LockHeld
+
+        deadline = time.monotonic() + max(0.0, wait_s)
+        delay = 0.05
+        told = False
+        while True:
+            try:
+                return self._try_acquire(agent, target, ttl, reason, pid, host)
+            except LockHeld as exc:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise
+                if not told and on_wait is not None:
+                    on_wait(exc.lease)
+                told = True
+                time.sleep(min(delay, remaining))
+                delay = min(delay * 2, 1.0)
+
+    def _try_acquire(
+        self, agent: str, target: str, ttl: float, reason: str | None, pid: int | None, host: str
+    ) -> Lease:
+        from squad.leases.locks import LockHeld, conflicts, same_holder
+
+        key = self._key(target)
+        granted = 0
+        try:
+            for _ in range(_ATTEMPTS):
+                revision, held, unreadable = self._read(f"lock {target}")
+                for claimed, err in unreadable:
+                    if conflicts(claimed, target):
+                        raise SquadError(f"{err.message}; {target} cannot be judged: remove it with "
+                                         f"`squad unlock --force {claimed}`", path=err.path)  # fmt: skip
+                now = utcnow()
+                own = None
+                expired = None
+                for h in held:
+                    if not conflicts(h.lease.path, target):
+                        continue
+                    if same_holder(h.lease.agent, agent):
+                        own = h if h.key == key else own
+                        continue  # an agent's own leases never block it
+                    if not h.lease.expired(now):
+                        raise LockHeld(target, h.lease)
+                    expired = h
+                if expired is not None:
+                    # Past its time but not yet ended by its TTL (the holder's clock ran ahead of
+                    # etcd's): removed first, so the next grant on its key gets a new token.
+                    if self._delete(expired, f"lock {target}"):
+                        self.record_break(expired.lease, "expired", now, agent, forced=False)
+                    continue
+                if own is not None:
+                    renewed = self._renew_held(own, ttl, reason=reason, pid=pid)
+                    if renewed is not None:
+                        return renewed
+                    continue
+                if not granted:
+                    granted = self._grant(ttl)
+                lease = Lease(agent=agent, path=target, acquired_at=now, expires_at=now + timedelta(seconds=ttl),
+                              ttl_s=ttl, reason=reason, host=host, pid=pid)  # fmt: skip
+                ok, at = self._txn(f"lock {target}", self._unchanged_since(key, target, revision),
+                                   [{"request_put": {"key": _b64(key), "value": _b64(self._value(lease, granted)),
+                                                     "lease": str(granted)}}])  # fmt: skip
+                if ok:
+                    granted = 0  # the key holds it now
+                    return replace(lease, token=at)
+                time.sleep(random.uniform(0, 0.01))  # another grant landed meanwhile: read again
+            raise SquadError(f"could not lock {target}: the leases kept changing ({_ATTEMPTS} tries)")
+        finally:
+            if granted:
+                self._revoke(granted)  # a grant that never got its key
+
+    def _unchanged_since(self, key: str, target: str, revision: int) -> list[dict[str, Any]]:
+        """Compares that hold only if no key that could conflict with ``target`` changed after
+        ``revision``: the key itself, every folder lease above it, every lease below it."""
+        below = str(revision + 1)  # etcd's JSON gateway takes 64-bit numbers as strings
+        out = [{"key": _b64(key), "target": "MOD", "result": "LESS", "mod_revision": below}]
+        if target.startswith("@"):
+            return out
+        inside = key + "/"
+        out.append(
+            {
+                "key": _b64(inside),
+                "range_end": _b64(inside[:-1] + "0"),  # '0' follows '/': every key under the folder
+                "target": "MOD",
+                "result": "LESS",
+                "mod_revision": below,
+            }
+        )
+        parts = _parts(target)
+        for i in range(1, len(parts)):
+            above = self.prefix + "/".join(parts[:i])
+            out.append({"key": _b64(above), "target": "MOD", "result": "LESS", "mod_revision": below})
+        return out
+
+    def _renew_held(
+        self, held: Held, ttl: float | None, *, reason: str | None = None, pid: int | None = None
+    ) -> Lease | None:
+        """Push out a held lease's expiry (a new etcd lease with the TTL, the key put on it only if
+        it did not change since it was read); None when it changed meanwhile. The key's create
+        revision, and so the token, stays: a renewal is the same grant."""
+        now = utcnow()
+        lease = held.lease.renewed(now, ttl)
+        if reason:
+            lease = replace(lease, reason=reason)
+        if pid is not None:
+            lease = replace(lease, pid=pid)
+        fresh = self._grant(lease.ttl_s)
+        compare = [{"key": _b64(held.key), "target": "MOD", "result": "EQUAL", "mod_revision": str(held.mod_revision)}]
+        put = {"request_put": {"key": _b64(held.key), "value": _b64(self._value(lease, fresh)), "lease": str(fresh)}}
+        ok, _ = self._txn(f"renew {lease.path}", compare, [put])
+        if not ok:
+            self._revoke(fresh)
+            return None
+        self._revoke(held.etcd_lease)
+        return lease
+
+    def _find(self, target: str, what: str) -> Held | None:
+        from squad.leases.locks import _same_target
+
+        key = self._key(target)
+        _, held, _ = self._read(what)
+        return next((h for h in held if h.key == key or _same_target(h.lease.path, target)), None)
+
+    def renew(self, agent: str, target: str, *, ttl_s: float | None) -> Lease:
+        from squad.leases.locks import LockHeld, same_holder
+
+        for _ in range(_ATTEMPTS):
+            held = self._find(target, f"renew {target}")
+            if held is None or held.lease.expired(utcnow()):
+                raise Refused(f"{agent} holds no lease on {target}")
+            if not same_holder(held.lease.agent, agent):
+                raise LockHeld(target, held.lease)
+            renewed = self._renew_held(held, ttl_s)
+            if renewed is not None:
+                return renewed
+        raise SquadError(f"could not renew {target}: its lease kept changing")
+
+    def renew_all(self, agent: str) -> list[Lease]:
+        from squad.leases.locks import same_holder
+
+        _, held, _ = self._read("renew leases")
+        out = []
+        for h in held:
+            if same_holder(h.lease.agent, agent) and not h.lease.expired(utcnow()):
+                renewed = self._renew_held(h, None)
+                if renewed is not None:
+                    out.append(renewed)
+        return out
+
+    def release(self, agent: str, target: str, *, force: bool) -> tuple[Lease, bool]:
+        """Drop the lease on ``target``: (the lease, whether it was another agent's, broken by force)."""
+        from squad.leases.locks import LockHeld, same_holder
+
+        for _ in range(_ATTEMPTS):
+            held = self._find(target, f"unlock {target}")
+            if held is None:
+                raise Refused(f"no lease on {target}")
+            theirs = not same_holder(held.lease.agent, agent)
+            if theirs and not force:
+                raise LockHeld(target, held.lease)
+            if self._delete(held, f"unlock {target}"):
+                return held.lease, theirs
+        raise SquadError(f"could not unlock {target}: its lease kept changing")
+
+    def _delete(self, held: Held, what: str) -> bool:
+        compare = [{"key": _b64(held.key), "target": "MOD", "result": "EQUAL", "mod_revision": str(held.mod_revision)}]
+        ok, _ = self._txn(what, compare, [{"request_delete_range": {"key": _b64(held.key)}}])
+        if ok:
+            self._revoke(held.etcd_lease)
+        return ok
+
+    def break_lease(self, target: str, *, holder: str | None, acquired_at: datetime | None) -> Lease | None:
+        """Delete the lease on exactly ``target`` (that very one, when holder and time are given)."""
+        from squad.leases.locks import same_holder
+
+        for _ in range(_ATTEMPTS):
+            held = self._find(target, f"break the lease on {target}")
+            if held is None:
+                return None
+            lease = held.lease
+            if holder is not None and not same_holder(lease.agent, holder):
+                return None
+            if acquired_at is not None and abs((lease.acquired_at - acquired_at).total_seconds()) > 0.001:
+                return None
+            if self._delete(held, f"break the lease on {target}"):
+                return lease
+        return None
+
+    def record_break(self, lease: Lease, reason: str, now: datetime, by: str | None, *, forced: bool) -> Broken:
+        """Keep the broken lease on this host, as the files backend does, and log ``lock_broken``."""
+        from squad.atomic import write_atomic
+        from squad.leases._stale import Broken, _annotate, _broken_name
+        from squad.protocol import events as ev
+
+        moved = _broken_name(self.paths, lease.path, now)
+        write_atomic(moved, _annotate(lease.to_json(), reason, now, by), fsync=False)
+        ev.append_event(
+            self.paths.events,
+            ev.Event(
+                kind=ev.LOCK_BROKEN,
+                at=now,
+                agent=lease.agent,
+                path=lease.path,
+                detail=reason,
+                data={"by": by, "forced": forced, "moved_to": self.paths.display(moved), "store": self.store.url},
+            ),
+        )
+        return Broken(lease, reason, moved)
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(getattr(exc, "detail_text", None) or exc or type(exc).__name__).split())
+    if "Connection refused" in text or "Failed to establish" in text:
+        return "connection refused"
+    if "timed out" in text.lower():
+        return "timed out"
+    return text[:160] or type(exc).__name__
+
+
+_CLIENTS: dict[tuple[str, str], EtcdLeases] = {}
+
+
+def leases_for(paths: SquadPaths, store: Store) -> EtcdLeases:
+    """One client per squad and store in a process (the coordinator asks on every cycle)."""
+    key = (str(paths.root), store.url)
+    found = _CLIENTS.get(key)
+    if found is None:
+        found = _CLIENTS[key] = EtcdLeases(paths, store)
+    return found
