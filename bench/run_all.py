@@ -142,6 +142,34 @@ BENCHES = [
             ),
         ],
     ),
+    Bench(
+        "etcd.py",
+        [],
+        ["--pairs", "100", "--grants", "50", "--rounds", "2"],
+        [
+            Figure(
+                "etcd: lease pairs/s (median)",
+                r"lease pairs/s, etcd:\s+([\d.]+) median",
+                "(no target)",
+                lambda v: True,
+                "pairs/s",
+            ),
+            Figure(
+                "etcd: files-store pairs/s beside it",
+                r"lease pairs/s, files:\s+([\d.]+) median",
+                "(no target)",
+                lambda v: True,
+                "pairs/s",
+            ),
+            Figure(
+                "etcd: cross-host visibility p99",
+                r"seen on the other host: p50 [\d.]+ ms, p99 ([\d.]+) ms",
+                "< 100 ms",
+                lambda v: v < 100,
+                "ms",
+            ),
+        ],
+    ),
 ]
 
 

@@ -77,6 +77,11 @@ class SquadPaths:
         return self.logs / "events.jsonl"
 
     @property
+    def grant_log(self) -> Path:
+        """Every lease granted on the files backend, with its fencing token (``squad merge`` reads it)."""
+        return self.logs / "grants.jsonl"
+
+    @property
     def lease_log(self) -> Path:
         """Released leases, one JSON line each: a restarted coordinator judges a report by the
         leases its agent held when it wrote it, even one unlocked since."""

@@ -71,9 +71,15 @@ def hooks_group() -> None:
 @click.option(
     "--mcp", "mcp", is_flag=True, help="Also register `squad mcp` in .mcp.json (Claude Code's project servers)."
 )
+@click.option(
+    "--fence", "fence", is_flag=True, help="The git prepare-commit-msg hook: Squad-Fence trailers (squad fence)."
+)
 @click.option("--agent", "-a", metavar="AGENT", default=None, help="Bake this agent id into the hooks.")
-def install_cmd(git: bool, claude: bool, local: bool, mcp: bool, agent: str | None) -> None:
-    """Install the git pre-commit hook and the Claude Code hook (both unless one is chosen).
+def install_cmd(git: bool, claude: bool, local: bool, mcp: bool, fence: bool, agent: str | None) -> None:
+    """Install the git pre-commit hook, the fence hook and the Claude Code hook (all unless one is chosen).
+
+    The fence hook (git's prepare-commit-msg) adds a `Squad-Fence: PATH=TOKEN` trailer for each
+    lease a commit relies on; `squad merge` refuses a SEQUENTIAL change without a current token.
 
     An existing pre-commit hook is kept and run first; Claude settings keep every other key and
     hook. With --mcp, `squad mcp` is also added to the project's .mcp.json (with AGENT_ID when
@@ -88,7 +94,7 @@ def install_cmd(git: bool, claude: bool, local: bool, mcp: bool, agent: str | No
 
     if agent:
         _check_agent(agent)
-    _print(install(Path.cwd(), git=git, claude=claude, local=local, agent=agent, mcp=mcp))
+    _print(install(Path.cwd(), git=git, claude=claude, local=local, agent=agent, mcp=mcp, fence=fence))
 
 
 @hooks_group.command("uninstall")
@@ -96,7 +102,8 @@ def install_cmd(git: bool, claude: bool, local: bool, mcp: bool, agent: str | No
 @click.option("--claude", "claude", is_flag=True, help="Only the Claude Code hook.")
 @click.option("--local", is_flag=True, default=None, help="Claude: only .claude/settings.local.json.")
 @click.option("--mcp", "mcp", is_flag=True, help="Only the `squad mcp` entry in .mcp.json.")
-def uninstall_cmd(git: bool, claude: bool, local: bool | None, mcp: bool) -> None:
+@click.option("--fence", "fence", is_flag=True, help="Only the git prepare-commit-msg (fence) hook.")
+def uninstall_cmd(git: bool, claude: bool, local: bool | None, mcp: bool, fence: bool) -> None:
     """Remove squad's hooks (and its .mcp.json entry), restoring what was there before.
 
     \b
@@ -105,7 +112,7 @@ def uninstall_cmd(git: bool, claude: bool, local: bool | None, mcp: bool) -> Non
     """
     from squad.enforce.hooks import uninstall
 
-    _print(uninstall(Path.cwd(), git=git, claude=claude, local=local or None, mcp=mcp))
+    _print(uninstall(Path.cwd(), git=git, claude=claude, local=local or None, mcp=mcp, fence=fence))
 
 
 def _check_agent(agent: str) -> None:

@@ -259,3 +259,39 @@ def check_cmd(agent: str | None, staged: bool, as_json: bool, targets: tuple[str
             click.echo(f"ok: {name} may write {len(decisions)} path(s)")
     if refused:
         raise click.exceptions.Exit(1)
+
+
+@click.command("fence")
+@agent_option
+@click.argument("message_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("hook_args", nargs=-1, required=False)
+def fence_cmd(agent: str | None, message_file: Path | None, hook_args: tuple[str, ...]) -> None:
+    """The fencing tokens a commit relies on, as Squad-Fence: trailers.
+
+    For each of the agent's live leases that covers a staged path, one
+    `Squad-Fence: PATH=TOKEN` trailer. With MESSAGE_FILE (git's
+    prepare-commit-msg hook, installed by `squad hooks install --git`) they are
+    added to the commit message; without it they are printed. `squad merge`
+    refuses a commit that changed a SEQUENTIAL path without a token that was
+    current when it was made. A commit by no agent (no --agent, no AGENT_ID)
+    gets none.
+
+    \b
+    Example:
+      squad fence --agent agent-1-frontend
+    """
+    from squad import git
+    from squad.enforce.fence import TRAILER, add_trailers, staged_fences
+    from squad.protocol.times import now
+
+    if not agent and not agent_from_env():
+        return  # a person's commit: nothing to fence
+    paths = require_paths()
+    name = _agent(paths, agent)
+    top = git.top(Path.cwd())
+    values = staged_fences(paths, top, name, now())
+    if message_file is None:
+        for value in values:
+            click.echo(f"{TRAILER}: {value}")
+        return
+    add_trailers(top, message_file, values)

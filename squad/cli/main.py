@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "unlock": "squad.cli.locks:unlock_cmd",
     "locks": "squad.cli.locks:locks_cmd",
     "check": "squad.cli.locks:check_cmd",
+    "fence": "squad.cli.locks:fence_cmd",
     "guard": "squad.cli.hooks:guard_cmd",
     "hooks": "squad.cli.hooks:hooks_group",
     "coordinate": "squad.cli.coordinator:coordinate_cmd",

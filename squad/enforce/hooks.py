@@ -260,6 +260,72 @@ def uninstall_git(cwd: Path) -> Change:
     return Change("git", hook, "removed")
 
 
+# -- prepare-commit-msg: the fencing tokens a commit relies on -----------------------------------
+
+FENCE_HOOK = "prepare-commit-msg"
+
+
+def fence_script(command: list[str]) -> str:
+    """Our prepare-commit-msg hook: run the hook that was there first, then ``squad fence``."""
+    chained = f"{FENCE_HOOK}{CHAINED_SUFFIX}"
+    program = shlex.quote(command[0])
+    return f"""#!/bin/sh
+{HOOK_MARKER}: installed by `squad hooks install --git`; `squad hooks uninstall` restores what was here.
+# Adds a Squad-Fence: trailer for each lease this commit relies on (squad merge checks them).
+here=$(dirname "$0")
+if [ -x "$here/{chained}" ]; then
+    "$here/{chained}" "$@" || exit $?
+fi
+if ! command -v {program} >/dev/null 2>&1; then
+    echo "squad: {program} not found: no Squad-Fence trailers" >&2
+    exit 0
+fi
+exec {shlex.join([*command, "fence"])} "$@"
+"""
+
+
+def install_fence(cwd: Path, command: list[str] | None = None) -> Change:
+    """The ``prepare-commit-msg`` hook that writes ``Squad-Fence:`` trailers for the committing
+    agent (``$AGENT_ID``); a hook already there is kept and run first. With husky or the pre-commit
+    framework managing the hooks, nothing is written and the note says what to add."""
+    hooks = git_hooks_dir(cwd)
+    hook = hooks / FENCE_HOOK
+    if husky_hook(hooks) is not None or PRE_COMMIT_MARK in (_read_text(hook) or ""):
+        return Change(
+            "git", hook, "unchanged", f'hooks managed by another tool: add `squad fence "$1"` to {FENCE_HOOK}'
+        )
+    script = fence_script(command or squad_command())
+    existing = _read_text(hook)
+    if existing is not None and HOOK_MARKER in existing:
+        if existing == script:
+            return Change("git", hook, "unchanged")
+        _write_executable(hook, script)
+        return Change("git", hook, "updated")
+    note = ""
+    if existing is not None or hook.is_symlink():
+        chained = hooks / f"{FENCE_HOOK}{CHAINED_SUFFIX}"
+        if chained.exists() or chained.is_symlink():
+            raise SquadError(f"{chained} already exists: move it away, then install again", path=chained)
+        hook.rename(chained)
+        note = f"existing hook kept as {chained.name}, run first"
+    _write_executable(hook, script)
+    return Change("git", hook, "installed", note)
+
+
+def uninstall_fence(cwd: Path) -> Change:
+    hooks = git_hooks_dir(cwd)
+    hook = hooks / FENCE_HOOK
+    chained = hooks / f"{FENCE_HOOK}{CHAINED_SUFFIX}"
+    existing = _read_text(hook)
+    if existing is None or HOOK_MARKER not in existing:
+        return Change("git", hook, "absent")
+    if chained.exists() or chained.is_symlink():
+        chained.replace(hook)
+        return Change("git", hook, "restored", "the hook that was there before is back")
+    hook.unlink()
+    return Change("git", hook, "removed")
+
+
 def _write_executable(path: Path, text: str) -> None:
     write_atomic(path, text)
     path.chmod(0o755)
@@ -535,15 +601,25 @@ def _remember(path: Path, text: str | None, new_text: str) -> None:
 
 
 def install(
-    cwd: Path, *, git: bool, claude: bool, local: bool = False, agent: str | None = None, mcp: bool = False
+    cwd: Path,
+    *,
+    git: bool,
+    claude: bool,
+    local: bool = False,
+    agent: str | None = None,
+    mcp: bool = False,
+    fence: bool = False,
 ) -> list[Change]:
-    """Install the chosen layers (git and Claude when none is chosen); ``mcp`` registers ``squad mcp``."""
-    if not git and not claude and not mcp:
-        git = claude = True
+    """Install the chosen layers (git, the fence hook and Claude when none is chosen); ``mcp``
+    registers ``squad mcp``; ``fence`` is the prepare-commit-msg hook writing Squad-Fence trailers."""
+    if not git and not claude and not mcp and not fence:
+        git = claude = fence = True
     guard_args = ["--agent", agent] if agent else []
     changes = []
     if git:
         changes.append(install_git(cwd, guard_args))
+    if fence:
+        changes.append(install_fence(cwd))
     if claude:
         changes.append(install_claude(cwd, guard_args, local=local))
     if mcp:
@@ -551,17 +627,23 @@ def install(
     return changes
 
 
-def uninstall(cwd: Path, *, git: bool, claude: bool, local: bool | None = None, mcp: bool = False) -> list[Change]:
+def uninstall(
+    cwd: Path, *, git: bool, claude: bool, local: bool | None = None, mcp: bool = False, fence: bool = False
+) -> list[Change]:
     """Remove the chosen layers (all when none is chosen); Claude: both settings files unless told.
 
-    With nothing chosen, the MCP entry is named only when there was one to take out.
+    With nothing chosen, the MCP entry and the fence hook are named only when there was one to take out.
     """
-    chosen = git or claude or mcp
+    chosen = git or claude or mcp or fence
     if not chosen:
         git = claude = True
     changes = []
     if git:
         changes.append(uninstall_git(cwd))
+    if fence or not chosen:
+        undone = uninstall_fence(cwd)
+        if fence or undone.action != "absent":
+            changes.append(undone)
     if claude:
         found = [uninstall_claude(cwd, local=which) for which in ((False, True) if local is None else (local,))]
         done = [c for c in found if c.action != "absent"]

@@ -176,13 +176,14 @@ def _ensure_git_guard(paths: SquadPaths, echo: Echo) -> None:
     The hooks folder is shared by all worktrees of the clone (unless ``core.hooksPath`` is relative:
     then each worktree reads its own copy, and the launch says so).
     """
-    from squad.enforce.hooks import git_guard_state, install_git
+    from squad.enforce.hooks import git_guard_state, install_fence, install_git
 
     state = git_guard_state(paths.root)
     if state == "installed":
         return
     try:
         change = install_git(paths.root, [])
+        install_fence(paths.root)  # Squad-Fence: trailers on the agents' commits, for squad merge
     except SquadError as exc:
         echo("launch", f"warning: squad's git pre-commit hook is not installed ({exc}); commits are not checked")
         return

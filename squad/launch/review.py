@@ -193,6 +193,10 @@ def review_agent(
     if dirty:
         problems.append("uncommitted changes in its worktree")
     problems.extend(f"ownership: {v.describe()}" for v in violations)
+    if commits:
+        from squad.enforce.fence import fence_problems
+
+        problems.extend(fence_problems(paths, load_config(paths.config), agent, base, branch))
     if test is not None and not test.passed:
         problems.append(f"tests failed: `{test.command}` exited with {test.exit_code}")
     return BranchReview(

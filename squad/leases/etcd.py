@@ -24,6 +24,7 @@ import json
 import math
 import random
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from squad.errors import Refused, SquadError
 from squad.paths import SquadPaths
 from squad.protocol.lease import Lease, parse_lease
+from squad.protocol.times import format_time
 from squad.protocol.times import now as utcnow
 from squad.store import Store, squad_name
 
@@ -85,7 +87,9 @@ class EtcdLeases:
             ) from None
         self.paths = paths
         self.store = store
-        self.prefix = f"/squad/{store.name or squad_name(paths.root)}/locks/"
+        squad = f"/squad/{store.name or squad_name(paths.root)}/"
+        self.prefix = squad + "locks/"
+        self.grants_prefix = squad + "grants/"  # one record per grant, kept: its create revision is its token
         self._clients = [Etcd3Client(host, port, timeout=TIMEOUT_S, api_path="/v3/") for host, port in store.endpoints]
         self._first = 0  # the endpoint that answered last: asked first next time
 
@@ -124,8 +128,7 @@ class EtcdLeases:
 
     def _read(self, what: str) -> tuple[int, list[Held], list[tuple[str, SquadError]]]:
         """Every lease key at one revision: (revision, readable leases, unreadable ones)."""
-        end = self.prefix[:-1] + chr(ord(self.prefix[-1]) + 1)
-        reply = self._post(what, "/kv/range", {"key": _b64(self.prefix), "range_end": _b64(end)})
+        reply = self._range(what, self.prefix)
         revision = int(reply.get("header", {}).get("revision", 0))
         held, unreadable = [], []
         for kv in reply.get("kvs", []):
@@ -142,6 +145,28 @@ class EtcdLeases:
             lease = replace(lease, token=int(kv.get("create_revision", 0)) or None)
             held.append(Held(key, lease, int(kv.get("mod_revision", 0)), int(data.get("etcd_lease", 0) or 0)))
         return revision, held, unreadable
+
+    def _range(self, what: str, prefix: str) -> dict[str, Any]:
+        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return self._post(what, "/kv/range", {"key": _b64(prefix), "range_end": _b64(end)})
+
+    def grants(self) -> list[Lease]:
+        """Every grant recorded, oldest token first (``squad.leases.locks.grants``)."""
+        from squad.protocol.times import parse_time
+
+        out = []
+        for kv in self._range("read the grants", self.grants_prefix).get("kvs", []):
+            try:
+                data = json.loads(_unb64(kv.get("value", "")))
+                at = parse_time(str(data["acquired_at"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+            if at is None:
+                continue
+            token = int(kv.get("create_revision", 0))
+            out.append(Lease(agent=str(data["agent"]), path=str(data["path"]), acquired_at=at, expires_at=at,
+                             ttl_s=0.0, host=data.get("host"), token=token))  # fmt: skip
+        return sorted(out, key=lambda g: g.token or 0)
 
     def _txn(self, what: str, compare: list[dict[str, Any]], success: list[dict[str, Any]]) -> tuple[bool, int]:
         reply = self._post(what, "/kv/txn", {"compare": compare, "success": success, "failure": []})
@@ -242,9 +267,12 @@ class EtcdLeases:
                     granted = self._grant(ttl)
                 lease = Lease(agent=agent, path=target, acquired_at=now, expires_at=now + timedelta(seconds=ttl),
                               ttl_s=ttl, reason=reason, host=host, pid=pid)  # fmt: skip
-                ok, at = self._txn(f"lock {target}", self._unchanged_since(key, target, revision),
-                                   [{"request_put": {"key": _b64(key), "value": _b64(self._value(lease, granted)),
-                                                     "lease": str(granted)}}])  # fmt: skip
+                record = json.dumps({"agent": agent, "path": target, "host": host,
+                                     "acquired_at": format_time(now, precise=True)})  # fmt: skip
+                ok, at = self._txn(f"lock {target}", self._unchanged_since(key, target, revision), [
+                    {"request_put": {"key": _b64(key), "value": _b64(self._value(lease, granted)), "lease": str(granted)}},
+                    {"request_put": {"key": _b64(self.grants_prefix + uuid.uuid4().hex), "value": _b64(record)}},
+                ])  # fmt: skip
                 if ok:
                     granted = 0  # the key holds it now
                     return replace(lease, token=at)

@@ -367,6 +367,7 @@ def _try_acquire(
             # A file we could not read as a conflicting lease (e.g. a folder lease written as
             # ``shared.lock`` next to a file named ``shared``): refuse rather than overwrite.
             raise SquadError(f"cannot create {paths.display(file)}: it exists and is not a lease for {target}")
+        _append_record(paths.grant_log, _grant_record(lease))
         return lease
 
 
@@ -491,18 +492,35 @@ def prune_empty(paths: SquadPaths) -> int:
 
 
 def _log_release(paths: SquadPaths, lease: Lease, now: datetime) -> None:
-    """One line in ``logs/leases.jsonl``: the coordinator's memory of a lease once its file is gone.
-    A single ``write`` on an O_APPEND descriptor: whole lines even from racing processes."""
-    import json
-
-    record = {
+    """One line in ``logs/leases.jsonl``: the coordinator's memory of a lease once its file is gone."""
+    record: dict[str, object] = {
         "agent": lease.agent,
         "path": lease.path,
         "acquired_at": format_time(lease.acquired_at, precise=True),
         "released_at": format_time(now, precise=True),
     }
+    if lease.token is not None:
+        record["token"] = lease.token
+    _append_record(paths.lease_log, record)
+
+
+def _grant_record(lease: Lease) -> dict[str, object]:
+    return {
+        "token": lease.token,
+        "agent": lease.agent,
+        "path": lease.path,
+        "acquired_at": format_time(lease.acquired_at, precise=True),
+        "host": lease.host,
+    }
+
+
+def _append_record(log: Path, record: dict[str, object]) -> None:
+    """One JSON line, in a single ``write`` on an O_APPEND descriptor: whole lines even from racing
+    processes."""
+    import json
+
     line = (json.dumps(record) + "\n").encode()
-    file = os.fspath(paths.lease_log)
+    file = os.fspath(log)
     for _ in range(2):
         try:
             fd = os.open(file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -514,6 +532,35 @@ def _log_release(paths: SquadPaths, lease: Lease, now: datetime) -> None:
         finally:
             os.close(fd)
         return
+
+
+def grants(paths: SquadPaths) -> list[Lease]:
+    """Every grant there has been, oldest token first: who was given which path, when, with which
+    fencing token (``squad merge`` checks commits against them). From ``logs/grants.jsonl``, or
+    etcd's grant records when the store is etcd."""
+    remote = _remote(paths)
+    if remote is not None:
+        return remote.grants()
+    import json
+
+    from squad.protocol.times import parse_time
+
+    try:
+        lines = paths.grant_log.read_bytes().splitlines()
+    except OSError:
+        return []
+    out = []
+    for raw in lines:
+        try:
+            data = json.loads(raw)
+            token, at = data["token"], parse_time(str(data["acquired_at"]))
+            if not isinstance(token, int) or at is None:
+                continue
+            out.append(Lease(agent=str(data["agent"]), path=str(data["path"]), acquired_at=at, expires_at=at,
+                             ttl_s=0.0, host=data.get("host"), token=token))  # fmt: skip
+        except (ValueError, KeyError, TypeError):
+            continue  # a torn or hand-edited line
+    return sorted(out, key=lambda g: g.token or 0)
 
 
 def released_since(paths: SquadPaths, since: datetime, *, tail_bytes: int = 1 << 20) -> list[tuple[Lease, datetime]]:

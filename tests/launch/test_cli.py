@@ -147,7 +147,7 @@ def test_review_merge_and_clean(squad: SquadPaths, tmp_path: Path, fast: Fast, r
 
 
 def test_merge_refuses_a_conflicting_branch(squad: SquadPaths, tmp_path: Path, fast: Fast, runner: CliRunner) -> None:
-    add_plan(squad, 1, "docs")
+    add_plan(squad, 1, "docs", owns=("README.md",))  # its own file: no lease, so no fencing token, needed
     agent = script(tmp_path, "readme", 'echo "agent readme" > README.md')
     launch(squad, fast(str(agent)))
     (squad.root / "README.md").write_text("main readme\n")
@@ -166,7 +166,7 @@ def test_merge_refuses_a_conflicting_branch(squad: SquadPaths, tmp_path: Path, f
 def test_squash_merge_then_clean_keeps_the_branch(
     squad: SquadPaths, tmp_path: Path, fast: Fast, runner: CliRunner
 ) -> None:
-    add_plan(squad, 1, "api")
+    add_plan(squad, 1, "api", owns=("one.txt",))
     agent = script(tmp_path, "two", "echo one > one.txt")
     launch(squad, fast(str(agent)))
     result = invoke(runner, "merge", "1", "--squash")
@@ -308,7 +308,7 @@ def test_review_runs_the_test_command_and_merge_refuses_a_failing_branch(
 def test_merge_refuses_when_the_checkout_has_uncommitted_changes(
     squad: SquadPaths, tmp_path: Path, fast: Fast, runner: CliRunner
 ) -> None:
-    add_plan(squad, 1, "api")
+    add_plan(squad, 1, "api", owns=("new.txt",))
     launch(squad, fast(str(script(tmp_path, "new", "echo n > new.txt"))))
     (squad.root / "README.md").write_text("my own edit\n")
     result = invoke(runner, "merge", "1")

@@ -181,7 +181,7 @@ def test_review_merge_and_clean_edge_cases(squad: SquadPaths, tmp_path: Path, fa
     assert bad.exit_code == 2
     assert "bad agent id" in bad.output
 
-    add_plan(squad, 1, "api")
+    add_plan(squad, 1, "api", owns=("a.txt",))
     add_plan(squad, 2, "web")
     launch(squad, fast(str(script(tmp_path, "maybe", '[ "$AGENT_ID" = agent-1-api ] && echo a > a.txt; exit 0'))))
     empty = invoke(runner, "merge", "2")
@@ -206,8 +206,8 @@ def test_setup_copies_do_not_block_merge_and_a_changed_copy_keeps_the_worktree(
     squad: SquadPaths, tmp_path: Path, fast: Fast, runner: CliRunner
 ) -> None:
     (squad.root / ".env").write_text("SECRET=1\n")  # untracked, not ignored: copied into each worktree
-    add_plan(squad, 1, "api")
-    add_plan(squad, 2, "web")
+    add_plan(squad, 1, "api", owns=("agent-1-api.txt",))
+    add_plan(squad, 2, "web", owns=("agent-2-web.txt",))
     agent = script(
         tmp_path,
         "env",
@@ -237,7 +237,7 @@ def test_setup_copies_do_not_block_merge_and_a_changed_copy_keeps_the_worktree(
 def test_review_predicts_a_conflict_before_merge(
     squad: SquadPaths, tmp_path: Path, fast: Fast, runner: CliRunner
 ) -> None:
-    add_plan(squad, 1, "api")
+    add_plan(squad, 1, "api", owns=("README.md",))
     launch(squad, fast(str(script(tmp_path, "readme", "echo mine > README.md"))))
     (squad.root / "README.md").write_text("theirs\n")
     git(squad.root, "commit", "-qam", "meanwhile on main")
@@ -416,7 +416,7 @@ def test_a_second_launch_headless_or_tmux_is_refused_while_one_runs(squad: Squad
 def test_clean_says_why_a_squash_merged_branch_is_kept(
     squad: SquadPaths, tmp_path: Path, fast: Fast, runner: CliRunner
 ) -> None:
-    add_plan(squad, 1, "api")
+    add_plan(squad, 1, "api", owns=("one.txt",))
     launch(squad, fast(str(script(tmp_path, "one", "echo one > one.txt"))))
     assert invoke(runner, "merge", "1", "--squash").exit_code == 0
     for _ in range(2):

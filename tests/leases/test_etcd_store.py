@@ -112,6 +112,12 @@ def test_two_clones_share_the_leases_and_fencing_tokens_only_grow(tmp_path: Path
     third = json.loads(lock(a, "agent-1-api", "lib/", "--json").stdout)
     assert third["token"] > second["token"]
     assert not any((a.locks).rglob("*.lock")) and not any((b.locks).rglob("*.lock"))  # nothing local
+    history = [(g.token, g.agent, g.path) for g in locks.grants(b)]  # what squad merge checks commits against
+    assert history == [
+        (first["token"], "agent-1-api", "src/"),
+        (second["token"], "agent-2-web", "lib/util.ts"),
+        (third["token"], "agent-1-api", "lib/"),
+    ]
 
 
 def test_the_guard_on_either_host_reads_the_shared_leases(tmp_path: Path, etcd: Any) -> None:
