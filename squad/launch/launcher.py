@@ -178,12 +178,15 @@ def _ensure_git_guard(paths: SquadPaths, echo: Echo) -> None:
     """
     from squad.enforce.hooks import git_guard_state, install_fence, install_git
 
+    try:
+        install_fence(paths.root)  # Squad-Fence: trailers on the agents' commits, for squad merge
+    except SquadError as exc:
+        echo("launch", f"warning: squad's prepare-commit-msg hook is not installed ({exc}); no fencing trailers")
     state = git_guard_state(paths.root)
     if state == "installed":
         return
     try:
         change = install_git(paths.root, [])
-        install_fence(paths.root)  # Squad-Fence: trailers on the agents' commits, for squad merge
     except SquadError as exc:
         echo("launch", f"warning: squad's git pre-commit hook is not installed ({exc}); commits are not checked")
         return
