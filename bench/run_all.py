@@ -110,9 +110,19 @@ BENCHES = [
                 "x",
             ),
             Figure("1 MB comm files: idle CPU", r"= ([\d.]+)% of a core", "< 1% of a core", lambda v: v < 1, "%"),
-            Figure("1 MB comm files: daemon start", r"started in ([\d.]+) s", "(no target)", lambda v: True, "s"),
             Figure(
-                "1 MB comm files: daemon RSS", r"RSS after the load: ([\d.]+) MB", "(no target)", lambda v: True, "MB"
+                "1 MB comm files: daemon start",
+                r"B comm files; started in ([\d.]+) s",
+                "(no target)",
+                lambda v: True,
+                "s",
+            ),
+            Figure(
+                "1 MB comm files: daemon RSS",
+                r"(?s).*RSS after the load: ([\d.]+) MB",
+                "(no target)",
+                lambda v: True,
+                "MB",
             ),
         ],
     ),

@@ -82,6 +82,11 @@ class SquadPaths:
         return self.logs / "grants.jsonl"
 
     @property
+    def lost_log(self) -> Path:
+        """Leases their holder lost (expired, broken, taken) and was told of, once each."""
+        return self.logs / "lost.jsonl"
+
+    @property
     def lease_log(self) -> Path:
         """Released leases, one JSON line each: a restarted coordinator judges a report by the
         leases its agent held when it wrote it, even one unlocked since."""

@@ -86,11 +86,18 @@ def update_cmd(
         alternative=alternative,
         evidence=proof,
     )
+    from squad.leases.lost import tell_lost
+    from squad.protocol.times import now
+
+    lost = tell_lost(paths, member.name, now())  # expiry is never silent: said once, here and in a notice
+    for item in lost:
+        click.echo(f"squad: {item.notice()}", err=True)
     if as_json:
         print_json(
             {
                 "agent": member.name,
                 "status": status.value,
+                "lost_leases": [{"path": x.lease.path, "token": x.lease.token, "why": x.why} for x in lost],
                 "task": task,
                 "progress": {"done": progress.done, "total": progress.total} if progress else None,
                 "files": list(files + more_files),

@@ -27,7 +27,7 @@ from squad.protocol.comm import HandoffRequest, Progress, Status
 if TYPE_CHECKING:
     from squad.coordinator.state import Snapshot
 
-VERSION = 2  # 2: the violations moved to the top level, after the snapshot
+VERSION = 3  # 3: the agents and the violations at the top level, after the snapshot
 Signatures = dict[str, int | None]  # repo-relative file -> what was read of it (bytes, or mtime in ns)
 
 
@@ -44,6 +44,9 @@ def signature_of(path: Path, *, size: bool) -> int | None:
 # second under load: each event is encoded once (events never change) and kept while it is in
 # the snapshot, so a write costs a join, not a re-encoding of the whole history.
 _ENCODED: dict[int, tuple[ev.Event, str]] = {}
+# The same for each agent's list of files (thousands in a long comm file): the tuple is kept by the
+# agent's fold until a new block names a file, so it is encoded once per change, not per write.
+_FILES: dict[int, tuple[tuple[str, ...], str]] = {}
 
 
 def write(paths: SquadPaths, snap: Snapshot, files: Signatures) -> None:
@@ -58,9 +61,19 @@ def write(paths: SquadPaths, snap: Snapshot, files: Signatures) -> None:
         fragments.append(hit[1])
     _ENCODED.clear()
     _ENCODED.update(seen)
+    listed: dict[int, tuple[tuple[str, ...], str]] = {}
+    agents = []
+    for a in snap.agents:
+        known = _FILES.get(id(a.files_modified))
+        if known is None or known[0] is not a.files_modified:
+            known = (a.files_modified, json.dumps(list(a.files_modified), separators=(",", ":")))
+        listed[id(a.files_modified)] = known
+        agents.append(f'{json.dumps(_agent_json(a), separators=(",", ":"))[:-1]},"files_modified":{known[1]}}}')
+    _FILES.clear()
+    _FILES.update(listed)
     data = {"version": VERSION, "at": snap.at.isoformat(), "files": files, "snapshot": _dump(snap)}
     head = json.dumps(data, separators=(",", ":"))
-    text = f'{head[:-1]},"violations":[{",".join(fragments)}]}}\n'
+    text = f'{head[:-1]},"agents":[{",".join(agents)}],"violations":[{",".join(fragments)}]}}\n'
     write_atomic(paths.snapshot_cache, text, fsync=False)
 
 
@@ -75,7 +88,7 @@ def read(paths: SquadPaths, now: datetime) -> Snapshot | None:
         if data.get("version") != VERSION or not _fresh(paths, data["files"]):
             return None
         body = data["snapshot"]
-        agents = tuple(_agent(a, now) for a in body["agents"])
+        agents = tuple(_agent(a, now) for a in data["agents"])
         return Snapshot(
             at=now,
             agents=agents,
@@ -113,7 +126,6 @@ def _fresh(paths: SquadPaths, files: Signatures) -> bool:
 
 def _dump(snap: Snapshot) -> dict[str, Any]:
     return {
-        "agents": [_agent_json(a) for a in snap.agents],
         "handoffs": [
             {
                 "owner": owner,
@@ -145,7 +157,6 @@ def _agent_json(a: AgentState) -> dict[str, Any]:
         "task": a.task,
         "progress": [p.done, p.total, p.percent] if p else None,
         "last_update": a.last_update.isoformat() if a.last_update else None,
-        "files_modified": list(a.files_modified),
         "waiting_for": a.waiting_for,
         "waiting_path": a.waiting_path,
         "waiting_holder": a.waiting_holder,

@@ -9,6 +9,7 @@ SIGTERM, and a status with pid and uptime.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from squad.atomic import write_atomic
 from squad.coordinator import actions, cache
@@ -30,15 +31,60 @@ from squad.coordinator.engine import EVENTS, TICK, Change, Engine, agent_trees, 
 from squad.coordinator.state import Snapshot
 from squad.coordinator.watcher import Watcher
 from squad.errors import Refused, SquadError
-from squad.paths import SQUAD_DIR_NAME, SquadPaths
+from squad.paths import LOCK_SUFFIX, SQUAD_DIR_NAME, SquadPaths
 from squad.protocol import events as ev
 from squad.protocol.times import format_time, now, parse_time
+
+if TYPE_CHECKING:
+    from squad.leases.etcd import LeaseFollower
 
 log = logging.getLogger("squad.coordinator")
 DEFAULT_TICK_S = 5.0
 SLOW_CYCLE_S = 0.2  # logged: a slow disk (fsync) or a starved CPU shows here
 REPORT_EVERY_S = 30.0  # reports/ are rewritten on every change, and at least this often when idle
 REPORT_GAP_S = 0.25  # ...but not more often than this while changes stream in
+
+
+def write_reports(paths: SquadPaths, snap: Snapshot, files: cache.Signatures) -> None:
+    actions.write_report(paths, snap)
+    cache.write(paths, snap, files)
+
+
+class _ReportWriter:
+    """Writes the reports on a thread of its own; the newest snapshot wins (an older one not yet
+    written is dropped: it would be stale the moment it landed)."""
+
+    def __init__(self, paths: SquadPaths) -> None:
+        self.paths = paths
+        self._cond = threading.Condition()
+        self._pending: tuple[Snapshot, cache.Signatures] | None = None
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name="squad-reports", daemon=True)
+        self._thread.start()
+
+    def submit(self, snap: Snapshot, files: cache.Signatures) -> None:
+        with self._cond:
+            self._pending = (snap, files)
+            self._cond.notify()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._closing:
+                    self._cond.wait()
+                job, self._pending = self._pending, None
+                if job is None:
+                    return  # closing, and nothing left to write
+            try:
+                write_reports(self.paths, *job)
+            except (OSError, SquadError) as exc:
+                log.warning("could not write the reports: %s", exc)
 
 
 class Coordinator:
@@ -56,6 +102,7 @@ class Coordinator:
         tick_s: float | None = None,
         on_update: Callable[[Snapshot], None] | None = None,
         clock: Callable[[], datetime] = now,
+        background_reports: bool = False,
     ) -> None:
         self.paths = paths
         self.enforce = enforce
@@ -68,7 +115,11 @@ class Coordinator:
         self.cycles = 0
         self._reported_at: datetime | None = None
         self._report_owed = False  # changes came faster than REPORT_GAP_S: a report is still to write
+        self._follower: LeaseFollower | None = None  # the etcd watch, when the leases live in etcd
         self._ticked_at = time.monotonic()  # the slow timer's chores last ran (worktrees, lease folders)
+        # The daemon writes its reports on a thread of their own: with long comm files a snapshot
+        # is megabytes, and writing it must not hold up the reaction to the next change.
+        self._reporter = _ReportWriter(paths) if background_reports else None
 
     @property
     def tick_s(self) -> float:
@@ -85,13 +136,38 @@ class Coordinator:
             self._watch_agent_trees()
         else:
             self.watcher = Watcher([self.paths.squad]).start()
+        self._follow_etcd_leases()
         self.engine.rebuild(self.clock())
+        # Everything read at start (megabytes of comm blocks: hundreds of thousands of objects)
+        # lives as long as the coordinator: out of the collector's sight, or each full collection
+        # walks it again, a pause of a few hundred milliseconds in the middle of a reaction.
+        gc.collect()
+        gc.freeze()
         if self.enforce:
             for left in clean_scratch(self.paths):
                 log.info("removed %s, left by a writer that was killed", self.paths.display(left))
             self._restore_checkpoint()
         self.cycle([Change(TICK)])
         return self
+
+    def _follow_etcd_leases(self) -> None:
+        """With the leases in etcd, a watch stands in for the file events of ``locks/``: each lease
+        change arrives as the path of its would-be lease file, and is read like one."""
+        from squad.store import store_of
+
+        store = store_of(self.paths)
+        if store.kind == "files" or self.watcher is None:
+            return
+        from squad.leases.etcd import LeaseFollower, leases_for
+
+        inbox = self.watcher.queue
+        locks = self.paths.locks
+
+        def changed(target: str | None) -> None:
+            inbox.put(str(locks / f"{target or '@any'}{LOCK_SUFFIX}"))
+
+        self._follower = LeaseFollower(leases_for(self.paths, store), changed)
+        self._follower.start()
 
     def _prune(self, folder: Path) -> bool:
         if folder.name == SQUAD_DIR_NAME:
@@ -124,6 +200,11 @@ class Coordinator:
                 self._write_reports(self.engine.snapshot(moment), moment)
             except (OSError, SquadError) as exc:
                 log.warning("could not write the last report: %s", exc)
+        if self._reporter is not None:
+            self._reporter.close()  # the last report lands before the coordinator is gone
+        if self._follower is not None:
+            self._follower.stop()
+            self._follower = None
         if self.watcher is not None:
             self.watcher.stop()
             self.watcher = None
@@ -181,8 +262,10 @@ class Coordinator:
 
     def _write_reports(self, snap: Snapshot, moment: datetime) -> None:
         """``reports/status.md`` and the snapshot ``squad status`` reuses, from one snapshot."""
-        actions.write_report(self.paths, snap)
-        cache.write(self.paths, snap, self.engine.signatures())
+        if self._reporter is not None:
+            self._reporter.submit(snap, self.engine.signatures())
+        else:
+            write_reports(self.paths, snap, self.engine.signatures())
         self._reported_at, self._report_owed = moment, False
 
     def _prune_lease_folders(self) -> None:
@@ -364,7 +447,7 @@ def serve(paths: SquadPaths, *, tick_s: float | None = None, foreground: bool = 
     """Run the coordinator in this process until SIGTERM / SIGINT; refuse if one already runs."""
     with claim(paths):
         setup_logging(paths, foreground)
-        coordinator = Coordinator(paths, tick_s=tick_s)
+        coordinator = Coordinator(paths, tick_s=tick_s, background_reports=True)
         signals: list[int] = []
 
         def _on_signal(signum: int, frame: FrameType | None) -> None:

@@ -243,6 +243,29 @@ def check_paths(
             _raise_unreadable(found, target)
             leases = list(found.leases)
         out.append(may_write(paths, agent, target, now=now, config=config, matrix=matrix, leases=leases))
+    return _with_lost_leases(paths, agent, out, now)
+
+
+def _with_lost_leases(paths: SquadPaths, agent: str, decisions: list[Decision], now: datetime) -> list[Decision]:
+    """A write refused for want of a lease the agent had: say what became of it (expired at T,
+    broken, taken by X), so a holder that was paused learns it at its next write."""
+    wanting = [d for d in decisions if not d.allowed and d.rule in ("sequential", "default", "resource")]
+    if not wanting:
+        return decisions
+    from squad.leases.lost import lost_by
+
+    lost = lost_by(paths, agent, now)
+    if not lost:
+        return decisions
+    out = []
+    for decision in decisions:
+        gone = next((x for x in lost if decision in wanting and conflicts(x.lease.path, decision.path)), None)
+        if gone is None:
+            out.append(decision)
+            continue
+        token = f", token {gone.lease.token}," if gone.lease.token is not None else ""
+        note = f" (your lease on {gone.lease.path}{token} is gone: {gone.why})"
+        out.append(replace(decision, reason=decision.reason + note))
     return out
 
 

@@ -21,8 +21,12 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import logging
 import math
+import os
 import random
+import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -44,6 +48,7 @@ if TYPE_CHECKING:
     from squad.leases.locks import Broken, Survey
 
 T = TypeVar("T")
+log = logging.getLogger("squad")
 TIMEOUT_S = 3.0  # per request; a member that does not answer in this is passed over
 _ATTEMPTS = 200  # optimistic grants retried while other grants land between the read and the put
 
@@ -146,16 +151,19 @@ class EtcdLeases:
             held.append(Held(key, lease, int(kv.get("mod_revision", 0)), int(data.get("etcd_lease", 0) or 0)))
         return revision, held, unreadable
 
-    def _range(self, what: str, prefix: str) -> dict[str, Any]:
+    def _range(self, what: str, prefix: str, *, last: int | None = None) -> dict[str, Any]:
         end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-        return self._post(what, "/kv/range", {"key": _b64(prefix), "range_end": _b64(end)})
+        body: dict[str, Any] = {"key": _b64(prefix), "range_end": _b64(end)}
+        if last is not None:  # the keys sort by time: the newest ``last`` of them
+            body.update({"limit": str(last), "sort_order": "DESCEND", "sort_target": "KEY"})
+        return self._post(what, "/kv/range", body)
 
-    def grants(self) -> list[Lease]:
-        """Every grant recorded, oldest token first (``squad.leases.locks.grants``)."""
+    def grants(self, *, recent: int | None = None) -> list[Lease]:
+        """Every grant recorded (or the ``recent`` newest), oldest token first (``locks.grants``)."""
         from squad.protocol.times import parse_time
 
         out = []
-        for kv in self._range("read the grants", self.grants_prefix).get("kvs", []):
+        for kv in self._range("read the grants", self.grants_prefix, last=recent).get("kvs", []):
             try:
                 data = json.loads(_unb64(kv.get("value", "")))
                 at = parse_time(str(data["acquired_at"]))
@@ -271,7 +279,7 @@ class EtcdLeases:
                                      "acquired_at": format_time(now, precise=True)})  # fmt: skip
                 ok, at = self._txn(f"lock {target}", self._unchanged_since(key, target, revision), [
                     {"request_put": {"key": _b64(key), "value": _b64(self._value(lease, granted)), "lease": str(granted)}},
-                    {"request_put": {"key": _b64(self.grants_prefix + uuid.uuid4().hex), "value": _b64(record)}},
+                    {"request_put": {"key": _b64(self._grant_key()), "value": _b64(record)}},
                 ])  # fmt: skip
                 if ok:
                     granted = 0  # the key holds it now
@@ -281,6 +289,10 @@ class EtcdLeases:
         finally:
             if granted:
                 self._revoke(granted)  # a grant that never got its key
+
+    def _grant_key(self) -> str:
+        """Sorted by time (the newest are read first), unique whatever the clocks say."""
+        return f"{self.grants_prefix}{time.time_ns():020d}-{uuid.uuid4().hex[:12]}"
 
     def _unchanged_since(self, key: str, target: str, revision: int) -> list[dict[str, Any]]:
         """Compares that hold only if no key that could conflict with ``target`` changed after
@@ -428,6 +440,81 @@ def _short(exc: BaseException) -> str:
     if "timed out" in text.lower():
         return "timed out"
     return text[:160] or type(exc).__name__
+
+
+class LeaseFollower(threading.Thread):
+    """Follow every change of the lease keys by an etcd watch, telling ``changed(target)`` of each:
+    from the revision last seen, across reconnects and member failures (a reconnect resumes where
+    the last event left off, so nothing is missed). Should etcd have compacted past that revision,
+    ``changed(None)`` says "read everything again"."""
+
+    def __init__(self, leases: EtcdLeases, changed: Callable[[str | None], None]) -> None:
+        super().__init__(name="squad-etcd-watch", daemon=True)
+        self.leases = leases
+        self.changed = changed
+        self.revision: int | None = None  # the next revision to hear of
+        self._stopping = threading.Event()
+        self._response: Any = None
+
+    def stop(self) -> None:
+        self._stopping.set()
+        response = self._response
+        if response is not None:  # a streaming read blocks: shut its socket to end it now
+            with contextlib.suppress(Exception):
+                socket.socket(fileno=os.dup(response.raw.fileno())).shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(Exception):
+                response.close()
+        self.join(timeout=10)
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                if self.revision is None:
+                    self.revision = self.leases._read("follow the leases")[0] + 1
+                    self.changed(None)  # whatever happened before the watch began
+                self._watch_once()
+            except Exception as exc:
+                if self._stopping.is_set():
+                    return
+                log.warning("etcd watch interrupted (%s); reconnecting", _short(exc))
+                self.leases._first = (self.leases._first + 1) % len(self.leases._clients)
+            self._stopping.wait(0.5)
+
+    def _watch_once(self) -> None:
+        prefix = self.leases.prefix
+        client = self.leases._clients[self.leases._first]
+        body = {
+            "create_request": {
+                "key": _b64(prefix),
+                "range_end": _b64(prefix[:-1] + chr(ord(prefix[-1]) + 1)),
+                "start_revision": str(self.revision),
+            }
+        }
+        self._response = client.session.post(
+            client.get_url("/watch"), json=body, stream=True, timeout=(TIMEOUT_S, None)
+        )
+        try:
+            if self._response.status_code != 200:
+                raise OSError(f"watch refused: HTTP {self._response.status_code}")
+            for line in self._response.iter_lines():
+                if self._stopping.is_set():
+                    return
+                if not line:
+                    continue
+                result = json.loads(line).get("result", {})
+                if int(result.get("compact_revision", 0) or 0):
+                    self.revision = None  # compacted past what we saw: read everything again
+                    return
+                for event in result.get("events", []):
+                    kv = event.get("kv", {})
+                    key = _unb64(kv.get("key", ""))
+                    self.changed(key[len(prefix) :] if key.startswith(prefix) else None)
+                    self.revision = max(self.revision or 0, int(kv.get("mod_revision", 0)) + 1)
+                if result.get("canceled"):
+                    return
+        finally:
+            self._response.close()
+            self._response = None
 
 
 _CLIENTS: dict[tuple[str, str], EtcdLeases] = {}

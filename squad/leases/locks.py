@@ -534,19 +534,23 @@ def _append_record(log: Path, record: dict[str, object]) -> None:
         return
 
 
-def grants(paths: SquadPaths) -> list[Lease]:
-    """Every grant there has been, oldest token first: who was given which path, when, with which
-    fencing token (``squad merge`` checks commits against them). From ``logs/grants.jsonl``, or
-    etcd's grant records when the store is etcd."""
+def grants(paths: SquadPaths, *, recent: int | None = None) -> list[Lease]:
+    """Every grant there has been (or about the ``recent`` last ones), oldest token first: who was
+    given which path, when, with which fencing token (``squad merge`` checks commits against them).
+    From ``logs/grants.jsonl``, or etcd's grant records when the store is etcd."""
     remote = _remote(paths)
     if remote is not None:
-        return remote.grants()
+        return remote.grants(recent=recent)
     import json
 
     from squad.protocol.times import parse_time
 
     try:
-        lines = paths.grant_log.read_bytes().splitlines()
+        with paths.grant_log.open("rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            start = 0 if recent is None else max(0, size - recent * 160)  # a grant line is ~120 bytes
+            handle.seek(start)
+            lines = handle.read().splitlines()[1 if start else 0 :]
     except OSError:
         return []
     out = []

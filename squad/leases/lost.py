@@ -21,7 +21,9 @@ from squad.protocol.times import format_time
 if TYPE_CHECKING:
     from squad.config import Config
 
-__all__ = ["Lost", "Reckoning", "lost_leases"]
+__all__ = ["Lost", "Reckoning", "lost_by", "lost_leases", "tell_lost"]
+
+RECENT_GRANTS = 500  # how far back in the grant log a holder's leases are looked for
 
 _SAME_GRANT_S = 0.001  # lease files keep milliseconds: one grant read back equals itself to within this
 
@@ -106,7 +108,70 @@ def _why_gone(paths: SquadPaths, lease: Lease, now_there: Lease | None) -> str:
         who = f" by {by}" if by and not same_holder(str(by), lease.agent) else ""
         text = f"broken{who}: {last.detail}" if last.detail else f"broken{who}"
     else:
-        text = "its lease file was removed"
+        # Nothing here says why: on the files someone removed it by hand; on etcd its TTL ran out
+        # (or another host broke it).
+        text = "it expired" if _remote_store(paths) else "its lease file was removed"
     if now_there is not None:
         text += f"; {now_there.agent} holds it now"
     return text
+
+
+def lost_by(paths: SquadPaths, agent: str, now: datetime, *, untold: bool = False) -> list[Lost]:
+    """The leases ``agent`` was granted lately (the newest grant of each path, from the grant log)
+    and has lost: expired, broken, or taken by another agent. ``untold``: only those not yet told
+    (``tell_lost`` records the ones it told)."""
+    from squad.leases.locks import grants
+
+    latest: dict[str, Lease] = {}
+    for grant in grants(paths, recent=RECENT_GRANTS):
+        if same_holder(grant.agent, agent):
+            latest[grant.path.strip("/")] = grant
+    known = list(latest.values())
+    if untold and known:
+        told = _told(paths)
+        known = [g for g in known if g.token not in told]
+    return list(lost_leases(paths, known, now).lost)
+
+
+def tell_lost(paths: SquadPaths, agent: str, now: datetime) -> list[Lost]:
+    """Tell ``agent`` of each lease it lost and was not told of yet: a coordinator notice addressed
+    to it (``comms/coordinator-comm.md``) and a line in ``logs/lost.jsonl``, so it is told once.
+    ``squad update`` calls this; the lines it returns are for the caller to show."""
+    import json
+
+    from squad.atomic import append_lines
+    from squad.protocol.comm import format_notice
+
+    lost = lost_by(paths, agent, now, untold=True)
+    for item in lost:
+        append_lines(
+            paths.coordinator_comm, format_notice(to_agent=agent, at=now, kind="lease_lost", text=item.notice())
+        )
+        record = {"token": item.lease.token, "agent": agent, "path": item.lease.path, "why": item.why,
+                  "told_at": format_time(now, precise=True)}  # fmt: skip
+        append_lines(paths.lost_log, json.dumps(record))
+    return lost
+
+
+def _told(paths: SquadPaths) -> set[int]:
+    import json
+
+    try:
+        lines = (paths.lost_log).read_bytes().splitlines()
+    except OSError:
+        return set()
+    told = set()
+    for raw in lines:
+        try:
+            token = json.loads(raw).get("token")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(token, int):
+            told.add(token)
+    return told
+
+
+def _remote_store(paths: SquadPaths) -> bool:
+    from squad.store import store_of
+
+    return store_of(paths).kind != "files"

@@ -34,6 +34,7 @@ def test_state_changing_commands_print_json(squad: SquadPaths) -> None:
         "progress": {"done": 1, "total": 5},
         "files": ["frontend/a.tsx"],
         "evidence": None,
+        "lost_leases": [],  # released, not lost
     }
     handoff = json.loads(
         run_squad(

@@ -50,7 +50,7 @@ def test_a_snapshot_is_used_only_while_every_file_is_as_it_was_read(squad: Squad
     run_squad("daemon", "stop", cwd=squad.root)
     # Mark the saved snapshot, so it shows when it is used.
     data = json.loads(squad.snapshot_cache.read_text())
-    data["snapshot"]["agents"][0]["task"] = "from the snapshot"
+    data["agents"][0]["task"] = "from the snapshot"
     squad.snapshot_cache.write_text(json.dumps(data))
     assert _status(squad)["agents"][0]["task"] == "from the snapshot"  # type: ignore[index]
     # An appended block makes it stale: the files are read.
@@ -66,7 +66,7 @@ def test_a_new_comm_file_or_a_touched_plan_makes_the_snapshot_stale(squad: Squad
     assert run_squad("daemon", "start", cwd=squad.root).returncode == 0
     run_squad("daemon", "stop", cwd=squad.root)
     data = json.loads(squad.snapshot_cache.read_text())
-    data["snapshot"]["agents"][0]["task"] = "from the snapshot"
+    data["agents"][0]["task"] = "from the snapshot"
     squad.snapshot_cache.write_text(json.dumps(data))
     assert _status(squad)["agents"][0]["task"] == "from the snapshot"  # type: ignore[index]
     stat = squad.plan(2).stat()

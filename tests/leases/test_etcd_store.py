@@ -220,6 +220,7 @@ def test_a_holder_paused_past_its_ttl_loses_the_lease_and_its_write_is_refused(t
         assert "lost:" in holder.stdout.readline()  # its next renewal says so
         refused = guard(a, "agent-1-api", SHARED)
         assert refused.returncode == 2 and "agent-2-web holds the lease" in refused.stderr
+        assert f"your lease on {SHARED}, token {token}, is gone: it expired" in refused.stderr
     finally:
         holder.kill()
         holder.wait()
@@ -285,3 +286,28 @@ def test_squad_store_env_selects_etcd_for_one_shell(
     assert locks.survey(squad).leases == ()  # the files know nothing of it
     monkeypatch.setenv("SQUAD_STORE", env["SQUAD_STORE"])
     assert [x.path for x in locks.survey(squad).leases] == [SHARED]
+
+
+def test_the_coordinator_on_the_other_host_follows_the_leases_by_watch(tmp_path: Path, etcd: Any) -> None:
+    a, b = two_clones(tmp_path, etcd.url)
+    config = b.config.read_text() + "coordinator:\n  tick_s: 300\n"  # only the watch can tell it in time
+    b.config.write_text(config)
+    assert run_squad("daemon", "start", cwd=b.root).returncode == 0
+    try:
+
+        def shown(path: str) -> bool:
+            try:
+                return path in b.status_report.read_text()
+            except OSError:
+                return False
+
+        assert lock(a, "agent-1-api", "src/one.ts").returncode == 0
+        poll_until(lambda: shown("src/one.ts"), timeout=10, what="host b's coordinator to see host a's lease")
+        etcd.stop()  # a cluster restart: the watch reconnects from the revision it last saw
+        for member in etcd.members:
+            member.start()
+        etcd.wait_healthy()
+        assert lock(a, "agent-1-api", "src/two.ts").returncode == 0
+        poll_until(lambda: shown("src/two.ts"), timeout=20, what="the watch to resume after the restart")
+    finally:
+        run_squad("daemon", "stop", cwd=b.root)
