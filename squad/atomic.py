@@ -48,13 +48,15 @@ def create_exclusive(path: Path, text: str, *, fsync: bool = True) -> bool:
     return True
 
 
-def append_lines(path: Path, text: str) -> None:
+def append_lines(path: Path, text: str, *, fsync: bool = True) -> None:
     """Append ``text`` (whole lines) to ``path`` in one ``write`` on an O_APPEND descriptor.
 
     POSIX makes each O_APPEND write land at the end of the file; writing the whole block in one
     call (looping only on a short write) keeps blocks from different processes whole.
     An advisory ``flock`` serialises writers that race on the same file, so even a short write
-    cannot interleave with another process's block.
+    cannot interleave with another process's block. ``fsync=False`` for the coordinator's own
+    records (events, notices): readers see them at once either way, a power cut could lose the
+    last few, and a flush to disk on each would hold up its reaction to the next change.
     """
     if not text.endswith("\n"):
         text += "\n"
@@ -67,7 +69,8 @@ def append_lines(path: Path, text: str) -> None:
         while view:
             written = os.write(fd, view)
             view = view[written:]
-        os.fsync(fd)
+        if fsync:
+            os.fsync(fd)
     finally:
         os.close(fd)  # closing releases the flock
 

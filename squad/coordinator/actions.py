@@ -38,9 +38,11 @@ def apply(paths: SquadPaths, config: Config, items: list[rules.Item], now: datet
             notices.extend(_apply_one(paths, config, item, now))
         except (SquadError, OSError) as exc:
             log.warning("could not apply %s: %s", type(item).__name__, exc)
+    # The coordinator's own records, not flushed to disk one by one (see append_lines): a restart
+    # judges again from its checkpoint what a power cut lost.
+    ev.append_events(paths.events, events, fsync=False)
     if notices:
-        append_lines(paths.coordinator_comm, "".join(notices))
-    ev.append_events(paths.events, events)
+        append_lines(paths.coordinator_comm, "".join(notices), fsync=False)
     return events
 
 

@@ -45,9 +45,11 @@ REPORT_EVERY_S = 30.0  # reports/ are rewritten on every change, and at least th
 REPORT_GAP_S = 0.25  # ...but not more often than this while changes stream in
 
 
-def write_reports(paths: SquadPaths, snap: Snapshot, files: cache.Signatures) -> None:
+def write_reports(paths: SquadPaths, snap: Snapshot, files: cache.Signatures | None) -> None:
+    """``reports/status.md``, and the snapshot ``squad status`` reuses unless ``files`` is None."""
     actions.write_report(paths, snap)
-    cache.write(paths, snap, files)
+    if files is not None:
+        cache.write(paths, snap, files)
 
 
 class _ReportWriter:
@@ -57,14 +59,14 @@ class _ReportWriter:
     def __init__(self, paths: SquadPaths) -> None:
         self.paths = paths
         self._cond = threading.Condition()
-        self._pending: tuple[Snapshot, cache.Signatures] | None = None
+        self._pending: tuple[Snapshot, cache.Signatures | None] | None = None
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="squad-reports", daemon=True)
         self._thread.start()
 
-    def submit(self, snap: Snapshot, files: cache.Signatures) -> None:
+    def submit(self, snap: Snapshot, files: cache.Signatures | None) -> None:
         with self._cond:
-            self._pending = (snap, files)
+            self._pending = (snap, files)  # the newest wins: a snapshot owed is written again later
             self._cond.notify()
 
     def close(self) -> None:
@@ -115,6 +117,7 @@ class Coordinator:
         self.cycles = 0
         self._reported_at: datetime | None = None
         self._report_owed = False  # changes came faster than REPORT_GAP_S: a report is still to write
+        self._snapshot_owed = False  # status.md was written, the snapshot not yet (see _write_reports)
         self._follower: LeaseFollower | None = None  # the etcd watch, when the leases live in etcd
         self._ticked_at = time.monotonic()  # the slow timer's chores last ran (worktrees, lease folders)
         # The daemon writes its reports on a thread of their own: with long comm files a snapshot
@@ -194,7 +197,7 @@ class Coordinator:
         self.engine.trees = trees
 
     def close(self) -> None:
-        if self._report_owed:  # a stop in the middle of a stream of changes: the last report still lands
+        if self._report_owed or self._snapshot_owed:  # a stop mid-stream: the last report still lands
             moment = self.clock()
             try:
                 self._write_reports(self.engine.snapshot(moment), moment)
@@ -234,7 +237,7 @@ class Coordinator:
         """Wait for one batch of changes (or the timer) and react; False once stopping."""
         assert self.watcher is not None, "open() first"
         wait = self.tick_s if timeout is None else timeout
-        owed = self._report_owed
+        owed = self._report_owed or self._snapshot_owed
         raw = self.watcher.batch(min(wait, REPORT_GAP_S) if owed else wait)
         if self.stopping.is_set():
             return False
@@ -260,13 +263,19 @@ class Coordinator:
         while self.step():
             pass
 
-    def _write_reports(self, snap: Snapshot, moment: datetime) -> None:
-        """``reports/status.md`` and the snapshot ``squad status`` reuses, from one snapshot."""
+    def _write_reports(self, snap: Snapshot, moment: datetime, *, snapshot: bool = True) -> None:
+        """``reports/status.md`` and, with ``snapshot``, the snapshot ``squad status`` reuses.
+
+        While changes stream in, only ``status.md`` is written: the snapshot would be out of date
+        before anyone read it (status checks it against the files), and with long comm files it is
+        megabytes. It is owed, and written when the stream pauses."""
+        files = self.engine.signatures() if snapshot else None
         if self._reporter is not None:
-            self._reporter.submit(snap, self.engine.signatures())
+            self._reporter.submit(snap, files)
         else:
-            write_reports(self.paths, snap, self.engine.signatures())
+            write_reports(self.paths, snap, files)
         self._reported_at, self._report_owed = moment, False
+        self._snapshot_owed = not snapshot
 
     def _prune_lease_folders(self) -> None:
         from squad.leases.locks import prune_empty
@@ -291,7 +300,7 @@ class Coordinator:
             for e in logged:
                 log.info("%s %s %s %s", e.kind, e.agent or "-", e.path or "-", e.detail)
         self.cycles += 1
-        snap = self.engine.snapshot(moment)
+        snap: Snapshot | None = None  # built only for a report or a view that asks: O(agents)
         if self.enforce:
             # An idle tick changes only how long ago things were: the reports follow every change,
             # and idle time at least every REPORT_EVERY_S (idle CPU stays near zero at 200 agents).
@@ -299,15 +308,16 @@ class Coordinator:
             # is owed and written when the stream pauses): at 200 agents a report costs a few ms.
             quiet = not news and not logged
             since = (moment - self._reported_at).total_seconds() if self._reported_at else None
-            due = not quiet or self._report_owed or since is None or since >= REPORT_EVERY_S
+            due = not quiet or self._report_owed or self._snapshot_owed or since is None or since >= REPORT_EVERY_S
             if due and since is not None and since < REPORT_GAP_S and not quiet:
                 self._report_owed = True
             elif due:
-                self._write_reports(snap, moment)
+                snap = self.engine.snapshot(moment)
+                self._write_reports(snap, moment, snapshot=quiet)
             if any(c.kind == TICK for c in changes):
                 self._save_checkpoint()  # on the timer, not per change: a crash re-judges a few seconds, keys stop repeats
         if self.on_update is not None:
-            self.on_update(snap)
+            self.on_update(snap or self.engine.snapshot(moment))
         spent = time.perf_counter() - started
         if spent > SLOW_CYCLE_S:
             log.warning("slow cycle: %.0f ms for %d change(s)", spent * 1000, len(changes))

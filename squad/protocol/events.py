@@ -124,9 +124,9 @@ def append_event(path: Path, event: Event) -> None:
     append_lines(path, event.to_json() + "\n")
 
 
-def append_events(path: Path, events: list[Event]) -> None:
+def append_events(path: Path, events: list[Event], *, fsync: bool = True) -> None:
     if events:
-        append_lines(path, "".join(e.to_json() + "\n" for e in events))
+        append_lines(path, "".join(e.to_json() + "\n" for e in events), fsync=fsync)
 
 
 class EventLogReader:
