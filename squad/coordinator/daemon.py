@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from squad.atomic import write_atomic
 from squad.coordinator import actions, cache
-from squad.coordinator.engine import EVENTS, TICK, Change, Engine, agent_trees, classify, clean_scratch, judge
+from squad.coordinator.engine import COMM, EVENTS, TICK, Change, Engine, agent_trees, classify, clean_scratch, judge
 from squad.coordinator.state import Snapshot
 from squad.coordinator.watcher import Watcher
 from squad.errors import Refused, SquadError
@@ -36,7 +36,8 @@ from squad.protocol import events as ev
 from squad.protocol.times import format_time, now, parse_time
 
 if TYPE_CHECKING:
-    from squad.leases.etcd import LeaseFollower
+    from squad.coordinator.mirror import CommMirror
+    from squad.leases.etcd import KeyFollower
 
 log = logging.getLogger("squad.coordinator")
 DEFAULT_TICK_S = 5.0
@@ -118,7 +119,8 @@ class Coordinator:
         self._reported_at: datetime | None = None
         self._report_owed = False  # changes came faster than REPORT_GAP_S: a report is still to write
         self._snapshot_owed = False  # status.md was written, the snapshot not yet (see _write_reports)
-        self._follower: LeaseFollower | None = None  # the etcd watch, when the leases live in etcd
+        self._follower: KeyFollower | None = None  # the etcd watch, when the leases live in etcd
+        self._mirror: CommMirror | None = None  # comm files shared through etcd
         self._ticked_at = time.monotonic()  # the slow timer's chores last ran (worktrees, lease folders)
         # The daemon writes its reports on a thread of their own: with long comm files a snapshot
         # is megabytes, and writing it must not hold up the reaction to the next change.
@@ -140,6 +142,7 @@ class Coordinator:
         else:
             self.watcher = Watcher([self.paths.squad]).start()
         self._follow_etcd_leases()
+        self._mirror_comm_files()
         self.engine.rebuild(self.clock())
         # Everything read at start (megabytes of comm blocks: hundreds of thousands of objects)
         # lives as long as the coordinator: out of the collector's sight, or each full collection
@@ -161,7 +164,7 @@ class Coordinator:
         store = store_of(self.paths)
         if store.kind == "files" or self.watcher is None:
             return
-        from squad.leases.etcd import LeaseFollower, leases_for
+        from squad.leases.etcd import follow_leases, leases_for
 
         inbox = self.watcher.queue
         locks = self.paths.locks
@@ -169,8 +172,27 @@ class Coordinator:
         def changed(target: str | None) -> None:
             inbox.put(str(locks / f"{target or '@any'}{LOCK_SUFFIX}"))
 
-        self._follower = LeaseFollower(leases_for(self.paths, store), changed)
-        self._follower.start()
+        self._follower = follow_leases(leases_for(self.paths, store), changed)
+
+    def _mirror_comm_files(self) -> None:
+        """With an etcd store, every host's comm files are shared (``squad.coordinator.mirror``)."""
+        from squad.store import store_of
+
+        store = store_of(self.paths)
+        if store.kind == "files" or not self.enforce:
+            return
+        from squad.agents.roster import members
+        from squad.coordinator.mirror import CommMirror
+        from squad.leases.etcd import leases_for
+
+        mirror = CommMirror(self.paths, leases_for(self.paths, store))
+        try:
+            mirror.start([m.id.number for m in members(self.paths)])
+        except SquadError as exc:  # etcd down: the coordinator still runs on this host's files
+            log.warning("comm files are not shared: %s", exc)
+            mirror.stop()
+            return
+        self._mirror = mirror
 
     def _prune(self, folder: Path) -> bool:
         if folder.name == SQUAD_DIR_NAME:
@@ -208,6 +230,9 @@ class Coordinator:
         if self._follower is not None:
             self._follower.stop()
             self._follower = None
+        if self._mirror is not None:
+            self._mirror.stop()
+            self._mirror = None
         if self.watcher is not None:
             self.watcher.stop()
             self.watcher = None
@@ -277,6 +302,13 @@ class Coordinator:
         self._reported_at, self._report_owed = moment, False
         self._snapshot_owed = not snapshot
 
+    def _share(self, number: int) -> None:
+        assert self._mirror is not None
+        try:
+            self._mirror.publish(number)
+        except SquadError as exc:  # etcd down: published on a later change, from where it stopped
+            log.warning("could not share agent-%s's comm file: %s", number, exc)
+
     def _prune_lease_folders(self) -> None:
         from squad.leases.locks import prune_empty
 
@@ -289,6 +321,10 @@ class Coordinator:
         started = time.perf_counter()
         moment = self.clock()
         news = self.engine.observe_all(changes, moment)
+        if self._mirror is not None:
+            for change in changes:
+                if change.kind == COMM and change.number is not None:
+                    self._share(change.number)
         if not news and all(c.kind != TICK for c in changes):
             return []  # only our own writes coming back: nothing to judge or redraw
         items = judge(self.engine, moment, enforce=self.enforce)

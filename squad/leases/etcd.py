@@ -442,15 +442,19 @@ def _short(exc: BaseException) -> str:
     return text[:160] or type(exc).__name__
 
 
-class LeaseFollower(threading.Thread):
-    """Follow every change of the lease keys by an etcd watch, telling ``changed(target)`` of each:
-    from the revision last seen, across reconnects and member failures (a reconnect resumes where
-    the last event left off, so nothing is missed). Should etcd have compacted past that revision,
-    ``changed(None)`` says "read everything again"."""
+class KeyFollower(threading.Thread):
+    """Follow every change under ``prefix`` by an etcd watch, telling ``changed(key, kv)`` of each
+    (``kv`` as etcd gives it: base64 ``value``, ``mod_revision``; none for a deletion's value), from
+    the revision last seen, across reconnects and member failures: a reconnect resumes where the
+    last event left off, so nothing is missed. When there is no revision to resume from (the start,
+    or etcd compacted past it), ``changed(None, None)`` says "read everything again"."""
 
-    def __init__(self, leases: EtcdLeases, changed: Callable[[str | None], None]) -> None:
+    def __init__(
+        self, leases: EtcdLeases, prefix: str, changed: Callable[[str | None, dict[str, Any] | None], None]
+    ) -> None:
         super().__init__(name="squad-etcd-watch", daemon=True)
         self.leases = leases
+        self.prefix = prefix
         self.changed = changed
         self.revision: int | None = None  # the next revision to hear of
         self._stopping = threading.Event()
@@ -460,28 +464,33 @@ class LeaseFollower(threading.Thread):
         self._stopping.set()
         response = self._response
         if response is not None:  # a streaming read blocks: shut its socket to end it now
-            with contextlib.suppress(Exception):
-                socket.socket(fileno=os.dup(response.raw.fileno())).shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(Exception), socket.socket(fileno=os.dup(response.raw.fileno())) as sock:
+                sock.shutdown(socket.SHUT_RDWR)
             with contextlib.suppress(Exception):
                 response.close()
         self.join(timeout=10)
 
     def run(self) -> None:
+        failures = 0
         while not self._stopping.is_set():
             try:
                 if self.revision is None:
-                    self.revision = self.leases._read("follow the leases")[0] + 1
-                    self.changed(None)  # whatever happened before the watch began
+                    reply = self.leases._range("follow the squad", self.prefix, last=1)
+                    self.revision = int(reply.get("header", {}).get("revision", 0)) + 1
+                    self.changed(None, None)  # whatever happened before the watch began
                 self._watch_once()
-            except Exception as exc:
+                failures = 0
+            except Exception as exc:  # any failure: say so once, back off, reconnect
                 if self._stopping.is_set():
                     return
-                log.warning("etcd watch interrupted (%s); reconnecting", _short(exc))
+                failures += 1
+                if failures == 1:
+                    log.warning("etcd watch interrupted (%s); resuming from revision %s", _short(exc), self.revision)
                 self.leases._first = (self.leases._first + 1) % len(self.leases._clients)
-            self._stopping.wait(0.5)
+            self._stopping.wait(min(5.0, 0.1 * 2**failures))
 
     def _watch_once(self) -> None:
-        prefix = self.leases.prefix
+        prefix = self.prefix
         client = self.leases._clients[self.leases._first]
         body = {
             "create_request": {
@@ -507,14 +516,26 @@ class LeaseFollower(threading.Thread):
                     return
                 for event in result.get("events", []):
                     kv = event.get("kv", {})
-                    key = _unb64(kv.get("key", ""))
-                    self.changed(key[len(prefix) :] if key.startswith(prefix) else None)
+                    self.changed(_unb64(kv.get("key", "")), kv)
                     self.revision = max(self.revision or 0, int(kv.get("mod_revision", 0)) + 1)
                 if result.get("canceled"):
                     return
         finally:
             self._response.close()
             self._response = None
+
+
+def follow_leases(leases: EtcdLeases, changed: Callable[[str | None], None]) -> KeyFollower:
+    """A started ``KeyFollower`` on the lease keys, telling ``changed`` the target of each change
+    (None: read them all again)."""
+    prefix = leases.prefix
+
+    def on_key(key: str | None, kv: dict[str, Any] | None) -> None:
+        changed(key[len(prefix) :] if key is not None and key.startswith(prefix) else None)
+
+    follower = KeyFollower(leases, prefix, on_key)
+    follower.start()
+    return follower
 
 
 _CLIENTS: dict[tuple[str, str], EtcdLeases] = {}

@@ -311,3 +311,28 @@ def test_the_coordinator_on_the_other_host_follows_the_leases_by_watch(tmp_path:
         poll_until(lambda: shown("src/two.ts"), timeout=20, what="the watch to resume after the restart")
     finally:
         run_squad("daemon", "stop", cwd=b.root)
+
+
+def test_each_hosts_coordinator_judges_the_other_hosts_updates(tmp_path: Path, etcd: Any) -> None:
+    from tests.conftest import events
+
+    a, b = two_clones(tmp_path, etcd.url)
+    for host in (a, b):
+        assert run_squad("daemon", "start", cwd=host.root).returncode == 0
+    try:
+        posted = run_squad("update", "--agent", "agent-1-api", "--status", "ACTIVE", "outside/a.ts", cwd=a.root)
+        assert posted.returncode == 0, posted.stderr
+
+        def judged(host: SquadPaths, agent: str, path: str) -> bool:
+            return any(e.agent == agent and e.path == path for e in events(host, "violation"))
+
+        poll_until(lambda: judged(b, "agent-1-api", "outside/a.ts"), timeout=20, what="host b to judge a's update")
+        assert b.comm(1).read_bytes() == a.comm(1).read_bytes()  # the same file, byte for byte
+        posted = run_squad("update", "--agent", "agent-2-web", "--status", "BLOCKED", "outside/b.ts", cwd=b.root)
+        assert posted.returncode == 0, posted.stderr
+        poll_until(lambda: judged(a, "agent-2-web", "outside/b.ts"), timeout=20, what="host a to judge b's update")
+        status = json.loads(run_squad("status", "--json", cwd=a.root).stdout)
+        assert {x["id"] for x in status["agents"]} >= {"agent-1-api", "agent-2-web"}
+    finally:
+        for host in (a, b):
+            run_squad("daemon", "stop", cwd=host.root)
