@@ -78,6 +78,7 @@ store: files
 #   idle_timeout_s: 600
 #   retries: 3
 #   worktree_dir: ../{repo}-squad
+#   remote: origin          # agents on several hosts push squad/* there; review and merge fetch it
 #   setup: {copy: [.env], run: []}
 
 # The coordinator daemon: watch the work tree too (changes to files an agent may not write are

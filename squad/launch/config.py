@@ -29,6 +29,7 @@ class LaunchSettings:
     setup_copy: tuple[str, ...] = (".env",)
     setup_run: tuple[str, ...] = ()
     test_cmd: str | None = None
+    remote: str | None = None  # where the agents' branches are pushed (several hosts): review and merge fetch them
     tmux_socket: str | None = None
     tmux_session: str | None = None
     monitor_cmd: str = "squad monitor"  # what the tmux monitor window runs
@@ -65,7 +66,7 @@ class LaunchSettings:
 _KINDS = ("claude", "codex", "gemini", "aider", "cmd")  # squad.launch.agents.KINDS, without importing it
 _INTS = {"max_parallel", "per_role", "retries"}
 _FLOATS = {"idle_timeout_s", "backoff_s", "backoff_max_s", "grace_s", "sample_s"}
-_STRS = {"cmd", "agent", "args", "worktree_dir", "test_cmd", "tmux_socket", "tmux_session", "monitor_cmd"}
+_STRS = {"cmd", "agent", "args", "worktree_dir", "test_cmd", "remote", "tmux_socket", "tmux_session", "monitor_cmd"}
 _ALIASES = {"idle_timeout": "idle_timeout_s", "backoff": "backoff_s", "grace": "grace_s", "test": "test_cmd"}
 _LISTS = {"copy": "setup_copy", "setup_copy": "setup_copy", "run": "setup_run", "install": "setup_run"}
 _LISTS["setup_run"] = "setup_run"

@@ -101,11 +101,35 @@ class BranchReview:
         }
 
 
-def agent_branches(paths: SquadPaths) -> list[str]:
-    """Every agent, by id, that has a ``squad/<agent>`` branch, ordered by number."""
+def agent_branches(paths: SquadPaths, remote: str | None = None) -> list[str]:
+    """Every agent, by id, that has a ``squad/<agent>`` branch (here, or fetched from ``remote``),
+    ordered by number."""
+    return sorted(agent_refs(paths, remote), key=_order)
+
+
+def agent_refs(paths: SquadPaths, remote: str | None = None) -> dict[str, str]:
+    """agent -> the branch to review: ``squad/<agent>`` here, else ``<remote>/squad/<agent>`` (an
+    agent on another host pushed it)."""
+    refs: dict[str, str] = {}
+    if remote:
+        prefix = f"{remote}/{BRANCH_PREFIX}"
+        out = git(paths.root, "for-each-ref", "--format=%(refname:short)", f"refs/remotes/{prefix}")
+        refs.update((line.removeprefix(prefix), line) for line in out.splitlines() if line.startswith(prefix))
     out = git(paths.root, "for-each-ref", "--format=%(refname:short)", f"refs/heads/{BRANCH_PREFIX}")
-    agents = [line.removeprefix(BRANCH_PREFIX) for line in out.splitlines() if line.startswith(BRANCH_PREFIX)]
-    return sorted(agents, key=_order)
+    refs.update((line.removeprefix(BRANCH_PREFIX), line) for line in out.splitlines() if line.startswith(BRANCH_PREFIX))
+    return refs
+
+
+def fetch_agent_branches(paths: SquadPaths, remote: str | None) -> None:
+    """Bring the agents' branches other hosts pushed to ``remote`` (``launch.remote``) up to date."""
+    if not remote:
+        return
+    spec = f"+refs/heads/{BRANCH_PREFIX}*:refs/remotes/{remote}/{BRANCH_PREFIX}*"
+    result = run_git(paths.root, "fetch", "--quiet", "--prune", remote, spec, check=False)
+    if result.returncode != 0:
+        from squad import git as git_module
+
+        raise SquadError(f"cannot fetch the agent branches from {remote}: {git_module.reason(result)}")
 
 
 def _order(agent: str) -> tuple[int, str]:
@@ -113,11 +137,11 @@ def _order(agent: str) -> tuple[int, str]:
     return (parsed.number if parsed else 0, agent)
 
 
-def resolve_branch_agent(paths: SquadPaths, name: str) -> str:
+def resolve_branch_agent(paths: SquadPaths, name: str, remote: str | None = None) -> str:
     parsed = parse_agent_id(name)
     if parsed is None:
         raise SquadError(f"bad agent id {name!r}: use agent-<n>-<role>, agent-<n> or <n>")
-    for agent in agent_branches(paths):
+    for agent in agent_branches(paths, remote):
         if same_agent(agent, parsed) and (parsed.role is None or agent == str(parsed)):
             return agent
     raise SquadError(f"no branch {BRANCH_PREFIX}{name}: nothing was launched for it")
@@ -165,11 +189,16 @@ def predicted_conflicts(repo: Path, base: str, branch: str) -> list[str]:
 
 
 def review_agent(
-    paths: SquadPaths, agent: str, *, test_cmd: str | None = None, setup: tuple[str, ...] = ()
+    paths: SquadPaths,
+    agent: str,
+    *,
+    test_cmd: str | None = None,
+    setup: tuple[str, ...] = (),
+    branch: str | None = None,
 ) -> BranchReview:
-    """One branch's review; ``setup`` names untracked set-up copies (``.env``) that do not make its
-    worktree dirty."""
-    branch = branch_of(agent)
+    """One branch's review (``branch``: ``squad/<agent>``, or a remote one another host pushed);
+    ``setup`` names untracked set-up copies (``.env``) that do not make its worktree dirty."""
+    branch = branch or branch_of(agent)
     base = current_branch(paths.root)
     worktrees = {w.branch: w.path for w in list_worktrees(paths.root)}
     worktree = worktrees.get(branch)
@@ -220,9 +249,12 @@ def review(
     paths: SquadPaths, settings: LaunchSettings, agents: tuple[str, ...] = (), *, tests: bool = True
 ) -> list[BranchReview]:
     require_repo(paths.root)
-    names = [resolve_branch_agent(paths, a) for a in agents] if agents else agent_branches(paths)
+    fetch_agent_branches(paths, settings.remote)
+    refs = agent_refs(paths, settings.remote)
+    names = [resolve_branch_agent(paths, a, settings.remote) for a in agents] if agents else sorted(refs, key=_order)
     setup = untracked_only(paths.root, settings.setup_copy)
-    return [review_agent(paths, a, test_cmd=settings.test_cmd if tests else None, setup=setup) for a in names]
+    test_cmd = settings.test_cmd if tests else None
+    return [review_agent(paths, a, test_cmd=test_cmd, setup=setup, branch=refs[a]) for a in names]
 
 
 @dataclass(frozen=True)
@@ -237,17 +269,19 @@ class Merged:
 def merge(paths: SquadPaths, settings: LaunchSettings, agent: str, *, squash: bool = False) -> Merged:
     """Merge the agent's branch into the current branch when its review passes; refuse otherwise."""
     require_repo(paths.root)
-    name = resolve_branch_agent(paths, agent)
+    fetch_agent_branches(paths, settings.remote)
+    name = resolve_branch_agent(paths, agent, settings.remote)
+    ref = agent_refs(paths, settings.remote)[name]
     launched = st.read_report(paths).get(name)
     if launched and launched.state in (st.RUNNING, st.QUEUED, st.BACKOFF):
         raise Refused(f"{name} is {launched.state}: run `squad stop` before merging its branch")
     setup = untracked_only(paths.root, settings.setup_copy)
-    result = review_agent(paths, name, test_cmd=settings.test_cmd, setup=setup)
+    result = review_agent(paths, name, test_cmd=settings.test_cmd, setup=setup, branch=ref)
     if result.worktree is not None and result.dirty:
         done = commit_work(result.worktree, name, utcnow(), setup)  # never lose work
         if done is not None and done.unguarded is not None:
             st.record_unguarded(paths, name, done.sha, done.unguarded)
-        result = review_agent(paths, name, test_cmd=settings.test_cmd, setup=setup)
+        result = review_agent(paths, name, test_cmd=settings.test_cmd, setup=setup, branch=ref)
     # A predicted conflict is left to the merge itself: it refuses with git's own list, changing nothing.
     problems = [p for p in result.problems if not (result.conflicts and p.startswith("would conflict"))]
     if problems:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -336,3 +337,40 @@ def test_each_hosts_coordinator_judges_the_other_hosts_updates(tmp_path: Path, e
     finally:
         for host in (a, b):
             run_squad("daemon", "stop", cwd=host.root)
+
+
+def test_review_and_merge_work_from_the_branches_other_hosts_pushed(tmp_path: Path, etcd: Any) -> None:
+    a, b = two_clones(tmp_path, etcd.url)
+    assert run_squad("hooks", "install", "--git", "--fence", cwd=a.root).returncode == 0
+    env = {"AGENT_ID": "agent-1-api"}
+
+    def agent_commit(branch: str, file: str, *extra: str) -> None:
+        git(a.root, "checkout", "-q", "-b", branch, "main")
+        (a.root / file).parent.mkdir(parents=True, exist_ok=True)
+        (a.root / file).write_text(f"{branch}\n")
+        git(a.root, "add", file)
+        done = subprocess.run(["git", "commit", "-q", "-m", f"work on {file}", *extra], cwd=a.root,
+                              env={**os.environ, **env}, capture_output=True, text=True)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        git(a.root, "push", "-q", "origin", branch)
+        git(a.root, "checkout", "-q", "main")
+
+    token = json.loads(lock(a, "agent-1-api", SHARED, "--json").stdout)["token"]
+    agent_commit("squad/agent-1-api", SHARED)  # the fence hook names the lease it relies on
+    assert run_squad("unlock", SHARED, "--agent", "agent-1-api", cwd=a.root).returncode == 0
+    assert f"Squad-Fence: {SHARED}={token}" in git(a.root, "log", "-1", "--format=%B", "squad/agent-1-api")
+    env["AGENT_ID"] = "agent-3-ops"
+    agent_commit("squad/agent-3-ops", "shared/other.ts", "--no-verify")  # no lease: no token
+
+    b.config.write_text(b.config.read_text() + "launch:\n  remote: origin\n")
+    review = json.loads(run_squad("review", "--json", "--no-tests", cwd=b.root).stdout)["branches"]
+    assert [(r["branch"], r["passes"]) for r in review] == [
+        ("origin/squad/agent-1-api", True),
+        ("origin/squad/agent-3-ops", False),
+    ]
+    assert any("with no Squad-Fence token" in p for p in review[1]["problems"])
+    merged = run_squad("merge", "agent-1", cwd=b.root)
+    assert merged.returncode == 0, merged.stderr
+    assert (b.root / SHARED).read_text() == "squad/agent-1-api\n"
+    refused = run_squad("merge", "agent-3", cwd=b.root)
+    assert refused.returncode == 1 and "fencing:" in refused.stderr
