@@ -21,6 +21,7 @@ def pause(paths: SquadPaths, reason: str | None = None) -> bool:
     text = f"paused_at: {format_time(moment)}\nby: {by}\n" + (f"reason: {' '.join(reason.split())}\n" if reason else "")
     write_atomic(paths.pause_flag, text)
     ev.append_event(paths.events, ev.Event(PAUSED, moment, detail=reason or "", data={"by": by}))
+    _share(paths, text)
     return True
 
 
@@ -31,7 +32,36 @@ def resume(paths: SquadPaths) -> bool:
     except FileNotFoundError:
         return False
     ev.append_event(paths.events, ev.Event(RESUMED, now(), data={"by": _user()}))
+    _share(paths, None)
     return True
+
+
+def _share(paths: SquadPaths, flag: str | None) -> None:
+    """With an etcd store, the flag is the squad's, not this host's: each host's coordinator writes
+    (or removes) its own copy when the key changes (``squad.coordinator.mirror``)."""
+    from squad.store import store_of
+
+    store = store_of(paths)
+    if store.kind == "files":
+        return
+    from squad.errors import SquadError
+    from squad.leases.etcd import _b64, leases_for
+
+    leases = leases_for(paths, store)
+    key = _b64(control_prefix(leases.prefix) + "pause")
+    try:
+        if flag is None:
+            leases._post("resume the other hosts", "/kv/deleterange", {"key": key})
+        else:
+            leases._post("pause the other hosts", "/kv/put", {"key": key, "value": _b64(flag)})
+    except SquadError as exc:
+        done = "paused" if flag is not None else "resumed"
+        raise SquadError(f"{done} here, but the other hosts could not be told: {exc.message}") from None
+
+
+def control_prefix(locks_prefix: str) -> str:
+    """``/squad/<name>/control/``: the flags every host's coordinator follows."""
+    return locks_prefix.removesuffix("locks/") + "control/"
 
 
 def _user() -> str:

@@ -26,6 +26,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from squad.atomic import write_atomic
 from squad.leases._stale import hostname
 from squad.leases.etcd import EtcdLeases, KeyFollower, _b64, _unb64
 from squad.paths import SquadPaths
@@ -47,6 +48,7 @@ class CommMirror:
         self.conflicts: set[int] = set()  # agents posting from two hosts: left alone, reported
         self._lock = threading.Lock()
         self._follower: KeyFollower | None = None
+        self._flags: KeyFollower | None = None
         self._synced_revision = 0
 
     # -- life ------------------------------------------------------------------------------------
@@ -59,11 +61,38 @@ class CommMirror:
         self._follower = KeyFollower(self.leases, self.prefix, self._on_key)
         self._follower.revision = self._synced_revision + 1
         self._follower.start()
+        from squad.coordinator.control import control_prefix
+
+        self._flags = KeyFollower(self.leases, control_prefix(self.leases.prefix), self._on_flag)
+        self._flags.start()  # from the current revision: "read everything again" comes first
 
     def stop(self) -> None:
-        if self._follower is not None:
-            self._follower.stop()
-            self._follower = None
+        for follower in (self._follower, self._flags):
+            if follower is not None:
+                follower.stop()
+        self._follower = self._flags = None
+
+    # -- the squad's flags -----------------------------------------------------------------------
+
+    def _on_flag(self, key: str | None, kv: dict[str, Any] | None) -> None:
+        """``control/pause`` in etcd, copied to this host's ``control/pause.flag`` (and removed)."""
+        from squad.coordinator.control import control_prefix
+
+        name = control_prefix(self.leases.prefix) + "pause"
+        if key is None:  # (re)started: take the flag as etcd has it now
+            reply = self.leases._range("read the squad's flags", name)
+            found = reply.get("kvs", [])
+            self._set_pause(_unb64(found[0].get("value", "")) if found else None, initial=True)
+        elif key == name:
+            self._set_pause(_unb64(kv["value"]) if kv and "value" in kv else None, initial=False)
+
+    def _set_pause(self, text: str | None, *, initial: bool) -> None:
+        flag = self.paths.pause_flag
+        if text is not None and not flag.exists():
+            write_atomic(flag, text, fsync=False)
+        elif text is None and not initial:
+            with contextlib.suppress(FileNotFoundError):
+                flag.unlink()  # a pause made here while etcd was away stays until resumed
 
     # -- this host's agents ----------------------------------------------------------------------
 

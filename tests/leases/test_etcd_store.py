@@ -374,3 +374,17 @@ def test_review_and_merge_work_from_the_branches_other_hosts_pushed(tmp_path: Pa
     assert (b.root / SHARED).read_text() == "squad/agent-1-api\n"
     refused = run_squad("merge", "agent-3", cwd=b.root)
     assert refused.returncode == 1 and "fencing:" in refused.stderr
+
+
+def test_a_pause_on_one_host_pauses_the_others(tmp_path: Path, etcd: Any) -> None:
+    a, b = two_clones(tmp_path, etcd.url)
+    assert run_squad("daemon", "start", cwd=b.root).returncode == 0
+    try:
+        assert run_squad("pause", "--reason", "release freeze", cwd=a.root).returncode == 0
+        assert a.pause_flag.exists()
+        poll_until(b.pause_flag.exists, timeout=10, what="host b's coordinator to copy the pause flag")
+        assert "release freeze" in b.pause_flag.read_text()
+        assert run_squad("resume", cwd=a.root).returncode == 0
+        poll_until(lambda: not b.pause_flag.exists(), timeout=10, what="host b to resume")
+    finally:
+        run_squad("daemon", "stop", cwd=b.root)
