@@ -73,7 +73,7 @@ failed=0
 for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
 if [ "$failed" -ne 0 ]; then echo "run-demo.sh: an agent script failed" >&2; exit 1; fi
 AGENT_ID=agent-3-ml "$PYTHON" fake_agent.py ml-again
-for _ in $(seq 1 20); do  # the daemon's next cycle: status.md shows every task done
+for _ in $(seq 1 120); do  # the daemon's next cycle: status.md shows every task done (a busy machine: up to 30 s)
   if grep -q "12/12" .squad/reports/status.md 2>/dev/null; then break; fi
   sleep 0.25
 done
