@@ -78,23 +78,34 @@ def relative_hooks_path(cwd: Path) -> str | None:
     return value if value and not value.startswith(("/", "~")) else None
 
 
-def pre_commit_script(check: list[str]) -> str:
-    """Our pre-commit hook: run the hook that was there first, then squad's check."""
-    chained = f"pre-commit{CHAINED_SUFFIX}"
-    program = shlex.quote(check[0])
+def _chained_script(name: str, what: str, missing: str, argv: list[str], tail: str = "") -> str:
+    """Our ``name`` hook: run the hook that was there first (``NAME.squad-chained``), then ``argv``
+    (followed by ``tail``, shell text), or say it is missing and pass."""
+    chained = f"{name}{CHAINED_SUFFIX}"
+    program = shlex.quote(argv[0])
     return f"""#!/bin/sh
 {HOOK_MARKER}: installed by `squad hooks install --git`; `squad hooks uninstall` restores what was here.
-# Refuses a commit that touches paths this agent may not write (ownership matrix and leases).
+# {what}
 here=$(dirname "$0")
 if [ -x "$here/{chained}" ]; then
     "$here/{chained}" "$@" || exit $?
 fi
 if ! command -v {program} >/dev/null 2>&1; then
-    echo "squad: {program} not found: the squad pre-commit check is skipped" >&2
+    echo "squad: {program} not found: {missing}" >&2
     exit 0
 fi
-exec {shlex.join(check)}
+exec {shlex.join(argv)}{tail}
 """
+
+
+def pre_commit_script(check: list[str]) -> str:
+    """Our pre-commit hook: run the hook that was there first, then squad's check."""
+    return _chained_script(
+        "pre-commit",
+        "Refuses a commit that touches paths this agent may not write (ownership matrix and leases).",
+        "the squad pre-commit check is skipped",
+        check,
+    )
 
 
 def husky_hook(hooks: Path) -> Path | None:
@@ -267,21 +278,13 @@ FENCE_HOOK = "prepare-commit-msg"
 
 def fence_script(command: list[str]) -> str:
     """Our prepare-commit-msg hook: run the hook that was there first, then ``squad fence``."""
-    chained = f"{FENCE_HOOK}{CHAINED_SUFFIX}"
-    program = shlex.quote(command[0])
-    return f"""#!/bin/sh
-{HOOK_MARKER}: installed by `squad hooks install --git`; `squad hooks uninstall` restores what was here.
-# Adds a Squad-Fence: trailer for each lease this commit relies on (squad merge checks them).
-here=$(dirname "$0")
-if [ -x "$here/{chained}" ]; then
-    "$here/{chained}" "$@" || exit $?
-fi
-if ! command -v {program} >/dev/null 2>&1; then
-    echo "squad: {program} not found: no Squad-Fence trailers" >&2
-    exit 0
-fi
-exec {shlex.join([*command, "fence"])} "$@"
-"""
+    return _chained_script(
+        FENCE_HOOK,
+        "Adds a Squad-Fence: trailer for each lease this commit relies on (squad merge checks them).",
+        "no Squad-Fence trailers",
+        [*command, "fence"],
+        ' "$@"',
+    )
 
 
 def install_fence(cwd: Path, command: list[str] | None = None) -> Change:

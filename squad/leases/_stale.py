@@ -109,7 +109,6 @@ def _holder_state(paths: SquadPaths, agent: str, now: datetime) -> object:
 
 def break_entry(paths: SquadPaths, entry: Entry, reason: str, now: datetime, by: str | None, *, forced: bool) -> Broken:
     """Move a lease to ``locks/.broken/`` with the reason, and log ``lock_broken``. Caller holds the mutex."""
-    from squad.protocol import events as ev
 
     lease = entry.lease or Lease(agent="unknown", path=entry.target, acquired_at=now, expires_at=now, ttl_s=0.0)
     moved = _broken_name(paths, lease.path, now)
@@ -118,6 +117,26 @@ def break_entry(paths: SquadPaths, entry: Entry, reason: str, now: datetime, by:
     text = moved.read_bytes().decode("utf-8", "replace")
     write_atomic(moved, _annotate(text, reason, now, by))
     prune(paths, entry.file.parent)
+    log_break(paths, lease, reason, now, by, forced=forced, moved=moved)
+    if lease.handoff_to:
+        tell_handoff(paths, lease, f"{lease.path} was freed ({reason})", now)
+    return Broken(lease, reason, moved)
+
+
+def log_break(
+    paths: SquadPaths,
+    lease: Lease,
+    reason: str,
+    now: datetime,
+    by: str | None,
+    *,
+    forced: bool,
+    moved: Path,
+    **extra: object,
+) -> None:
+    """The ``lock_broken`` event: whose lease, why, by whom, where its record was kept."""
+    from squad.protocol import events as ev
+
     ev.append_event(
         paths.events,
         ev.Event(
@@ -126,12 +145,9 @@ def break_entry(paths: SquadPaths, entry: Entry, reason: str, now: datetime, by:
             agent=lease.agent,
             path=lease.path,
             detail=reason,
-            data={"by": by, "forced": forced, "moved_to": paths.display(moved)},
+            data={"by": by, "forced": forced, "moved_to": paths.display(moved), **extra},
         ),
     )
-    if lease.handoff_to:
-        tell_handoff(paths, lease, f"{lease.path} was freed ({reason})", now)
-    return Broken(lease, reason, moved)
 
 
 def tell_handoff(paths: SquadPaths, lease: Lease, what: str, now: datetime) -> None:

@@ -414,22 +414,11 @@ class EtcdLeases:
     def record_break(self, lease: Lease, reason: str, now: datetime, by: str | None, *, forced: bool) -> Broken:
         """Keep the broken lease on this host, as the files backend does, and log ``lock_broken``."""
         from squad.atomic import write_atomic
-        from squad.leases._stale import Broken, _annotate, _broken_name
-        from squad.protocol import events as ev
+        from squad.leases._stale import Broken, _annotate, _broken_name, log_break
 
         moved = _broken_name(self.paths, lease.path, now)
         write_atomic(moved, _annotate(lease.to_json(), reason, now, by), fsync=False)
-        ev.append_event(
-            self.paths.events,
-            ev.Event(
-                kind=ev.LOCK_BROKEN,
-                at=now,
-                agent=lease.agent,
-                path=lease.path,
-                detail=reason,
-                data={"by": by, "forced": forced, "moved_to": self.paths.display(moved), "store": self.store.url},
-            ),
-        )
+        log_break(self.paths, lease, reason, now, by, forced=forced, moved=moved, store=self.store.url)
         return Broken(lease, reason, moved)
 
 

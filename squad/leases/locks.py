@@ -545,14 +545,7 @@ def grants(paths: SquadPaths, *, recent: int | None = None) -> list[Lease]:
 
     from squad.protocol.times import parse_time
 
-    try:
-        with paths.grant_log.open("rb") as handle:
-            size = handle.seek(0, os.SEEK_END)
-            start = 0 if recent is None else max(0, size - recent * 160)  # a grant line is ~120 bytes
-            handle.seek(start)
-            lines = handle.read().splitlines()[1 if start else 0 :]
-    except OSError:
-        return []
+    lines = _tail_lines(paths.grant_log, None if recent is None else recent * 160)  # a grant line is ~120 bytes
     out = []
     for raw in lines:
         try:
@@ -567,19 +560,26 @@ def grants(paths: SquadPaths, *, recent: int | None = None) -> list[Lease]:
     return sorted(out, key=lambda g: g.token or 0)
 
 
+def _tail_lines(log: Path, tail_bytes: int | None) -> list[bytes]:
+    """The whole lines in the last ``tail_bytes`` of a JSONL log (all of it for None; none if it
+    cannot be read): the first, cut by the start of the tail, is left out."""
+    try:
+        with log.open("rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            start = 0 if tail_bytes is None else max(0, size - tail_bytes)
+            handle.seek(start)
+            return handle.read().splitlines()[1 if start else 0 :]
+    except OSError:
+        return []
+
+
 def released_since(paths: SquadPaths, since: datetime, *, tail_bytes: int = 1 << 20) -> list[tuple[Lease, datetime]]:
     """Leases released at or after ``since`` (from the end of ``logs/leases.jsonl``), oldest first."""
     import json
 
     from squad.protocol.times import parse_time
 
-    try:
-        with paths.lease_log.open("rb") as handle:
-            size = handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, size - tail_bytes))
-            lines = handle.read().splitlines()[1 if size > tail_bytes else 0 :]
-    except OSError:
-        return []
+    lines = _tail_lines(paths.lease_log, tail_bytes)
     out = []
     for raw in lines:
         try:
