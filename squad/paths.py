@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from squad.errors import NotInitialised, SquadError
@@ -16,143 +17,147 @@ LOCK_SUFFIX = ".lock"
 
 @dataclass(frozen=True)
 class SquadPaths:
-    """Every path of the ``.squad/`` tree, rooted at the repository that holds it."""
+    """Every path of the ``.squad/`` tree, rooted at the repository that holds it.
+
+    Each path is built once per instance (``cached_property``): leases and the coordinator ask
+    for the same few many times a second.
+    """
 
     root: Path
 
-    @property
+    @cached_property
     def squad(self) -> Path:
         return self.root / SQUAD_DIR_NAME
 
-    @property
+    @cached_property
     def config(self) -> Path:
         return self.squad / "config.yaml"
 
-    @property
+    @cached_property
     def prd(self) -> Path:
         return self.squad / "feature-prd.md"
 
-    @property
+    @cached_property
     def ownership(self) -> Path:
         return self.squad / "ownership.yaml"
 
-    @property
+    @cached_property
     def plans(self) -> Path:
         return self.squad / "parallel-plans"
 
-    @property
+    @cached_property
     def comms(self) -> Path:
         return self.squad / "comms"
 
-    @property
+    @cached_property
     def coordinator_comm(self) -> Path:
         return self.comms / "coordinator-comm.md"
 
-    @property
+    @cached_property
     def locks(self) -> Path:
         return self.squad / "locks"
 
-    @property
+    @cached_property
     def broken_locks(self) -> Path:
         return self.locks / ".broken"
 
-    @property
+    @cached_property
     def lock_mutex(self) -> Path:
         # Never the lease file itself (filelock truncates the file it locks), and never inside
         # locks/: filelock 4.x makes short-lived scratch files beside the file it locks, and the
         # coordinator must see only leases there.
         return self.control / "locks.mutex"
 
-    @property
+    @cached_property
     def fence_counter(self) -> Path:
         """The last fencing token granted on the files backend (written under the lease mutex)."""
         return self.control / "fence"
 
-    @property
+    @cached_property
     def logs(self) -> Path:
         return self.squad / "logs"
 
-    @property
+    @cached_property
     def events(self) -> Path:
         return self.logs / "events.jsonl"
 
-    @property
+    @cached_property
     def grant_log(self) -> Path:
         """Every lease granted on the files backend, with its fencing token (``squad merge`` reads it)."""
         return self.logs / "grants.jsonl"
 
-    @property
+    @cached_property
     def lost_log(self) -> Path:
         """Leases their holder lost (expired, broken, taken) and was told of, once each."""
         return self.logs / "lost.jsonl"
 
-    @property
+    @cached_property
     def lease_log(self) -> Path:
         """Released leases, one JSON line each: a restarted coordinator judges a report by the
         leases its agent held when it wrote it, even one unlocked since."""
         return self.logs / "leases.jsonl"
 
-    @property
+    @cached_property
     def reports(self) -> Path:
         return self.squad / "reports"
 
-    @property
+    @cached_property
     def snapshot_cache(self) -> Path:
         """The coordinator's last snapshot, with what it read of each file (``squad status`` reuses it)."""
         return self.reports / "snapshot.json"
 
-    @property
+    @cached_property
     def status_report(self) -> Path:
         return self.reports / "status.md"
 
-    @property
+    @cached_property
     def control(self) -> Path:
         return self.squad / "control"
 
-    @property
+    @cached_property
     def pause_flag(self) -> Path:
         return self.control / "pause.flag"
 
-    @property
+    @cached_property
     def allocation(self) -> Path:
         """What `squad allocate --json` printed: the coordinator reads its prediction."""
         return self.squad / "allocation.json"
 
-    @property
+    @cached_property
     def allocate_mutex(self) -> Path:
         return self.control / "allocate.mutex"
 
-    @property
+    @cached_property
     def coordinator_pid(self) -> Path:
         return self.control / "coordinator.pid"
 
-    @property
+    @cached_property
     def coordinator_lock(self) -> Path:
         return self.control / "coordinator.lock"
 
-    @property
+    @cached_property
     def coordinator_state(self) -> Path:
         """Which comm blocks the coordinator judged already, kept across restarts."""
         return self.control / "coordinator.state"
 
-    @property
+    @cached_property
     def coordinator_log(self) -> Path:
         return self.logs / "coordinator.log"
 
-    @property
+    @cached_property
     def launch_report(self) -> Path:
         """The launcher's view of its agents (state, productivity): the monitor shows it."""
         return self.reports / "launch.json"
 
-    @property
+    @cached_property
     def launch_pid(self) -> Path:
         return self.control / "launch.pid"
 
-    @property
+    @cached_property
     def launch_stop(self) -> Path:
         return self.control / "launch.stop"
 
-    @property
+    @cached_property
     def launch_setup_marks(self) -> Path:
         return self.control / "launch-setup"
 

@@ -32,6 +32,8 @@ from squad.protocol.lease import (
 from squad.protocol.times import from_timestamp
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from squad.agents.roster import Member
     from squad.config import Config
 
@@ -122,8 +124,7 @@ def read_entry(file: Path, paths: SquadPaths, ttl: float) -> Entry | None:
     """The entry for one lease file; None if it vanished (released) meanwhile."""
     target = target_of(file, locks_dir(paths))
     try:
-        raw = file.read_bytes()
-        mtime = from_timestamp(file.stat().st_mtime)
+        raw, mtime = _read_with_mtime(file)
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as exc:  # a folder named *.lock, no permission
@@ -141,6 +142,20 @@ def read_entry(file: Path, paths: SquadPaths, ttl: float) -> Entry | None:
         claimed = claimed_path(text) or target
         return Entry(file, claimed, None, _unreadable(paths, file, exc.line, exc.message))
     return Entry(file, lease.path, lease)
+
+
+def _read_with_mtime(file: Path) -> tuple[bytes, datetime]:
+    """The bytes and modification time of a file, in one open (os-level: the io layer adds five
+    system calls to a read of a few hundred bytes)."""
+    fd = os.open(file, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        chunks = [os.read(fd, st.st_size + 1)]
+        while chunks[-1]:  # grew since the fstat
+            chunks.append(os.read(fd, 65536))
+    finally:
+        os.close(fd)
+    return b"".join(chunks), from_timestamp(st.st_mtime)
 
 
 def _unreadable(paths: SquadPaths, file: Path, line: int | None, message: str) -> SquadError:

@@ -1,6 +1,6 @@
 """Leases under ``.squad/locks/``: acquire, release, renew and break, never two holders at once.
 
-Every check-and-write runs under one mutex: a ``filelock.FileLock`` on ``control/locks.mutex`` (the
+Every check-and-write runs under one mutex: filelock's lock on ``control/locks.mutex`` (the
 lease data never lives in the locked file: filelock's Unix lock truncates it; and no scratch file of
 filelock's ever lands in ``locks/``, where the coordinator must see only leases). A new lease is an
 exclusive create (O_EXCL), a renewal an atomic replace. Leases written by hand by agents
@@ -18,6 +18,7 @@ import contextlib
 import functools
 import math
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -45,8 +46,6 @@ from squad.protocol.times import format_time
 from squad.protocol.times import now as utcnow
 
 if TYPE_CHECKING:
-    from filelock import FileLock
-
     from squad.config import Config
     from squad.leases.etcd import EtcdLeases
 
@@ -124,28 +123,114 @@ def _remote(paths: SquadPaths) -> EtcdLeases | None:
 def mutex(paths: SquadPaths) -> Iterator[None]:
     """Hold the filelock mutex ``control/locks.mutex``; every check-and-write of a lease runs inside it.
 
-    One FileLock instance per path (``is_singleton``), so it is reentrant within a thread: the
-    coordinator may call into this module while it already holds the mutex.
+    Reentrant within a thread (the coordinator may call into this module while it already holds
+    it), exclusive between threads and between processes.
     """
     lock = _mutex_lock(paths)
-    try:
-        lock.acquire()
-    except FileNotFoundError:  # control/ removed by hand (filelock versions that do not create it)
-        Path(mutex_file(paths)).parent.mkdir(parents=True, exist_ok=True)
-        lock.acquire()
+    lock.acquire()
     try:
         yield
     finally:
         lock.release()
 
 
-@functools.lru_cache(maxsize=64)
-def _mutex_lock(paths: SquadPaths) -> FileLock:
-    # The singleton itself, kept: FileLock(..., is_singleton=True) canonicalises the path
-    # (realpath) on every call, which was most of an uncontended lock+unlock pair.
-    from filelock import FileLock
+class _DescriptorMutex:
+    """The mutex through filelock's descriptor lock (``lock_descriptor``, filelock >= 3.30): the
+    same lock a ``FileLock`` on the file takes, at a few microseconds a pair where
+    ``FileLock.acquire`` spends hundreds (path canonicalisation, fork bookkeeping, ownership probes).
 
-    return FileLock(mutex_file(paths), is_singleton=True)
+    One descriptor per process, opened on first use and again in a forked child (a child
+    sharing its parent's open file would share its lock); a thread lock on top, since a lock
+    on one descriptor does not exclude the process's other threads.
+    """
+
+    def __init__(self, file: str) -> None:
+        self._file = file
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        self._fd = -1
+        self._identity = (0, 0)
+        self._pid = 0
+
+    def acquire(self) -> None:
+        self._thread_lock.acquire()
+        try:
+            if self._depth == 0:
+                self._lock_descriptor()
+            self._depth += 1
+        except BaseException:
+            self._thread_lock.release()
+            raise
+
+    def release(self) -> None:
+        self._depth -= 1
+        try:
+            if self._depth == 0:
+                from filelock import unlock_descriptor
+
+                unlock_descriptor(self._fd)
+        finally:
+            self._thread_lock.release()
+
+    def _lock_descriptor(self) -> None:
+        from filelock import lock_descriptor
+
+        if self._pid != os.getpid():
+            self._reopen()
+        while True:
+            delay = 0.0005
+            while not lock_descriptor(self._fd, blocking=False):
+                time.sleep(delay)
+                delay = min(delay * 2, 0.02)
+            if self._still_the_file():
+                return
+            # The file was removed or replaced (control/ deleted by hand) while we held it open:
+            # a lock on the old inode excludes nobody. Take the file that is there now.
+            from filelock import unlock_descriptor
+
+            unlock_descriptor(self._fd)
+            self._reopen()
+
+    def _still_the_file(self) -> bool:
+        try:
+            on_disk = os.stat(self._file)  # noqa: PTH116 - str path, on every acquire
+        except FileNotFoundError:
+            return False
+        return (on_disk.st_ino, on_disk.st_dev) == self._identity
+
+    def _reopen(self) -> None:
+        if self._fd >= 0:  # inherited across fork: closing the child's copy leaves the parent's lock alone
+            os.close(self._fd)
+            self._fd = -1
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+        try:
+            self._fd = os.open(self._file, flags, 0o644)
+        except FileNotFoundError:  # control/ removed by hand
+            Path(self._file).parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self._file, flags, 0o644)
+        held = os.fstat(self._fd)
+        self._identity = (held.st_ino, held.st_dev)
+        self._pid = os.getpid()
+        self._depth = 0
+
+
+def _after_fork_in_child() -> None:
+    # A thread of the parent may have held a mutex at the fork: the child starts with none held.
+    for lock in _descriptor_mutexes:
+        lock._thread_lock = threading.RLock()
+        lock._depth = 0
+
+
+_descriptor_mutexes: list[_DescriptorMutex] = []
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+@functools.lru_cache(maxsize=64)
+def _mutex_lock(paths: SquadPaths) -> _DescriptorMutex:
+    lock = _DescriptorMutex(mutex_file(paths))
+    _descriptor_mutexes.append(lock)
+    return lock
 
 
 # -- targets ---------------------------------------------------------------------------------
@@ -361,7 +446,7 @@ def _try_acquire(
             token=_next_token(paths),
         )
         file = lease_file(paths, target)
-        if file.parent == paths.broken_locks or paths.broken_locks in file.parents:
+        if os.fspath(file).startswith(f"{paths.broken_locks}{os.sep}"):
             raise SquadError(f"cannot lock {target}: its lease would sit in .squad/locks/.broken/")
         if not create_exclusive(file, lease.to_json(), fsync=False):
             # A file we could not read as a conflicting lease (e.g. a folder lease written as

@@ -63,7 +63,10 @@ class Lease:
             data["handoff_to"] = self.handoff_to
         if self.token is not None:
             data["token"] = self.token
-        return json.dumps(data, indent=2) + "\n"
+        # Byte for byte what json.dumps(data, indent=2) writes for these flat values, from the C
+        # encoder (indent turns it off, and a lease is written on every grant).
+        flat = json.dumps(data, separators=(",\n  ", ": "))
+        return "{\n  " + flat[1:-1] + "\n}\n"
 
     def as_json(self) -> dict[str, Any]:
         """The lease as every ``--json`` output shows it (``squad lock``, ``squad locks``, status)."""
@@ -402,16 +405,33 @@ def _time(value: Any) -> datetime | None:
 
 
 def lease_files(locks_dir: Path) -> Iterator[Path]:
-    """Every ``*.lock`` under ``locks/`` at any depth, skipping ``.broken/`` and dot files."""
-    if not locks_dir.is_dir():
+    """Every ``*.lock`` under ``locks/`` at any depth, skipping ``.broken/`` and dot files.
+
+    In path order: a folder's files, then its subfolders. Symlinked folders are not entered.
+    """
+    # Only locks/.broken/ is squad's own; leases of dot paths (.github/ci.yml, .env) are leases.
+    yield from _lease_files_in(os.fspath(locks_dir), top=True)
+
+
+def _lease_files_in(folder: str, *, top: bool) -> Iterator[Path]:
+    try:
+        with os.scandir(folder) as found:
+            entries = sorted(found, key=lambda e: e.name)
+    except (FileNotFoundError, NotADirectoryError):
         return
-    for folder, dirs, files in os.walk(locks_dir):
-        # Only locks/.broken/ is squad's own; leases of dot paths (.github/ci.yml, .env) are leases.
-        top = folder == os.fspath(locks_dir)
-        dirs[:] = sorted(d for d in dirs if not (top and d == ".broken"))
-        for name in sorted(files):
-            if name.endswith(LOCK_SUFFIX):
-                yield Path(folder) / name
+    folders = []
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            continue
+        if is_dir:
+            if not (top and entry.name == ".broken") and not entry.is_symlink():
+                folders.append(entry.path)
+        elif entry.name.endswith(LOCK_SUFFIX):
+            yield Path(entry.path)
+    for sub in folders:
+        yield from _lease_files_in(sub, top=False)
 
 
 def read_lease(file: Path, locks_dir: Path, default_ttl_s: float, root: Path | None = None) -> Lease | None:

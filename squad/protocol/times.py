@@ -66,10 +66,9 @@ def format_time(moment: datetime, *, precise: bool = False) -> str:
     ``precise`` keeps milliseconds (``14:05:00.250Z``): leases need them, or a short lease would
     expire up to a second early.
     """
-    utc = moment.astimezone(UTC)
-    if precise:
-        return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    # isoformat is C (strftime was a tenth of a lease pair); a UTC time ends in "+00:00".
+    return utc.isoformat(timespec="milliseconds" if precise else "seconds")[:-6] + "Z"
 
 
 def from_timestamp(seconds: float) -> datetime:
