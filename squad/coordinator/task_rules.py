@@ -24,6 +24,7 @@ from squad.coordinator.world import (
     make_event,
     may_take,
     pick_target,
+    sharing_files,
     stamp,
     task_of,
     unfinished,
@@ -104,15 +105,15 @@ def _moves(world: World, view: AgentView, tasks: list[PlanTask], now: datetime, 
     out: list[Item] = []
     plan_by_target: dict[str, tuple[AgentView, list[str], list[str]]] = {}
     added: dict[str, float] = {}
-    for task in tasks:
-        picked = pick_target(world, view, task, config, added)
+    for group in sharing_files(tasks):  # tasks writing one file move together, never to two agents
+        picked = pick_target(world, view, group, config, added)
         if picked is None:
             continue
         target, files = picked
-        added[target.id] = added.get(target.id, 0.0) + task.estimate_h
+        added[target.id] = added.get(target.id, 0.0) + sum(task.estimate_h for task in group)
         entry = plan_by_target.setdefault(target.id, (target, [], []))
-        entry[1].append(task.id)
-        entry[2].extend(files)
+        entry[1].extend(task.id for task in group)
+        entry[2].extend(f for f in files if f not in entry[2])
     for target, ids, moved in plan_by_target.values():
         key = f"{kind}:{view.id}:{','.join(ids)}"
         out.append(MoveTasks(key, view.id, target.id, tuple(ids), tuple(moved)))

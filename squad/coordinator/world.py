@@ -6,6 +6,7 @@ Records only and pure helpers; ``rules`` decides, ``actions`` acts.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -235,21 +236,54 @@ def can_receive(view: AgentView, config: Config) -> bool:
 
 
 def pick_target(
-    world: World, source: AgentView, task: PlanTask, config: Config, added: dict[str, float] | None = None
+    world: World,
+    source: AgentView,
+    tasks: PlanTask | Sequence[PlanTask],
+    config: Config,
+    added: dict[str, float] | None = None,
 ) -> tuple[AgentView, tuple[str, ...]] | None:
-    """The least-loaded live agent that may take ``task`` (lowest number on a tie); ``added`` is
-    load already given out in this round."""
+    """The least-loaded live agent that may take every one of ``tasks`` (lowest number on a
+    tie), with the files that go with them; ``added`` is load already given out in this round."""
+    group = (tasks,) if isinstance(tasks, PlanTask) else tuple(tasks)
     best: tuple[float, str, AgentView, tuple[str, ...]] | None = None
     for view in world.agents:
         if same_agent(view.id, source.id) or view.plan is None or not can_receive(view, config):
             continue
-        ok, files = may_take(world.matrix, view.id, source.id, task)
-        if not ok:
-            continue
-        rank = (load(view) + (added or {}).get(view.id, 0.0), view.id)
-        if best is None or rank < best[:2]:
-            best = (*rank, view, files)
+        files: list[str] = []
+        for task in group:
+            ok, more = may_take(world.matrix, view.id, source.id, task)
+            if not ok:
+                break
+            files.extend(f for f in more if f not in files)
+        else:
+            rank = (load(view) + (added or {}).get(view.id, 0.0), view.id)
+            if best is None or rank < best[:2]:
+                best = (*rank, view, tuple(files))
     return (best[2], best[3]) if best else None
+
+
+def sharing_files(tasks: Sequence[PlanTask]) -> list[list[PlanTask]]:
+    """``tasks`` in groups that must stay with one agent: tasks writing the same file (or a file
+    inside a folder another writes) land together, as ``squad allocate`` never splits them.
+    Groups and the tasks in each keep plan order."""
+    from squad.leases.locks import conflicts
+
+    leader = list(range(len(tasks)))
+
+    def find(i: int) -> int:
+        while leader[i] != i:
+            leader[i] = leader[leader[i]]
+            i = leader[i]
+        return i
+
+    for i, a in enumerate(tasks):
+        for j in range(i):
+            if any(conflicts(x, y) for x in a.files for y in tasks[j].files):
+                leader[find(i)] = find(j)
+    groups: dict[int, list[PlanTask]] = {}
+    for i, task in enumerate(tasks):
+        groups.setdefault(find(i), []).append(task)
+    return list(groups.values())
 
 
 def live_lease(world: World, path: str) -> LockView | None:

@@ -279,6 +279,39 @@ def test_reassign_a_stale_agent_and_one_blocked_too_long(squad: SquadPaths) -> N
     assert by_source["agent-2-backend"].task_ids == ("T3", "T4")  # blocked: the ones not started
 
 
+def test_reassign_keeps_tasks_that_write_one_file_together(squad: SquadPaths) -> None:
+    """Spread one by one, the silent agent's tasks would go to both idle agents, and the two that
+    write ml/detector.py would end with two owners: they move as one, with its file."""
+    plan(squad, 1, "frontend", ["frontend/"], [("T1", ["frontend/a.tsx"], [])])
+    plan(squad, 2, "backend", ["backend/"], [("T2", ["backend/s.py"], [])])
+    plan(
+        squad,
+        3,
+        "ml",
+        ["ml/"],
+        [
+            ("T5", ["ml/detector.py"], []),
+            ("T6", ["ml/features.py"], []),
+            ("T8", ["ml/model/"], []),
+            ("T7", ["ml/detector.py", "ml/model.py"], ["T5"]),
+        ],
+    )
+    post(squad, 1, "frontend", Status.ACTIVE, at(0), task="T1")
+    post(squad, 2, "backend", Status.ACTIVE, at(0), task="T2")
+    post(squad, 3, "ml", Status.FAILED, at(0), task="T5", progress=(0, 4))
+    items = rules.rule_reassign(world(squad, at(5)), at(5), CONFIG)
+    moves = {m.target: m for m in items if isinstance(m, rules.MoveTasks)}
+    by_task = {task: target for target, m in moves.items() for task in m.task_ids}
+    assert set(by_task) == {"T5", "T6", "T7", "T8"}
+    assert by_task["T5"] == by_task["T7"]  # both write ml/detector.py
+    assert len(set(by_task.values())) == 2  # the rest still spreads over the idle agents
+    holder = moves[by_task["T5"]]
+    assert {"ml/detector.py", "ml/model.py"} <= set(holder.files)
+    actions.apply(squad, CONFIG, items, at(5))
+    assert "T7" in [t.id for t in read_plan(squad.plan(int(by_task["T5"].split("-")[1]))).tasks]
+    assert rules.rule_reassign(world(squad, at(6)), at(6), CONFIG) == []
+
+
 def test_work_stealing_when_an_agent_is_done(squad: SquadPaths) -> None:
     plan(squad, 1, "frontend", [], [("T1", [], [])])
     plan(squad, 2, "backend", [], [("T2", [], []), ("T3", [], []), ("T4", [], []), ("T5", ["config/x.js"], [])])
