@@ -27,7 +27,20 @@ from typing import TYPE_CHECKING, Any
 
 from squad.atomic import write_atomic
 from squad.coordinator import actions, cache
-from squad.coordinator.engine import COMM, EVENTS, TICK, Change, Engine, agent_trees, classify, clean_scratch, judge
+from squad.coordinator.engine import (
+    ALLOCATION,
+    COMM,
+    EVENTS,
+    MATRIX,
+    PLAN,
+    TICK,
+    Change,
+    Engine,
+    agent_trees,
+    classify,
+    clean_scratch,
+    judge,
+)
 from squad.coordinator.state import Snapshot
 from squad.coordinator.watcher import Watcher
 from squad.errors import Refused, SquadError
@@ -36,7 +49,8 @@ from squad.protocol import events as ev
 from squad.protocol.times import format_time, now, parse_time
 
 if TYPE_CHECKING:
-    from squad.coordinator.mirror import CommMirror
+    from squad.coordinator.claim import CoordinatorClaim
+    from squad.coordinator.mirror import SquadMirror
     from squad.leases.etcd import KeyFollower
 
 log = logging.getLogger("squad.coordinator")
@@ -120,7 +134,9 @@ class Coordinator:
         self._report_owed = False  # changes came faster than REPORT_GAP_S: a report is still to write
         self._snapshot_owed = False  # status.md was written, the snapshot not yet (see _write_reports)
         self._follower: KeyFollower | None = None  # the etcd watch, when the leases live in etcd
-        self._mirror: CommMirror | None = None  # comm files shared through etcd
+        self._mirror: SquadMirror | None = None  # comm files, plans, the feed: shared through etcd
+        self._claim: CoordinatorClaim | None = None  # on etcd: whether this host's coordinator acts
+        self._role_changed = threading.Event()
         self._ticked_at = time.monotonic()  # the slow timer's chores last ran (worktrees, lease folders)
         # The daemon writes its reports on a thread of their own: with long comm files a snapshot
         # is megabytes, and writing it must not hold up the reaction to the next change.
@@ -175,24 +191,49 @@ class Coordinator:
         self._follower = follow_leases(leases_for(self.paths, store), changed)
 
     def _mirror_comm_files(self) -> None:
-        """With an etcd store, every host's comm files are shared (``squad.coordinator.mirror``)."""
+        """With an etcd store, what the squad shares goes through etcd (``squad.coordinator.mirror``),
+        and only the coordinator holding the squad's claim acts (``squad.coordinator.claim``)."""
         from squad.store import store_of
 
         store = store_of(self.paths)
         if store.kind == "files" or not self.enforce:
             return
         from squad.agents.roster import members
-        from squad.coordinator.mirror import CommMirror
+        from squad.coordinator.claim import DEFAULT_CLAIM_TTL_S, CoordinatorClaim
+        from squad.coordinator.mirror import SquadMirror
         from squad.leases.etcd import leases_for
 
-        mirror = CommMirror(self.paths, leases_for(self.paths, store))
+        leases = leases_for(self.paths, store)
+        mirror = SquadMirror(self.paths, leases)
         try:
             mirror.start([m.id.number for m in members(self.paths)])
         except SquadError as exc:  # etcd down: the coordinator still runs on this host's files
             log.warning("comm files are not shared: %s", exc)
             mirror.stop()
-            return
-        self._mirror = mirror
+        else:
+            self._mirror = mirror
+        ttl = self.engine.config.section("coordinator").get("claim_ttl_s", DEFAULT_CLAIM_TTL_S)
+        claim = CoordinatorClaim(
+            leases, mirror.origin, ttl_s=float(ttl) if isinstance(ttl, int | float) else DEFAULT_CLAIM_TTL_S
+        )
+        try:
+            claim.keep()  # the first cycle knows its role
+        except SquadError as exc:
+            log.warning("cannot claim the squad's coordinator (%s): following until etcd answers", exc)
+        log.info("%s for the squad", "acting" if claim.acting() else f"following {claim.holder or 'nobody'}")
+        claim.on_change = self._on_role_change
+        claim.start()
+        self._claim = claim
+
+    def _on_role_change(self) -> None:
+        self._role_changed.set()
+        if self.watcher is not None:
+            self.watcher.wake()
+
+    def acting(self) -> bool:
+        """Whether this coordinator acts (judges, logs, tells, moves): always on the files; on
+        etcd, only while it holds the squad's claim."""
+        return self.enforce and (self._claim is None or self._claim.acting())
 
     def _prune(self, folder: Path) -> bool:
         if folder.name == SQUAD_DIR_NAME:
@@ -230,7 +271,12 @@ class Coordinator:
         if self._follower is not None:
             self._follower.stop()
             self._follower = None
+        if self._claim is not None:
+            self._claim.stop()  # another host acts at once
+            self._claim = None
         if self._mirror is not None:
+            with contextlib.suppress(SquadError):
+                self._mirror.publish_feed()  # what this host logged last reaches the others
             self._mirror.stop()
             self._mirror = None
         if self.watcher is not None:
@@ -277,6 +323,9 @@ class Coordinator:
             if self.enforce:
                 self._prune_lease_folders()
         changes = [Change(TICK)] if raw is None else self.changes(raw)
+        if self._role_changed.is_set():  # started or stopped acting for the squad: judge afresh
+            self._role_changed.clear()
+            changes = [Change(TICK), *changes]
         if changes:
             try:
                 self.cycle(changes)
@@ -302,12 +351,29 @@ class Coordinator:
         self._reported_at, self._report_owed = moment, False
         self._snapshot_owed = not snapshot
 
-    def _share(self, number: int) -> None:
-        assert self._mirror is not None
+    def _share(self, changes: list[Change], acting: bool) -> None:
+        """Through etcd: this host's agents' comm appends, the shared files changed here, and the
+        role this host has now (a new acting host publishes its feed; a follower takes it)."""
+        mirror = self._mirror
+        assert mirror is not None
         try:
-            self._mirror.publish(number)
+            if mirror.acting != acting:
+                mirror.act(acting)
+            for change in changes:
+                if change.kind == COMM and change.number is not None:
+                    mirror.publish(change.number)
+            if any(c.kind in (PLAN, MATRIX, ALLOCATION, TICK) for c in changes):
+                mirror.share_files()
         except SquadError as exc:  # etcd down: published on a later change, from where it stopped
-            log.warning("could not share agent-%s's comm file: %s", number, exc)
+            log.warning("could not share through etcd: %s", exc)
+
+    def _publish_feed(self) -> None:
+        if self._mirror is None or not self._mirror.acting:
+            return
+        try:
+            self._mirror.publish_feed()
+        except SquadError as exc:
+            log.warning("could not publish the coordinator's records: %s", exc)
 
     def _prune_lease_folders(self) -> None:
         from squad.leases.locks import prune_empty
@@ -320,14 +386,16 @@ class Coordinator:
     def cycle(self, changes: list[Change]) -> list[ev.Event]:
         started = time.perf_counter()
         moment = self.clock()
+        acting = self.acting()
         news = self.engine.observe_all(changes, moment)
         if self._mirror is not None:
-            for change in changes:
-                if change.kind == COMM and change.number is not None:
-                    self._share(change.number)
+            self._share(changes, acting)
         if not news and all(c.kind != TICK for c in changes):
+            self._publish_feed()
             return []  # only our own writes coming back: nothing to judge or redraw
-        items = judge(self.engine, moment, enforce=self.enforce)
+        # A follower leaves what it read unjudged: when it takes over, it judges what nobody did,
+        # and the keys of what the acting host logged (fed to it) keep it from judging twice.
+        items = judge(self.engine, moment, enforce=acting) if acting or not self.enforce else []
         logged: list[ev.Event] = []
         if items:
             logged = actions.apply(self.paths, self.engine.config, items, moment)
@@ -335,6 +403,7 @@ class Coordinator:
             self.engine.reported.update(e.key for e in logged if e.key)
             for e in logged:
                 log.info("%s %s %s %s", e.kind, e.agent or "-", e.path or "-", e.detail)
+            self._publish_feed()
         self.cycles += 1
         snap: Snapshot | None = None  # built only for a report or a view that asks: O(agents)
         if self.enforce:

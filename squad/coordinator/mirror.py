@@ -1,15 +1,21 @@
-"""Comm files shared through etcd, for a squad on several hosts (``store: etcd://...``).
+"""What a squad spread over hosts shares through etcd (``store: etcd://...``), besides the leases.
 
-Each host's coordinator publishes what its own agents append to their comm files (the bytes, in
-chunks keyed by agent and offset), and writes what the other hosts publish into its own
-``.squad/comms/``, byte for byte: so every host's coordinator, ``squad status`` and monitor read
-every agent's comm file with the code that reads a local one. An agent's comm file is written on
-one host only (agents are numbered squad-wide); a number posting from two hosts is reported and its
-file left as it is.
+- **Comm files.** Each host's coordinator publishes what its own agents append to their comm files
+  (the bytes, in chunks keyed by agent and offset), and writes what the other hosts publish into
+  its own ``.squad/comms/``, byte for byte: so every host's coordinator, ``squad status`` and
+  monitor read every agent's comm file with the code that reads a local one. An agent's comm file
+  is written on one host only (agents are numbered squad-wide); a number posting from two hosts is
+  reported and its file left as it is.
+- **The acting coordinator's records** (``squad.coordinator.claim``): the lines the acting host
+  appends to its event log and its coordinator comm are published as a feed, and the following
+  hosts append them to theirs; what each host took of each feed is kept in ``control/feed.json``.
+- **Plans, the ownership matrix, the allocation and the PRD**, as whole files: a change on any
+  host (``squad allocate``, a move by the acting coordinator, an edit by hand) is published and
+  written on the others; the last write wins.
+- **The pause flag** (``control/pause``), copied to each host's ``control/pause.flag``.
 
-The watch resumes from the last revision it saw, so a reconnect loses nothing; at start, or after
-etcd compacted past that revision, every mirrored file is checked against etcd and rewritten when
-it differs.
+The watches resume from the last revision they saw, so a reconnect loses nothing; at start, or
+after etcd compacted past that revision, everything is read again and compared.
 """
 
 from __future__ import annotations
@@ -35,13 +41,22 @@ log = logging.getLogger("squad")
 
 CHUNK = 256 * 1024  # bytes a key holds at most (etcd refuses requests over 1.5 MB)
 _KEY_RE = re.compile(r"^agent-(\d+)/(\d{16})$")
+_FEED_KEY_RE = re.compile(r"^(events|coordinator)/(.+)/(\d{16})$")
+# The files shared whole, relative to .squad/: never a path outside these (etcd is written by
+# every host; a key naming ../ must not reach a file).
+_SHARED_FILE_RE = re.compile(
+    r"^(?:parallel-plans/[A-Za-z0-9][A-Za-z0-9._-]*\.md|ownership\.yaml|allocation\.json|feature-prd\.md)$"
+)
 
 
-class CommMirror:
+class SquadMirror:
     def __init__(self, paths: SquadPaths, leases: EtcdLeases) -> None:
         self.paths = paths
         self.leases = leases
-        self.prefix = leases.prefix.removesuffix("locks/") + "comms/"
+        squad = leases.prefix.removesuffix("locks/")
+        self.prefix = squad + "comms/"
+        self.feed_prefix = squad + "feed/"
+        self.files_prefix = squad + "files/"
         self.origin = f"{hostname()}:{hashlib.sha256(str(paths.root).encode()).hexdigest()[:10]}"
         self.published: dict[int, int] = {}  # this host's agents: bytes of their comm file published
         self.mirrored: set[int] = set()  # agents whose comm file another host writes
@@ -50,6 +65,16 @@ class CommMirror:
         self._follower: KeyFollower | None = None
         self._flags: KeyFollower | None = None
         self._synced_revision = 0
+        # The feed: this host's records while it acts, the other hosts' while it follows.
+        self.acting = False
+        self.fed: dict[str, int] = {}  # feed -> bytes of this host's file published (while acting)
+        self.taken: dict[str, dict[str, int]] = self._load_taken()  # origin -> feed -> bytes appended here
+        # Whole files: what each holds as last published or written here, so a write of ours coming
+        # back through the watcher (or an unchanged file) is not published again.
+        self.shared: dict[str, str] = {}  # .squad/-relative path -> sha256 of its bytes
+        self._seen: dict[str, tuple[int, int]] = {}  # path -> (mtime_ns, size) when last looked at
+        self._feed: KeyFollower | None = None
+        self._files: KeyFollower | None = None
 
     # -- life ------------------------------------------------------------------------------------
 
@@ -65,12 +90,16 @@ class CommMirror:
 
         self._flags = KeyFollower(self.leases, control_prefix(self.leases.prefix), self._on_flag)
         self._flags.start()  # from the current revision: "read everything again" comes first
+        self._files = KeyFollower(self.leases, self.files_prefix, self._on_file)
+        self._files.start()  # "read everything again" first: files both here and in etcd are compared
+        self._feed = KeyFollower(self.leases, self.feed_prefix, self._on_feed)
+        self._feed.start()
 
     def stop(self) -> None:
-        for follower in (self._follower, self._flags):
+        for follower in (self._follower, self._flags, self._files, self._feed):
             if follower is not None:
                 follower.stop()
-        self._follower = self._flags = None
+        self._follower = self._flags = self._files = self._feed = None
 
     # -- the squad's flags -----------------------------------------------------------------------
 
@@ -188,16 +217,7 @@ class CommMirror:
                 return
         except OSError:
             pass
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(whole)
-            Path(tmp).replace(path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                Path(tmp).unlink()
-            raise
+        _replace_bytes(path, whole)
 
     def _sync_all(self) -> None:
         revision, found = self._chunks()
@@ -212,3 +232,246 @@ class CommMirror:
                     self.mirrored.add(number)
                     self._write_whole(number, chunks)
         self._synced_revision = revision
+
+    # -- the acting coordinator's feed -------------------------------------------------------------
+
+    def _feed_file(self, name: str) -> Path:
+        return self.paths.events if name == "events" else self.paths.coordinator_comm
+
+    def act(self, acting: bool) -> None:
+        """This host's coordinator starts (or stops) acting for the squad. Acting, it publishes
+        what its event log and coordinator comm gain from now on; following, it takes what the
+        acting host published that it has not taken yet."""
+        with self._lock:
+            if acting and not self.acting:
+                self.fed = {name: _size(self._feed_file(name)) for name in ("events", "coordinator")}
+            self.acting = acting
+        if not acting:
+            self._sync_feed()
+
+    def publish_feed(self) -> None:
+        """Publish the whole lines the acting host's event log and coordinator comm gained."""
+        with self._lock:
+            if not self.acting:
+                return
+            for name in ("events", "coordinator"):
+                file = self._feed_file(name)
+                start = self.fed.get(name, 0)
+                if _size(file) <= start:
+                    continue
+                try:
+                    with file.open("rb") as handle:
+                        handle.seek(start)
+                        data = handle.read()
+                except OSError:
+                    continue
+                data = data[: data.rfind(b"\n") + 1]
+                offset = start
+                while data:
+                    piece, data = data[:CHUNK], data[CHUNK:]
+                    key = f"{self.feed_prefix}{name}/{self.origin}/{offset:016d}"
+                    value = json.dumps({"data": base64.b64encode(piece).decode("ascii")})
+                    self.leases._post(
+                        "publish the coordinator's records", "/kv/put", {"key": _b64(key), "value": _b64(value)}
+                    )
+                    offset += len(piece)
+                self.fed[name] = offset
+
+    def _on_feed(self, key: str | None, kv: dict[str, Any] | None) -> None:
+        if key is None or kv is None:
+            self._sync_feed()
+            return
+        match = _FEED_KEY_RE.match(key[len(self.feed_prefix) :]) if key.startswith(self.feed_prefix) else None
+        if match is None or "value" not in kv:
+            return
+        name, origin, offset = match.group(1), match.group(2), int(match.group(3))
+        with self._lock:
+            if origin == self.origin or self.acting:
+                return  # ours; or this host acts now, and its own records are the squad's
+            data = base64.b64decode(json.loads(_unb64(kv["value"])).get("data", ""))
+            if self._take(name, origin, offset, data):
+                self._save_taken()
+
+    def _sync_feed(self) -> None:
+        """Take every record of the other hosts not taken yet, in the order they were published."""
+        reply = self.leases._range("read the coordinator's records", self.feed_prefix)
+        records = sorted(reply.get("kvs", []), key=lambda kv: int(kv.get("create_revision", 0)))
+        with self._lock:
+            if self.acting:
+                return
+            took = False
+            for kv in records:
+                match = _FEED_KEY_RE.match(_unb64(kv["key"])[len(self.feed_prefix) :])
+                if match is None or match.group(2) == self.origin:
+                    continue
+                data = base64.b64decode(json.loads(_unb64(kv.get("value", ""))).get("data", ""))
+                took = self._take(match.group(1), match.group(2), int(match.group(3)), data) or took
+            if took:
+                self._save_taken()
+
+    def _take(self, name: str, origin: str, offset: int, data: bytes) -> bool:
+        marks = self.taken.setdefault(origin, {})
+        if offset < marks.get(name, 0):
+            return False  # taken already (a resumed watch repeats nothing; a full read may)
+        file = self._feed_file(name)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        marks[name] = offset + len(data)
+        return True
+
+    def _load_taken(self) -> dict[str, dict[str, int]]:
+        try:
+            data = json.loads(self._taken_file().read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {str(o): {str(n): int(v) for n, v in marks.items() if isinstance(v, int)}
+                for o, marks in data.items() if isinstance(marks, dict)}  # fmt: skip
+
+    def _save_taken(self) -> None:
+        write_atomic(self._taken_file(), json.dumps(self.taken, sort_keys=True) + "\n", fsync=False)
+
+    def _taken_file(self) -> Path:
+        return self.paths.control / "feed.json"
+
+    # -- whole files: plans, the matrix, the allocation, the PRD -------------------------------------
+
+    def _local_shared(self) -> list[str]:
+        """The shared files this host has, ``.squad/``-relative."""
+        out = [
+            name
+            for name in ("ownership.yaml", "allocation.json", "feature-prd.md")
+            if (self.paths.squad / name).is_file()
+        ]
+        with contextlib.suppress(OSError):
+            out.extend(f"parallel-plans/{e.name}" for e in os.scandir(self.paths.plans)
+                       if e.is_file() and _SHARED_FILE_RE.match(f"parallel-plans/{e.name}"))  # fmt: skip
+        return out
+
+    def share_files(self) -> None:
+        """Publish the shared files changed here since they were last published or written."""
+        with self._lock:
+            present = set(self._local_shared())
+            for rel in sorted(present):
+                file = self.paths.squad / rel
+                try:
+                    st = file.stat()
+                except OSError:
+                    continue
+                if self._seen.get(rel) == (st.st_mtime_ns, st.st_size):
+                    continue
+                try:
+                    data = file.read_bytes()
+                except OSError:
+                    continue
+                self._seen[rel] = (st.st_mtime_ns, st.st_size)
+                digest = hashlib.sha256(data).hexdigest()
+                if self.shared.get(rel) == digest:
+                    continue
+                self._put_file(rel, data, st.st_mtime)
+                self.shared[rel] = digest
+            for rel in [r for r in self.shared if r not in present]:  # removed here: removed everywhere
+                self.leases._post("share a removed file", "/kv/deleterange", {"key": _b64(self.files_prefix + rel)})
+                del self.shared[rel]
+                self._seen.pop(rel, None)
+
+    def _put_file(self, rel: str, data: bytes, mtime: float) -> None:
+        value = json.dumps({"origin": self.origin, "mtime": mtime, "data": base64.b64encode(data).decode("ascii")})
+        self.leases._post("share a file", "/kv/put", {"key": _b64(self.files_prefix + rel), "value": _b64(value)})
+
+    def _on_file(self, key: str | None, kv: dict[str, Any] | None) -> None:
+        if key is None or kv is None:
+            self._sync_files()
+            return
+        rel = key[len(self.files_prefix) :] if key.startswith(self.files_prefix) else ""
+        if not _SHARED_FILE_RE.match(rel):
+            return
+        with self._lock:
+            if "value" not in kv:  # removed on another host
+                self._remove(rel)
+                return
+            record = json.loads(_unb64(kv["value"]))
+            if record.get("origin") != self.origin:
+                self._write_file(rel, base64.b64decode(record.get("data", "")))
+
+    def _sync_files(self) -> None:
+        """At start (or after a compaction): each file the newer of here and etcd, both sides."""
+        reply = self.leases._range("read the shared files", self.files_prefix)
+        with self._lock:
+            remote: set[str] = set()
+            for kv in reply.get("kvs", []):
+                rel = _unb64(kv["key"])[len(self.files_prefix) :]
+                if not _SHARED_FILE_RE.match(rel):
+                    continue
+                remote.add(rel)
+                record = json.loads(_unb64(kv.get("value", "")))
+                data = base64.b64decode(record.get("data", ""))
+                file = self.paths.squad / rel
+                try:
+                    here = file.read_bytes()
+                    newer_here = file.stat().st_mtime > float(record.get("mtime", 0))
+                except OSError:
+                    here, newer_here = None, False
+                if here == data:
+                    self.shared[rel] = hashlib.sha256(data).hexdigest()
+                elif here is not None and newer_here:
+                    self.shared.pop(rel, None)  # published below
+                else:
+                    self._write_file(rel, data)
+        for rel in self._local_shared():
+            if rel not in remote:
+                self.shared.pop(rel, None)
+        self.share_files()
+
+    def _write_file(self, rel: str, data: bytes) -> None:
+        file = self.paths.squad / rel
+        digest = hashlib.sha256(data).hexdigest()
+        try:
+            if file.read_bytes() == data:
+                self.shared[rel] = digest
+                return
+        except OSError:
+            pass
+        _replace_bytes(file, data)
+        self.shared[rel] = digest
+        with contextlib.suppress(OSError):
+            st = file.stat()
+            self._seen[rel] = (st.st_mtime_ns, st.st_size)
+
+    def _remove(self, rel: str) -> None:
+        file = self.paths.squad / rel
+        try:
+            here = hashlib.sha256(file.read_bytes()).hexdigest()
+        except OSError:
+            here = None
+        if here is not None and here == self.shared.get(rel):  # unchanged here since: it goes
+            with contextlib.suppress(FileNotFoundError):
+                file.unlink()
+        self.shared.pop(rel, None)
+        self._seen.pop(rel, None)
+
+
+def _size(file: Path) -> int:
+    try:
+        return file.stat().st_size
+    except OSError:
+        return 0
+
+
+def _replace_bytes(path: Path, data: bytes) -> None:
+    """``path`` holding ``data`` byte for byte: a temp file in the same folder, then a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        Path(tmp).replace(path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            Path(tmp).unlink()
+        raise
