@@ -40,10 +40,23 @@ def _agent(paths: SquadPaths, agent: str | None) -> str:
 )
 @click.option("--reason", "-r", default=None, metavar="R", help="Why you lock it (shown to whoever waits).")
 @click.option("--renew", is_flag=True, help="Only renew a lease you already hold.")
+@click.option(
+    "--export",
+    "export",
+    is_flag=True,
+    help='Print a shell line keeping the fencing token in $SQUAD_FENCE: eval "$(squad lock --export PATH)".',
+)
 @json_option
 @click.argument("target", metavar="PATH|@RES", shell_complete=complete_path)
 def lock_cmd(
-    agent: str | None, wait_s: float, ttl_s: float | None, reason: str | None, renew: bool, as_json: bool, target: str
+    agent: str | None,
+    wait_s: float,
+    ttl_s: float | None,
+    reason: str | None,
+    renew: bool,
+    export: bool,
+    as_json: bool,
+    target: str,
 ) -> None:
     """Take a lease on a file, a folder or a named resource (@git, @db-migrations, ...).
 
@@ -54,9 +67,12 @@ def lock_cmd(
     Example:
       squad lock shared/types/metrics.ts --reason "add UserMetric" --wait 120
       squad lock @db-migrations
+      eval "$(squad lock --export shared/types/metrics.ts)"   # the token in $SQUAD_FENCE
     """
     from squad.leases import locks
 
+    if export and as_json:
+        raise SquadError("--export and --json cannot go together: --export prints a shell line")
     paths = require_paths()
     name = _agent(paths, agent)
     path = _target(paths, target)
@@ -75,7 +91,22 @@ def lock_cmd(
         return
     from squad.protocol.lease import grant_line
 
+    if export:  # the line for eval on stdout, the news on stderr
+        _export(lease.path, lease.token)
+        click.echo(grant_line(verb, lease), err=True)
+        return
     click.echo(grant_line(verb, lease))
+
+
+def _export(path: str, token: int | None) -> None:
+    """Print the ``export SQUAD_FENCE=...`` line: the shell's tokens with ``path`` set (or dropped)."""
+    from squad.protocol.lease import fence_export, fence_tokens
+
+    tokens = fence_tokens()
+    tokens.pop(path, None)
+    if token is not None:
+        tokens[path] = token
+    click.echo(fence_export(tokens))
 
 
 def _acquire(
@@ -113,17 +144,23 @@ def _acquire(
 @click.command("unlock")
 @agent_option
 @click.option("--force", is_flag=True, help="Break another agent's lease (logged as lock_broken).")
+@click.option(
+    "--export", "export", is_flag=True, help="Print a shell line dropping its token from $SQUAD_FENCE (for eval)."
+)
 @json_option
 @click.argument("target", metavar="PATH|@RES", shell_complete=complete_path)
-def unlock_cmd(agent: str | None, force: bool, as_json: bool, target: str) -> None:
+def unlock_cmd(agent: str | None, force: bool, export: bool, as_json: bool, target: str) -> None:
     """Release your lease (or, with --force, anyone's).
 
     \b
     Example:
       squad unlock shared/types/metrics.ts
+      eval "$(squad unlock --export shared/types/metrics.ts)"
     """
     from squad.leases import locks
 
+    if export and as_json:
+        raise SquadError("--export and --json cannot go together: --export prints a shell line")
     paths = require_paths()
 
     # A human breaking a lease by hand may have no agent id; the break is logged as "human".
@@ -142,12 +179,14 @@ def unlock_cmd(agent: str | None, force: bool, as_json: bool, target: str) -> No
             }
         )
         return
+    if export:
+        _export(lease.path, None)
     if broke:
-        click.echo(f"broke {lease.path} held by {lease.agent} (moved to .squad/locks/.broken/)")
+        click.echo(f"broke {lease.path} held by {lease.agent} (moved to .squad/locks/.broken/)", err=export)
     else:
-        click.echo(f"unlocked {lease.path}")
+        click.echo(f"unlocked {lease.path}", err=export)
         if lease.handoff_to:
-            click.echo(f"told {lease.handoff_to} (handoff)")
+            click.echo(f"told {lease.handoff_to} (handoff)", err=export)
 
 
 def _same(a: str, b: str) -> bool:

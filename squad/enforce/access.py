@@ -243,7 +243,41 @@ def check_paths(
             _raise_unreadable(found, target)
             leases = list(found.leases)
         out.append(may_write(paths, agent, target, now=now, config=config, matrix=matrix, leases=leases))
+    if found is not None:
+        out = _with_fence_tokens(agent, out, found.leases)
     return _with_lost_leases(paths, agent, out, now)
+
+
+def _with_fence_tokens(agent: str, decisions: list[Decision], leases: tuple[Lease, ...]) -> list[Decision]:
+    """A writer that says which token it holds (``$SQUAD_FENCE``, kept by ``squad lock --export``)
+    may write a SEQUENTIAL path only with the token the lease carries now: an older one means the
+    lease ended and was granted again since, and what it is about to write rests on a lease gone."""
+    from squad.leases.locks import same_holder
+    from squad.protocol.lease import fence_tokens
+
+    held = fence_tokens()
+    if not held:
+        return decisions
+    out = []
+    for decision in decisions:
+        claimed = [(p, t) for p, t in held.items() if decision.allowed and decision.rule == "sequential"
+                   and (decision.path == p.strip("/") or decision.path.startswith(p.strip("/") + "/"))]  # fmt: skip
+        current = {lease.path: lease.token for lease in leases if same_holder(lease.agent, agent)}
+        stale = next(((p, t) for p, t in claimed if current.get(p) is not None and current[p] != t), None)
+        if stale is None:
+            out.append(decision)
+            continue
+        path, token = stale
+        out.append(
+            replace(
+                decision,
+                allowed=False,
+                reason=f"your fencing token {token} for {path} is stale: the lease carries token {current[path]} "
+                "now (it ended and was granted again since you took it)",
+                fix=f'check your work on {path}, then eval "$(squad lock --export {path})"',
+            )
+        )
+    return out
 
 
 def _with_lost_leases(paths: SquadPaths, agent: str, decisions: list[Decision], now: datetime) -> list[Decision]:

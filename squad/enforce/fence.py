@@ -33,16 +33,19 @@ def covers(lease_path: str, path: str) -> bool:
 
 
 def trailers_for(paths: SquadPaths, agent: str, staged: list[str], now: datetime) -> list[str]:
-    """``PATH=TOKEN`` for each live lease of ``agent`` that covers a staged path, in path order."""
+    """``PATH=TOKEN`` for each live lease of ``agent`` that covers a staged path, in path order:
+    the token ``$SQUAD_FENCE`` names for it when set (what the writer relied on), else the lease's."""
     from squad.leases.locks import same_holder, survey
+    from squad.protocol.lease import fence_tokens
 
     found = survey(paths)
+    held = fence_tokens()  # what the writer's shell says it holds (squad lock --export) comes first
     out = set()
     for lease in found.leases:
         if lease.token is None or lease.expired(now) or not same_holder(lease.agent, agent):
             continue
         if any(covers(lease.path, p) for p in staged):
-            out.add(f"{lease.path}={lease.token}")
+            out.add(f"{lease.path}={held.get(lease.path, lease.token)}")
     return sorted(out)
 
 

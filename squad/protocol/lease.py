@@ -10,7 +10,7 @@ import contextlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -89,6 +89,33 @@ def grant_line(verb: str, lease: Lease) -> str:
     """``locked PATH for AGENT until TIME (fencing token N)``: what ``squad lock`` and the MCP tool say."""
     token = f" (fencing token {lease.token})" if lease.token is not None else ""
     return f"{verb} {lease.path} for {lease.agent} until {format_time(lease.expires_at)}{token}"
+
+
+FENCE_ENV = "SQUAD_FENCE"
+
+
+def fence_tokens(environ: Mapping[str, str] | None = None) -> dict[str, int]:
+    """The fencing tokens an agent's shell holds, by lease path: ``$SQUAD_FENCE``, a JSON object
+    that ``eval "$(squad lock --export PATH)"`` keeps. Anything unreadable there counts as none."""
+    text = (os.environ if environ is None else environ).get(FENCE_ENV, "").strip()
+    if not text:
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): v for k, v in data.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def fence_export(tokens: dict[str, int]) -> str:
+    """The shell line that sets ``$SQUAD_FENCE`` to ``tokens`` (unsets it when there are none)."""
+    import shlex
+
+    if not tokens:
+        return f"unset {FENCE_ENV}"
+    return f"export {FENCE_ENV}={shlex.quote(json.dumps(dict(sorted(tokens.items())), separators=(',', ':')))}"
 
 
 def renewal_text(text: str, lease: Lease) -> str:

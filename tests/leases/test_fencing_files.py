@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from squad.leases import locks
 from squad.paths import SquadPaths
@@ -56,3 +60,71 @@ def test_racing_processes_never_get_the_same_token(squad: SquadPaths) -> None:
     ]
     tokens = [t for p in procs for t in json.loads(p.communicate(timeout=120)[0])]
     assert sorted(tokens) == list(range(1, 151))
+
+
+def _shell(squad: SquadPaths, script: str) -> subprocess.CompletedProcess[str]:
+    """``script`` in a real bash with ``squad`` on PATH, as an agent's shell runs it."""
+    from tests.conftest import SQUAD_BIN
+
+    env = {**os.environ, "PATH": f"{Path(SQUAD_BIN).parent}:{os.environ['PATH']}"}
+    env.pop("SQUAD_FENCE", None)
+    return subprocess.run(["bash", "-c", script], cwd=squad.root, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_lock_export_keeps_the_shells_tokens(squad: SquadPaths) -> None:
+    script = (
+        "set -e\n"
+        'eval "$(squad lock --agent agent-1 --export shared/a.ts)"\n'
+        'eval "$(squad lock --agent agent-1 --export shared/b.ts)"\n'
+        'echo "$SQUAD_FENCE"\n'
+        'eval "$(squad unlock --agent agent-1 --export shared/a.ts)"\n'
+        'echo "$SQUAD_FENCE"\n'
+        'eval "$(squad unlock --agent agent-1 --export shared/b.ts)"\n'
+        'echo "${SQUAD_FENCE-unset}"\n'
+    )
+    result = _shell(squad, script)
+    assert result.returncode == 0, result.stderr
+    both, one, none = result.stdout.splitlines()
+    assert json.loads(both) == {"shared/a.ts": 1, "shared/b.ts": 2}
+    assert json.loads(one) == {"shared/b.ts": 2}
+    assert none == "unset"
+    assert "locked shared/a.ts for agent-1" in result.stderr  # the news goes to stderr, not into eval
+    refused = run_squad("lock", "x.ts", "--agent", "agent-1", "--export", "--json", cwd=squad.root)
+    assert refused.returncode == 2 and "cannot go together" in refused.stderr
+
+
+def test_the_guard_refuses_a_write_on_a_stale_token(squad: SquadPaths) -> None:
+    """The shell still holds the token of a lease that ended and was granted again since: its
+    write rests on a lease gone, even though the agent holds the path again now."""
+    from tests.conftest import ownership
+    from tests.enforce.test_guard import hook_json
+
+    ownership(squad, "shared/: {owner: null, access: SEQUENTIAL}\n")
+    first = locks.acquire(squad, "agent-1", "shared/types.ts")
+    locks.release(squad, "agent-1", "shared/types.ts")
+    again = locks.acquire(squad, "agent-1", "shared/types.ts")
+    payload = hook_json("Write", squad.root, file_path=str(squad.root / "shared/types.ts"), content="x")
+
+    def guard(token: int) -> subprocess.CompletedProcess[str]:
+        env = {"SQUAD_FENCE": json.dumps({"shared/types.ts": token})}
+        return run_squad("guard", "--agent", "agent-1", cwd=squad.root, input=payload, env=env)
+
+    stale = guard(first.token or 0)
+    assert stale.returncode == 2, stale.stdout + stale.stderr
+    assert f"your fencing token {first.token} for shared/types.ts is stale" in stale.stdout + stale.stderr
+    assert f"token {again.token} now" in stale.stdout + stale.stderr
+    assert guard(again.token or 0).returncode == 0
+    # No token in the shell: the live lease is what counts.
+    assert run_squad("guard", "--agent", "agent-1", cwd=squad.root, input=payload).returncode == 0
+
+
+def test_trailers_name_the_token_the_shell_relied_on(squad: SquadPaths, monkeypatch: pytest.MonkeyPatch) -> None:
+    from squad.enforce.fence import trailers_for
+    from squad.protocol.times import now
+
+    lease = locks.acquire(squad, "agent-1", "shared/types.ts")
+    assert trailers_for(squad, "agent-1", ["shared/types.ts"], now()) == [f"shared/types.ts={lease.token}"]
+    monkeypatch.setenv("SQUAD_FENCE", json.dumps({"shared/types.ts": 99}))
+    assert trailers_for(squad, "agent-1", ["shared/types.ts"], now()) == ["shared/types.ts=99"]
+    monkeypatch.setenv("SQUAD_FENCE", "not json")  # unreadable: as if unset
+    assert trailers_for(squad, "agent-1", ["shared/types.ts"], now()) == [f"shared/types.ts={lease.token}"]
