@@ -184,6 +184,11 @@ class EtcdLeases:
         reply = self._post("grant a lease", "/lease/grant", {"TTL": max(1, math.ceil(ttl)), "ID": 0})
         return int(reply["ID"])
 
+    def _keep_alive(self, etcd_lease: int) -> bool:
+        """Reset an etcd lease's TTL; False when it has run out already."""
+        reply = self._post("renew a lease", "/lease/keepalive", {"ID": etcd_lease})
+        return int((reply.get("result") or {}).get("TTL", 0) or 0) > 0
+
     def _revoke(self, etcd_lease: int) -> None:
         if etcd_lease:
             with contextlib.suppress(StoreDown):  # its TTL ends it anyway
@@ -320,8 +325,9 @@ class EtcdLeases:
     def _renew_held(
         self, held: Held, ttl: float | None, *, reason: str | None = None, pid: int | None = None
     ) -> Lease | None:
-        """Push out a held lease's expiry (a new etcd lease with the TTL, the key put on it only if
-        it did not change since it was read); None when it changed meanwhile. The key's create
+        """Push out a held lease's expiry; None when it changed since it was read. With the same
+        TTL, a keep-alive of its etcd lease; with another, a new etcd lease. Either way the value
+        (its ``expires_at``) is put only if the key did not change meanwhile, and the key's create
         revision, and so the token, stays: a renewal is the same grant."""
         now = utcnow()
         lease = held.lease.renewed(now, ttl)
@@ -329,8 +335,13 @@ class EtcdLeases:
             lease = replace(lease, reason=reason)
         if pid is not None:
             lease = replace(lease, pid=pid)
-        fresh = self._grant(lease.ttl_s)
         compare = [{"key": _b64(held.key), "target": "MOD", "result": "EQUAL", "mod_revision": str(held.mod_revision)}]
+        if held.etcd_lease and lease.ttl_s == held.lease.ttl_s and self._keep_alive(held.etcd_lease):
+            put = {"request_put": {"key": _b64(held.key), "value": _b64(self._value(lease, held.etcd_lease)),
+                                   "lease": str(held.etcd_lease)}}  # fmt: skip
+            ok, _ = self._txn(f"renew {lease.path}", compare, [put])
+            return lease if ok else None
+        fresh = self._grant(lease.ttl_s)
         put = {"request_put": {"key": _b64(held.key), "value": _b64(self._value(lease, fresh)), "lease": str(fresh)}}
         ok, _ = self._txn(f"renew {lease.path}", compare, [put])
         if not ok:

@@ -121,6 +121,31 @@ def test_two_clones_share_the_leases_and_fencing_tokens_only_grow(tmp_path: Path
     ]
 
 
+def test_a_renewal_with_the_same_ttl_keeps_the_etcd_lease_alive(tmp_path: Path, etcd: Any) -> None:
+    """The key outlives the TTL it was granted with as long as it is renewed, on the same etcd
+    lease (a keep-alive) and with the same token; a renewal with another TTL moves it to a new one."""
+    import time
+
+    from squad.leases.etcd import leases_for
+
+    a, b = two_clones(tmp_path, etcd.url)
+    remote = leases_for(a, store_of(a))
+
+    def etcd_lease() -> int:
+        [held] = remote._read("test")[1]
+        return held.etcd_lease
+
+    first = locks.acquire(a, "agent-1-api", "src/x.ts", ttl_s=2)
+    granted = etcd_lease()
+    for _ in range(4):  # 3.2 s in all: well past the 2 s granted
+        time.sleep(0.8)
+        assert locks.renew(a, "agent-1-api", "src/x.ts").token == first.token
+    assert etcd_lease() == granted
+    assert [x.path for x in locks.held(b)] == ["src/x.ts"]
+    assert locks.renew(a, "agent-1-api", "src/x.ts", ttl_s=30).token == first.token
+    assert etcd_lease() != granted
+
+
 def test_the_guard_on_either_host_reads_the_shared_leases(tmp_path: Path, etcd: Any) -> None:
     a, b = two_clones(tmp_path, etcd.url)
     assert lock(a, "agent-1-api", SHARED).returncode == 0
