@@ -5,20 +5,27 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
-def write_atomic(path: Path, text: str, *, fsync: bool = True) -> None:
+def write_atomic(path: Path, text: str | Iterable[str], *, fsync: bool = True) -> None:
     """Replace ``path`` with ``text``: temp file in the same folder, fsync, rename.
 
     Readers see the old content or the new one, never a half-written file. ``fsync=False`` for
     files rebuilt from others every few seconds (reports): only a power cut could lose them.
+    ``text`` may come in pieces: a file of megabytes is then never one string in memory, and a
+    writer thread gives the interpreter up between pieces instead of holding it for one long copy.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+            if isinstance(text, str):
+                handle.write(text)
+            else:
+                for piece in text:
+                    handle.write(piece)
             handle.flush()
             if fsync:
                 os.fsync(handle.fileno())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -44,9 +45,28 @@ def signature_of(path: Path, *, size: bool) -> int | None:
 # second under load: each event is encoded once (events never change) and kept while it is in
 # the snapshot, so a write costs a join, not a re-encoding of the whole history.
 _ENCODED: dict[int, tuple[ev.Event, str]] = {}
-# The same for each agent's list of files (thousands in a long comm file): the tuple is kept by the
-# agent's fold until a new block names a file, so it is encoded once per change, not per write.
-_FILES: dict[int, tuple[tuple[str, ...], str]] = {}
+# The same for each agent's list of files (thousands in a long comm file). The list only grows (a
+# new block adds the files it names at the end), so only what it gained is encoded: re-encoding
+# whole lists was most of a snapshot, on the report thread while changes waited for the interpreter.
+_FILES: dict[str, tuple[tuple[str, ...], str]] = {}  # agent -> (its files, them as a JSON array)
+
+
+def _files_json(agent: str, files: tuple[str, ...]) -> str:
+    known = _FILES.get(agent)
+    if known is not None:
+        old, text = known
+        if old is files:
+            return text
+        n = len(old)
+        if len(files) >= n and files[:n] == old:
+            if len(files) > n:
+                more = json.dumps(list(files[n:]), separators=(",", ":"))[1:-1]
+                text = f"{text[:-1]},{more}]" if n else f"[{more}]"
+            _FILES[agent] = (files, text)
+            return text
+    text = json.dumps(list(files), separators=(",", ":"))
+    _FILES[agent] = (files, text)
+    return text
 
 
 def write(paths: SquadPaths, snap: Snapshot, files: Signatures) -> None:
@@ -61,20 +81,26 @@ def write(paths: SquadPaths, snap: Snapshot, files: Signatures) -> None:
         fragments.append(hit[1])
     _ENCODED.clear()
     _ENCODED.update(seen)
-    listed: dict[int, tuple[tuple[str, ...], str]] = {}
     agents = []
     for a in snap.agents:
-        known = _FILES.get(id(a.files_modified))
-        if known is None or known[0] is not a.files_modified:
-            known = (a.files_modified, json.dumps(list(a.files_modified), separators=(",", ":")))
-        listed[id(a.files_modified)] = known
-        agents.append(f'{json.dumps(_agent_json(a), separators=(",", ":"))[:-1]},"files_modified":{known[1]}}}')
-    _FILES.clear()
-    _FILES.update(listed)
+        files_json = _files_json(a.id, a.files_modified)
+        agents.append(f'{json.dumps(_agent_json(a), separators=(",", ":"))[:-1]},"files_modified":{files_json}}}')
+    for gone in set(_FILES) - {a.id for a in snap.agents}:
+        del _FILES[gone]
     data = {"version": VERSION, "at": snap.at.isoformat(), "files": files, "snapshot": _dump(snap)}
     head = json.dumps(data, separators=(",", ":"))
-    text = f'{head[:-1]},"agents":[{",".join(agents)}],"violations":[{",".join(fragments)}]}}\n'
-    write_atomic(paths.snapshot_cache, text, fsync=False)
+    # Written piece by piece (megabytes with long comm files): joined into one string, the copy
+    # held the interpreter for milliseconds on the report thread while a change waited on it.
+    write_atomic(paths.snapshot_cache, _pieces(head[:-1], agents, fragments), fsync=False)
+
+
+def _pieces(head: str, agents: list[str], violations: list[str]) -> Iterator[str]:
+    yield head + ',"agents":['
+    for i, agent in enumerate(agents):
+        yield agent if i == 0 else "," + agent
+    yield '],"violations":['
+    yield ",".join(violations)
+    yield "]}\n"
 
 
 def read(paths: SquadPaths, now: datetime) -> Snapshot | None:

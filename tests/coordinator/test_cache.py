@@ -76,3 +76,24 @@ def test_a_new_comm_file_or_a_touched_plan_makes_the_snapshot_stale(squad: Squad
     assert _status(squad)["agents"][0]["task"] == "from the snapshot"  # type: ignore[index]
     post(squad, 3, "qa", Status.ACTIVE, now(), task="Q1")
     assert _status(squad)["agents"][0]["task"] == "F1"  # type: ignore[index]
+
+
+def test_files_lists_are_encoded_as_they_grow_and_afresh_when_they_do_not() -> None:
+    """Only what an agent's list gained is encoded; a list that is not the old one plus more (a
+    rewritten comm file) is encoded whole. Either way the text is the list's JSON."""
+    from squad.coordinator import cache
+
+    def check(agent: str, files: tuple[str, ...]) -> None:
+        assert json.loads(cache._files_json(agent, files)) == list(files)
+
+    cache._FILES.pop("agent-9", None)
+    grown: tuple[str, ...] = ()
+    check("agent-9", grown)
+    for i in range(5):
+        grown = (*grown, f'src/f{i}.py', 'we"ird\\path')[: 2 * i + 2]
+        check("agent-9", grown)
+    check("agent-9", grown)  # unchanged
+    check("agent-9", ("other.py",))  # not a growth: whole again
+    check("agent-9", ("other.py", "ü.py"))
+    check("agent-9", ())
+    cache._FILES.pop("agent-9", None)
