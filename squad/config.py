@@ -83,9 +83,12 @@ store: files
 
 # The coordinator daemon: watch the work tree too (changes to files an agent may not write are
 # violations; false in a checkout shared with people), and the slow timer for time-based rules.
+# With an etcd store, one coordinator acts for the squad; another takes over within claim_ttl_s
+# of it dying (docs/distributed.md).
 # coordinator:
 #   watch_worktree: true
 #   tick_s: 5
+#   claim_ttl_s: 10
 """
 
 

@@ -138,6 +138,7 @@ class Coordinator:
         self._mirror: SquadMirror | None = None  # comm files, plans, the feed: shared through etcd
         self._claim: CoordinatorClaim | None = None  # on etcd: whether this host's coordinator acts
         self._role_changed = threading.Event()
+        self._on_etcd = False  # the store is etcd (sharing may have to wait for it to answer)
         self._ticked_at = time.monotonic()  # the slow timer's chores last ran (worktrees, lease folders)
         # The daemon writes its reports on a thread of their own: with long comm files a snapshot
         # is megabytes, and writing it must not hold up the reaction to the next change.
@@ -202,23 +203,29 @@ class Coordinator:
         and only the coordinator holding the squad's claim acts (``squad.coordinator.claim``)."""
         from squad.store import store_of
 
-        store = store_of(self.paths)
-        if store.kind == "files" or not self.enforce:
+        if store_of(self.paths).kind == "files" or not self.enforce:
             return
+        self._on_etcd = True
+        self._start_sharing()
+
+    def _start_sharing(self) -> None:
+        """Share through etcd, then claim the squad's coordinator. When etcd does not answer this
+        host follows (acts for nobody: fails closed) and the timer tries again."""
         from squad.agents.roster import members
         from squad.coordinator.claim import DEFAULT_CLAIM_TTL_S, CoordinatorClaim
         from squad.coordinator.mirror import SquadMirror
         from squad.leases.etcd import leases_for
+        from squad.store import store_of
 
-        leases = leases_for(self.paths, store)
+        leases = leases_for(self.paths, store_of(self.paths))
         mirror = SquadMirror(self.paths, leases)
         try:
             mirror.start([m.id.number for m in members(self.paths)])
-        except SquadError as exc:  # etcd down: the coordinator still runs on this host's files
-            log.warning("comm files are not shared: %s", exc)
+        except SquadError as exc:
+            log.warning("nothing is shared and this coordinator does not act until etcd answers: %s", exc)
             mirror.stop()
-        else:
-            self._mirror = mirror
+            return
+        self._mirror = mirror
         ttl = self.engine.config.section("coordinator").get("claim_ttl_s", DEFAULT_CLAIM_TTL_S)
         claim = CoordinatorClaim(
             leases, mirror.origin, ttl_s=float(ttl) if isinstance(ttl, int | float) else DEFAULT_CLAIM_TTL_S
@@ -231,6 +238,7 @@ class Coordinator:
         claim.on_change = self._on_role_change
         claim.start()
         self._claim = claim
+        self._role_changed.set()  # (again) sharing: the next cycle judges with the role it has now
 
     def _on_role_change(self) -> None:
         self._role_changed.set()
@@ -239,8 +247,10 @@ class Coordinator:
 
     def acting(self) -> bool:
         """Whether this coordinator acts (judges, logs, tells, moves): always on the files; on
-        etcd, only while it holds the squad's claim."""
-        return self.enforce and (self._claim is None or self._claim.acting())
+        etcd, only while it shares through etcd and holds the squad's claim."""
+        if not self.enforce:
+            return False
+        return not self._on_etcd or (self._claim is not None and self._claim.acting())
 
     def _prune(self, folder: Path) -> bool:
         if folder.name == SQUAD_DIR_NAME:
@@ -327,6 +337,8 @@ class Coordinator:
         if raw is None:
             self._ticked_at = time.monotonic()
             self._watch_agent_trees()  # on the slow timer: worktrees launched since
+            if self._on_etcd and self._mirror is None:
+                self._start_sharing()  # etcd did not answer at start
             if self.enforce:
                 self._prune_lease_folders()
         changes = [Change(TICK)] if raw is None else self.changes(raw)

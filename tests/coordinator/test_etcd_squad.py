@@ -182,3 +182,28 @@ def test_without_etcd_no_coordinator_acts_until_it_answers_again(tmp_path: Path,
         poll_until(lambda: violations(a, "outside/d.ts"), timeout=30, what="the judgment once etcd is back")
     finally:
         stop(a)
+
+
+def test_a_coordinator_started_while_etcd_is_down_acts_once_it_answers(tmp_path: Path, etcd: Any) -> None:
+    from datetime import UTC, datetime
+
+    from squad.protocol.comm import Status
+    from tests.conftest import post
+
+    a, _ = two_clones(tmp_path, etcd.url)
+    a.config.write_text(a.config.read_text() + "coordinator:\n  claim_ttl_s: 3\n  tick_s: 1\n")
+    etcd.stop()
+    start(a)
+    try:
+        post(a, 1, "api", Status.ACTIVE, datetime.now(UTC), files=("outside/e.ts",))
+        import time
+
+        time.sleep(3)
+        assert violations(a, "outside/e.ts") == []  # nothing shared, nobody acts: fails closed
+        for member in etcd.members:
+            member.start()
+        etcd.wait_healthy()
+        poll_until(lambda: claim_holder(a) == origin_of(a), timeout=30, what="the claim once etcd answers")
+        poll_until(lambda: violations(a, "outside/e.ts"), timeout=30, what="the judgment once it acts")
+    finally:
+        stop(a)
