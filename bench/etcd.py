@@ -154,9 +154,10 @@ def bench_visibility(a: SquadPaths, b: SquadPaths, grants: int, rounds: int) -> 
 
 
 def bench_updates(a: SquadPaths, b: SquadPaths, updates: int) -> tuple[float, float, int]:
-    """A coordinator on each host; agent 1 posts on host A, one update at a time, each naming a file
-    nobody owns: the time until host B's coordinator has logged the violation (its comm file
-    mirrored through etcd, then judged). (p50, p99, missed)."""
+    """A coordinator on each host, A's started first (it acts for the squad, B's follows); agent 2
+    posts on host B, one update at a time, each naming a file nobody owns: the time until host A's
+    coordinator has logged the violation (B's comm file mirrored through etcd, then judged on A).
+    (p50, p99, missed)."""
     from squad.agents.updates import post_update
     from squad.coordinator import daemon
     from squad.protocol.comm import Status
@@ -169,11 +170,11 @@ def bench_updates(a: SquadPaths, b: SquadPaths, updates: int) -> tuple[float, fl
             file = f"outside/u{i}.ts"
             needle = f'"path": "{file}"'.encode()
             started = time.perf_counter()
-            post_update(a, "agent-1-bench", status=Status.ACTIVE, files=(file,))
+            post_update(b, "agent-2-bench", status=Status.ACTIVE, files=(file,))
             seen = None
             while time.perf_counter() - started < SEEN_TIMEOUT_S:
                 try:
-                    with b.events.open("rb") as handle:
+                    with a.events.open("rb") as handle:
                         handle.seek(offset)
                         chunk = handle.read()
                 except FileNotFoundError:
@@ -199,7 +200,10 @@ def main() -> int:
     parser.add_argument("--grants", type=int, default=200, help="cross-host grants per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
-        "--updates", type=int, default=100, help="status updates posted on one host, judged on the other"
+        "--updates",
+        type=int,
+        default=100,
+        help="status updates posted on one host, judged by the acting coordinator on the other",
     )
     args = parser.parse_args()
     rounds = max(1, args.rounds)
@@ -254,7 +258,7 @@ def main() -> int:
             f"{missed} grants were not seen on the other host within {SEEN_TIMEOUT_S:g} s (counted as {SEEN_TIMEOUT_S:g} s)"
         )
     print(
-        f"etcd update on one host -> judged by the other host's coordinator: p50 {up50:.1f} ms, p99 {up99:.1f} ms"
+        f"etcd update on one host -> judged by the acting coordinator on the other: p50 {up50:.1f} ms, p99 {up99:.1f} ms"
         f"  ({args.updates} updates{f'; {up_missed} not seen in {SEEN_TIMEOUT_S:g} s' if up_missed else ''};"
         f" target p99 < {VISIBILITY_TARGET_MS:.0f} ms)"
     )
