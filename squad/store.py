@@ -83,12 +83,12 @@ def store_of(paths: SquadPaths, environ: dict[str, str] | None = None) -> Store:
     if env.get(ENV, "").strip():
         return parse_store(env[ENV])
     file = paths.config
+    key = os.fspath(file)
     try:
-        st = file.stat()
+        st = os.stat(key)  # noqa: PTH116 - on every lease operation: the str path, once
     except OSError:
         return FILES
     stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
-    key = os.fspath(file)
     cached = _CACHE.get(key)
     if cached is not None and cached[0] == stamp:
         return cached[1]
