@@ -422,7 +422,7 @@ class Coordinator:
             self.engine.reported.update(e.key for e in logged if e.key)
             for e in logged:
                 log.info("%s %s %s %s", e.kind, e.agent or "-", e.path or "-", e.detail)
-            self._publish_feed()
+        self._publish_feed()  # what this cycle logged, and what commands on this host logged meanwhile
         self.cycles += 1
         snap: Snapshot | None = None  # built only for a report or a view that asks: O(agents)
         if self.enforce:
