@@ -90,7 +90,7 @@ def test_files_lists_are_encoded_as_they_grow_and_afresh_when_they_do_not() -> N
     grown: tuple[str, ...] = ()
     check("agent-9", grown)
     for i in range(5):
-        grown = (*grown, f'src/f{i}.py', 'we"ird\\path')[: 2 * i + 2]
+        grown = (*grown, f"src/f{i}.py", 'we"ird\\path')[: 2 * i + 2]
         check("agent-9", grown)
     check("agent-9", grown)  # unchanged
     check("agent-9", ("other.py",))  # not a growth: whole again
