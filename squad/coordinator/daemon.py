@@ -370,14 +370,11 @@ class Coordinator:
         self._reported_at, self._report_owed = moment, False
         self._snapshot_owed = not snapshot
 
-    def _share(self, changes: list[Change], acting: bool) -> None:
-        """Through etcd: this host's agents' comm appends, the shared files changed here, and the
-        role this host has now (a new acting host publishes its feed; a follower takes it)."""
+    def _share(self, changes: list[Change]) -> None:
+        """Through etcd: this host's agents' comm appends and the shared files changed here."""
         mirror = self._mirror
         assert mirror is not None
         try:
-            if mirror.acting != acting:
-                mirror.act(acting)
             for change in changes:
                 if change.kind == COMM and change.number is not None:
                     mirror.publish(change.number)
@@ -387,12 +384,14 @@ class Coordinator:
             log.warning("could not share through etcd: %s", exc)
 
     def _publish_feed(self) -> None:
-        if self._mirror is None or not self._mirror.acting:
+        """What this host's event log and coordinator comm gained: this coordinator's judgments
+        when it acts, and what commands run here logged."""
+        if self._mirror is None:
             return
         try:
             self._mirror.publish_feed()
         except SquadError as exc:
-            log.warning("could not publish the coordinator's records: %s", exc)
+            log.warning("could not publish this host's records: %s", exc)
 
     def _prune_lease_folders(self) -> None:
         from squad.leases.locks import prune_empty
@@ -408,7 +407,7 @@ class Coordinator:
         acting = self.acting()
         news = self.engine.observe_all(changes, moment)
         if self._mirror is not None:
-            self._share(changes, acting)
+            self._share(changes)
         if not news and all(c.kind != TICK for c in changes):
             self._publish_feed()
             return []  # only our own writes coming back: nothing to judge or redraw

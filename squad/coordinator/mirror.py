@@ -6,9 +6,11 @@
   monitor read every agent's comm file with the code that reads a local one. An agent's comm file
   is written on one host only (agents are numbered squad-wide); a number posting from two hosts is
   reported and its file left as it is.
-- **The acting coordinator's records** (``squad.coordinator.claim``): the lines the acting host
-  appends to its event log and its coordinator comm are published as a feed, and the following
-  hosts append them to theirs; what each host took of each feed is kept in ``control/feed.json``.
+- **The event log and the coordinator comm.** Each host publishes the whole lines its
+  ``logs/events.jsonl`` and ``comms/coordinator-comm.md`` gain (the acting coordinator's judgments
+  and notices, ``squad.coordinator.claim``; what commands run there logged), and appends the other
+  hosts' to its own. What it took is never published again: ``control/feed.json`` keeps where it
+  landed, how far this host's own files are published, and how much of each other host's was taken.
 - **Plans, the ownership matrix, the allocation and the PRD**, as whole files: a change on any
   host (``squad allocate``, a move by the acting coordinator, an edit by hand) is published and
   written on the others; the last write wins.
@@ -42,6 +44,7 @@ log = logging.getLogger("squad")
 CHUNK = 256 * 1024  # bytes a key holds at most (etcd refuses requests over 1.5 MB)
 _KEY_RE = re.compile(r"^agent-(\d+)/(\d{16})$")
 _FEED_KEY_RE = re.compile(r"^(events|coordinator)/(.+)/(\d{16})$")
+_FEEDS = ("events", "coordinator")
 # The files shared whole, relative to .squad/: never a path outside these (etcd is written by
 # every host; a key naming ../ must not reach a file).
 _SHARED_FILE_RE = re.compile(
@@ -65,10 +68,13 @@ class SquadMirror:
         self._follower: KeyFollower | None = None
         self._flags: KeyFollower | None = None
         self._synced_revision = 0
-        # The feed: this host's records while it acts, the other hosts' while it follows.
-        self.acting = False
-        self.fed: dict[str, int] = {}  # feed -> bytes of this host's file published (while acting)
-        self.taken: dict[str, dict[str, int]] = self._load_taken()  # origin -> feed -> bytes appended here
+        # The feed (control/feed.json): how far this host's own files are published, where the
+        # records taken from the other hosts landed in them (not published again), and how much of
+        # each other host's feed was taken.
+        self.cursor: dict[str, int] = {}  # feed -> bytes of this host's file published
+        self.skip: dict[str, list[list[int]]] = {}  # feed -> [start, end) byte ranges taken, not yet passed
+        self.taken: dict[str, dict[str, int]] = {}  # origin -> feed -> bytes of its feed taken
+        self._load_state()
         # Whole files: what each holds as last published or written here, so a write of ours coming
         # back through the watcher (or an unchanged file) is not published again.
         self.shared: dict[str, str] = {}  # .squad/-relative path -> sha256 of its bytes
@@ -233,49 +239,50 @@ class SquadMirror:
                     self._write_whole(number, chunks)
         self._synced_revision = revision
 
-    # -- the acting coordinator's feed -------------------------------------------------------------
+    # -- the feed: every host's event log and coordinator comm ---------------------------------------
 
     def _feed_file(self, name: str) -> Path:
         return self.paths.events if name == "events" else self.paths.coordinator_comm
 
-    def act(self, acting: bool) -> None:
-        """This host's coordinator starts (or stops) acting for the squad. Acting, it publishes
-        what its event log and coordinator comm gain from now on; following, it takes what the
-        acting host published that it has not taken yet."""
-        with self._lock:
-            if acting and not self.acting:
-                self.fed = {name: _size(self._feed_file(name)) for name in ("events", "coordinator")}
-            self.acting = acting
-        if not acting:
-            self._sync_feed()
-
     def publish_feed(self) -> None:
-        """Publish the whole lines the acting host's event log and coordinator comm gained."""
+        """Publish the whole lines this host's event log and coordinator comm gained, but for what
+        was taken from the other hosts: what this host's coordinator judged, and what commands run
+        here logged (guard refusals, lock waits)."""
         with self._lock:
-            if not self.acting:
-                return
-            for name in ("events", "coordinator"):
-                file = self._feed_file(name)
-                start = self.fed.get(name, 0)
-                if _size(file) <= start:
-                    continue
-                try:
-                    with file.open("rb") as handle:
-                        handle.seek(start)
-                        data = handle.read()
-                except OSError:
-                    continue
-                data = data[: data.rfind(b"\n") + 1]
-                offset = start
-                while data:
-                    piece, data = data[:CHUNK], data[CHUNK:]
-                    key = f"{self.feed_prefix}{name}/{self.origin}/{offset:016d}"
-                    value = json.dumps({"data": base64.b64encode(piece).decode("ascii")})
-                    self.leases._post(
-                        "publish the coordinator's records", "/kv/put", {"key": _b64(key), "value": _b64(value)}
-                    )
-                    offset += len(piece)
-                self.fed[name] = offset
+            changed = False
+            for name in _FEEDS:
+                changed = self._publish_one(name) or changed
+            if changed:
+                self._save_state()
+
+    def _publish_one(self, name: str) -> bool:
+        file = self._feed_file(name)
+        size = _size(file)
+        start = self.cursor.get(name)
+        if start is None or size < start:  # first run (publish from now on), or the file was cut
+            self.cursor[name], self.skip[name] = size, []
+            return True
+        if size == start:
+            return False
+        try:
+            with file.open("rb") as handle:
+                handle.seek(start)
+                data = handle.read(size - start)
+        except OSError:
+            return False
+        data = data[: data.rfind(b"\n") + 1]
+        end = start + len(data)
+        for a, b in _without(start, end, self.skip.get(name, [])):
+            offset = a
+            while offset < b:
+                piece = data[offset - start : min(b, offset + CHUNK) - start]
+                key = f"{self.feed_prefix}{name}/{self.origin}/{offset:016d}"
+                value = json.dumps({"data": base64.b64encode(piece).decode("ascii")})
+                self.leases._post("publish this host's records", "/kv/put", {"key": _b64(key), "value": _b64(value)})
+                offset += len(piece)
+        self.cursor[name] = end
+        self.skip[name] = [r for r in self.skip.get(name, []) if r[1] > end]
+        return True
 
     def _on_feed(self, key: str | None, kv: dict[str, Any] | None) -> None:
         if key is None or kv is None:
@@ -285,20 +292,18 @@ class SquadMirror:
         if match is None or "value" not in kv:
             return
         name, origin, offset = match.group(1), match.group(2), int(match.group(3))
+        if origin == self.origin:
+            return
         with self._lock:
-            if origin == self.origin or self.acting:
-                return  # ours; or this host acts now, and its own records are the squad's
             data = base64.b64decode(json.loads(_unb64(kv["value"])).get("data", ""))
             if self._take(name, origin, offset, data):
-                self._save_taken()
+                self._save_state()
 
     def _sync_feed(self) -> None:
         """Take every record of the other hosts not taken yet, in the order they were published."""
-        reply = self.leases._range("read the coordinator's records", self.feed_prefix)
+        reply = self.leases._range("read the other hosts' records", self.feed_prefix)
         records = sorted(reply.get("kvs", []), key=lambda kv: int(kv.get("create_revision", 0)))
         with self._lock:
-            if self.acting:
-                return
             took = False
             for kv in records:
                 match = _FEED_KEY_RE.match(_unb64(kv["key"])[len(self.feed_prefix) :])
@@ -307,36 +312,50 @@ class SquadMirror:
                 data = base64.b64decode(json.loads(_unb64(kv.get("value", ""))).get("data", ""))
                 took = self._take(match.group(1), match.group(2), int(match.group(3)), data) or took
             if took:
-                self._save_taken()
+                self._save_state()
 
     def _take(self, name: str, origin: str, offset: int, data: bytes) -> bool:
+        """Append another host's record, remembering where it landed: never published again."""
         marks = self.taken.setdefault(origin, {})
-        if offset < marks.get(name, 0):
+        if offset < marks.get(name, 0) or not data:
             return False  # taken already (a resumed watch repeats nothing; a full read may)
         file = self._feed_file(name)
         file.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
-            os.write(fd, data)
+            written = os.write(fd, data)
+            landed = os.lseek(fd, 0, os.SEEK_CUR)  # after an O_APPEND write: the end of ours
         finally:
             os.close(fd)
+        self.skip.setdefault(name, []).append([landed - written, landed])
         marks[name] = offset + len(data)
         return True
 
-    def _load_taken(self) -> dict[str, dict[str, int]]:
+    def _load_state(self) -> None:
         try:
-            data = json.loads(self._taken_file().read_text(encoding="utf-8"))
+            data = json.loads(self._state_file().read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return {}
-        if not isinstance(data, dict):
-            return {}
-        return {str(o): {str(n): int(v) for n, v in marks.items() if isinstance(v, int)}
-                for o, marks in data.items() if isinstance(marks, dict)}  # fmt: skip
+            data = {}
+        data = data if isinstance(data, dict) else {}
 
-    def _save_taken(self) -> None:
-        write_atomic(self._taken_file(), json.dumps(self.taken, sort_keys=True) + "\n", fsync=False)
+        def ints(value: object) -> dict[str, int]:
+            return {str(k): v for k, v in value.items() if isinstance(v, int)} if isinstance(value, dict) else {}
 
-    def _taken_file(self) -> Path:
+        taken = data.get("taken")
+        self.taken = {str(o): ints(m) for o, m in taken.items()} if isinstance(taken, dict) else {}
+        self.cursor = ints(data.get("published"))
+        skip = data.get("skip")
+        self.skip = {
+            str(n): [[int(a), int(b)] for a, b in ranges if isinstance(a, int) and isinstance(b, int)]
+            for n, ranges in (skip.items() if isinstance(skip, dict) else ())
+            if isinstance(ranges, list) and all(isinstance(r, list) and len(r) == 2 for r in ranges)
+        }
+
+    def _save_state(self) -> None:
+        state = {"published": self.cursor, "skip": self.skip, "taken": self.taken}
+        write_atomic(self._state_file(), json.dumps(state, sort_keys=True) + "\n", fsync=False)
+
+    def _state_file(self) -> Path:
         return self.paths.control / "feed.json"
 
     # -- whole files: plans, the matrix, the allocation, the PRD -------------------------------------
@@ -475,3 +494,17 @@ def _replace_bytes(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             Path(tmp).unlink()
         raise
+
+
+def _without(start: int, end: int, skip: list[list[int]]) -> list[tuple[int, int]]:
+    """``[start, end)`` less the ranges in ``skip``, as the ranges left, in order."""
+    out, at = [], start
+    for a, b in sorted(skip):
+        if b <= at or a >= end:
+            continue
+        if a > at:
+            out.append((at, a))
+        at = max(at, b)
+    if at < end:
+        out.append((at, end))
+    return out

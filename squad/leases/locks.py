@@ -347,9 +347,25 @@ def acquire(
         raise SquadError("wait must be a number of seconds, not nan")
     remote = _remote(paths)
     if remote is not None:
-        return remote.acquire(
-            agent, target, ttl=ttl, wait_s=wait_s, reason=reason, pid=pid, host=hostname(), on_wait=on_wait
-        )
+        began = time.monotonic()
+        waited: list[Lease] = []
+
+        def waiting(lease: Lease) -> None:
+            waited.append(lease)
+            if on_wait is not None:
+                on_wait(lease)
+
+        try:
+            lease = remote.acquire(
+                agent, target, ttl=ttl, wait_s=wait_s, reason=reason, pid=pid, host=hostname(), on_wait=waiting
+            )
+        except LockHeld:
+            if waited:  # a wait is logged on both stores, granted or not
+                _log_wait(paths, agent, target, time.monotonic() - began, granted=False)
+            raise
+        if waited:
+            _log_wait(paths, agent, target, time.monotonic() - began, granted=True)
+        return lease
     started = time.monotonic()
     deadline = started + max(0.0, wait_s)
     watch = None

@@ -5,6 +5,7 @@ acting coordinator's judgments and notices, the plans and the ownership matrix r
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,11 @@ def violations(host: SquadPaths, path: str) -> list[ev.Event]:
 
 
 def raw_lines(host: SquadPaths, text: str) -> list[str]:
-    return [line for line in host.events.read_text(encoding="utf-8").splitlines() if text in line]
+    try:
+        log = host.events.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    return [line for line in log.splitlines() if text in line]
 
 
 def test_one_coordinator_acts_for_the_squad_and_another_takes_over(tmp_path: Path, etcd: Any) -> None:
@@ -207,3 +212,29 @@ def test_a_coordinator_started_while_etcd_is_down_acts_once_it_answers(tmp_path:
         poll_until(lambda: violations(a, "outside/e.ts"), timeout=30, what="the judgment once it acts")
     finally:
         stop(a)
+
+
+def test_what_commands_log_on_either_host_reaches_the_other_once(tmp_path: Path, etcd: Any) -> None:
+    """A lock wait that ran out on the following host is in the acting host's log, and neither
+    host gets any record twice (a record taken from another host is never published again)."""
+    a, b = two_clones(tmp_path, etcd.url)
+    start(a)
+    start(b)
+    try:
+        held = run_squad("lock", "shared/x.ts", "--agent", "agent-1-api", cwd=a.root)
+        assert held.returncode == 0, held.stderr
+        waited = run_squad("lock", "shared/x.ts", "--agent", "agent-2-web", "--wait", "0.5", cwd=b.root)
+        assert waited.returncode == 1
+        poll_until(lambda: raw_lines(a, '"lock_wait"'), timeout=20, what="b's lock wait in a's log")
+        posted = run_squad("update", "--agent", "agent-2-web", "--status", "ACTIVE", "outside/f.ts", cwd=b.root)
+        assert posted.returncode == 0, posted.stderr
+        poll_until(lambda: violations(b, "outside/f.ts"), timeout=20, what="a's judgment back on b")
+        time.sleep(1)  # anything echoed back would have landed by now
+        for host in (a, b):
+            lines = host.events.read_text(encoding="utf-8").splitlines()
+            assert len(lines) == len(set(lines)), f"a record twice in {host.root.name}'s log"
+            assert len(raw_lines(host, '"lock_wait"')) == 1
+        assert raw_lines(a, '"lock_wait"') == raw_lines(b, '"lock_wait"')
+    finally:
+        stop(a)
+        stop(b)
