@@ -92,6 +92,10 @@ def test_one_coordinator_acts_for_the_squad_and_another_takes_over(tmp_path: Pat
         assert claim_holder(a) == origin_of(b)
         assert len(violations(a, "outside/b.ts")) == 1  # its own records are not fed back to it
         assert len(violations(b, "outside/b.ts")) == 1  # what a judged, b did not judge again on taking over
+        time.sleep(1)
+        for host in (a, b):  # a restart neither publishes again what it took nor takes it twice
+            lines = host.events.read_text(encoding="utf-8").splitlines()
+            assert len(lines) == len(set(lines)), f"a record twice in {host.root.name}'s log"
     finally:
         stop(a)
         stop(b)
