@@ -7,6 +7,7 @@ blocks a single full read gives; ``CommReader`` feeds it only the bytes appended
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -235,6 +236,7 @@ def _is_bold_title(inner: str) -> bool:
     return bool(_TITLE_WORDS_RE.search(inner) and find_time(inner))
 
 
+@functools.lru_cache(maxsize=8192)  # most lines of a long comm file repeat (Agent:, Status:, Task:)
 def _key_of(text: str) -> tuple[str, str] | None:
     """``(normalised key, value)`` for a ``Key: value`` line, bold or emoji-prefixed; else None."""
     body = text.strip()
@@ -495,12 +497,15 @@ def _first_path(text: str) -> str | None:
     return None
 
 
+_FILE_NOTE_RE = re.compile(r"\s+\(.*\)\s*$|\s+[-—–]\s+.*$")  # "a.py (new)", "a.py - the chart"
+
+
 def _files(d: _Draft, keys: dict[str, str], names: tuple[str, ...]) -> tuple[str, ...]:
     """File names under a list key; a bare count (``Files Created: 8``) names no file."""
     out: list[str] = []
     for name in names:
         for item in d.items.get(name, []):
-            cleaned = re.sub(r"\s+\(.*\)\s*$|\s+[-—–]\s+.*$", "", item.strip())
+            cleaned = _FILE_NOTE_RE.sub("", item.strip())
             if not cleaned or cleaned.lower() in _NONE_WORDS or cleaned.isdigit():
                 continue
             path = _first_path(cleaned)

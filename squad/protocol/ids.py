@@ -26,6 +26,7 @@ class AgentId:
         return f"agent-{self.number}-{self.role}" if self.role else f"agent-{self.number}"
 
 
+@functools.lru_cache(maxsize=4096)  # a comm file names its agent in every block: parsed once
 def parse_agent_id(text: str) -> AgentId | None:
     """Parse ``agent-1-frontend``, ``agent-1``, ``Agent 1`` or ``1``; None when it is none of them."""
     match = _NUMBER_RE.match(text)
@@ -44,6 +45,7 @@ def parse_agent_id(text: str) -> AgentId | None:
     return AgentId(int(match.group(1)), role)
 
 
+@functools.lru_cache(maxsize=4096)
 def mentioned_agent(text: str) -> AgentId | None:
     """The first agent named anywhere in ``text`` (prose such as ``locked by agent-2``)."""
     match = MENTION_RE.search(text)
