@@ -272,6 +272,11 @@ class EtcdLeases:
                         self.record_break(expired.lease, "expired", now, agent, forced=False)
                     continue
                 if own is not None:
+                    if own.etcd_lease == granted:
+                        # Our own grant landed though its reply was lost (a member died and the
+                        # request was retried on another, whose compare then failed): the key holds
+                        # that etcd lease now, and it must not be revoked on the way out.
+                        granted = 0
                     renewed = self._renew_held(own, ttl, reason=reason, pid=pid)
                     if renewed is not None:
                         return renewed

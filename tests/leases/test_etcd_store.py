@@ -146,6 +146,35 @@ def test_a_renewal_with_the_same_ttl_keeps_the_etcd_lease_alive(tmp_path: Path, 
     assert etcd_lease() != granted
 
 
+def test_a_grant_whose_reply_was_lost_is_kept(tmp_path: Path, etcd: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A member dies after committing a grant and before answering: the request is retried on
+    another member, whose compare fails. The next read finds the agent's own key; it must stay
+    held on the etcd lease it was granted with, not be revoked on the way out (the key with it)."""
+    from squad.leases.etcd import EtcdLeases, leases_for
+
+    a, b = two_clones(tmp_path, etcd.url)
+    remote = leases_for(a, store_of(a))
+    real = EtcdLeases._txn
+    lost: list[bool] = []
+
+    def reply_lost(self: EtcdLeases, what: str, compare: Any, success: Any) -> tuple[bool, int]:
+        ok, revision = real(self, what, compare, success)
+        if what.startswith("lock ") and not lost:
+            lost.append(ok)
+            return False, revision  # committed, but what the retry on another member says
+        return ok, revision
+
+    monkeypatch.setattr(EtcdLeases, "_txn", reply_lost)
+    lease = locks.acquire(a, "agent-1-api", SHARED, ttl_s=30)
+    monkeypatch.setattr(EtcdLeases, "_txn", real)
+    assert lost == [True]
+    assert [(x.path, x.token) for x in locks.held(b)] == [(SHARED, lease.token)]
+    [held] = remote._read("test")[1]
+    assert remote._keep_alive(held.etcd_lease)  # its etcd lease lives
+    assert lock(b, "agent-2-web", SHARED).returncode == 1  # still held: nobody else is granted it
+    locks.release(a, "agent-1-api", SHARED)
+
+
 def test_the_guard_on_either_host_reads_the_shared_leases(tmp_path: Path, etcd: Any) -> None:
     a, b = two_clones(tmp_path, etcd.url)
     assert lock(a, "agent-1-api", SHARED).returncode == 0
