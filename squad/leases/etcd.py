@@ -349,11 +349,17 @@ class EtcdLeases:
         fresh = self._grant(lease.ttl_s)
         put = {"request_put": {"key": _b64(held.key), "value": _b64(self._value(lease, fresh)), "lease": str(fresh)}}
         ok, _ = self._txn(f"renew {lease.path}", compare, [put])
-        if not ok:
+        if not ok and not self._on_lease(held.key, fresh):  # (a put that landed, its reply lost, is ok)
             self._revoke(fresh)
             return None
         self._revoke(held.etcd_lease)
         return lease
+
+    def _on_lease(self, key: str, etcd_lease: int) -> bool:
+        """Whether ``key`` is held on ``etcd_lease`` now: a put that landed though its reply was
+        lost (a member died and the request was retried on another, whose compare failed)."""
+        found = self._range(f"read {key}", key).get("kvs", [])
+        return any(_unb64(kv["key"]) == key and int(kv.get("lease", 0) or 0) == etcd_lease for kv in found)
 
     def _find(self, target: str, what: str) -> Held | None:
         from squad.leases.locks import _same_target
@@ -392,15 +398,19 @@ class EtcdLeases:
         """Drop the lease on ``target``: (the lease, whether it was another agent's, broken by force)."""
         from squad.leases.locks import LockHeld, same_holder
 
+        tried: tuple[Lease, bool] | None = None
         for _ in range(_ATTEMPTS):
             held = self._find(target, f"unlock {target}")
             if held is None:
+                if tried is not None:
+                    return tried  # our delete landed though its reply was lost: gone, as asked
                 raise Refused(f"no lease on {target}")
             theirs = not same_holder(held.lease.agent, agent)
             if theirs and not force:
                 raise LockHeld(target, held.lease)
             if self._delete(held, f"unlock {target}"):
                 return held.lease, theirs
+            tried = (held.lease, theirs)
         raise SquadError(f"could not unlock {target}: its lease kept changing")
 
     def _delete(self, held: Held, what: str) -> bool:

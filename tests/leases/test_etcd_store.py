@@ -175,6 +175,41 @@ def test_a_grant_whose_reply_was_lost_is_kept(tmp_path: Path, etcd: Any, monkeyp
     locks.release(a, "agent-1-api", SHARED)
 
 
+def test_a_renewal_and_an_unlock_whose_replies_were_lost_did_what_they_said(
+    tmp_path: Path, etcd: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same lost reply for a renewal onto a new etcd lease (another TTL) and for an unlock:
+    the renewal holds (the key is on its new etcd lease, not revoked), the unlock reports success."""
+    from squad.leases.etcd import EtcdLeases
+
+    a, b = two_clones(tmp_path, etcd.url)
+    real = EtcdLeases._txn
+
+    def lose_first(prefix: str) -> list[bool]:
+        lost: list[bool] = []
+
+        def reply_lost(self: EtcdLeases, what: str, compare: Any, success: Any) -> tuple[bool, int]:
+            ok, revision = real(self, what, compare, success)
+            if what.startswith(prefix) and not lost:
+                lost.append(ok)
+                return False, revision
+            return ok, revision
+
+        monkeypatch.setattr(EtcdLeases, "_txn", reply_lost)
+        return lost
+
+    first = locks.acquire(a, "agent-1-api", SHARED, ttl_s=30)
+    lost = lose_first("renew ")
+    renewed = locks.renew(a, "agent-1-api", SHARED, ttl_s=60)
+    assert lost == [True] and renewed.token == first.token
+    monkeypatch.setattr(EtcdLeases, "_txn", real)
+    assert [(x.path, x.token, x.ttl_s) for x in locks.held(b)] == [(SHARED, first.token, 60.0)]
+    lost = lose_first("unlock ")
+    assert locks.release(a, "agent-1-api", SHARED).path == SHARED
+    monkeypatch.setattr(EtcdLeases, "_txn", real)
+    assert lost == [True] and locks.held(b) == []
+
+
 def test_the_guard_on_either_host_reads_the_shared_leases(tmp_path: Path, etcd: Any) -> None:
     a, b = two_clones(tmp_path, etcd.url)
     assert lock(a, "agent-1-api", SHARED).returncode == 0
